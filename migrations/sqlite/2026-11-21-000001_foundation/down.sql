@@ -1,0 +1,17 @@
+DROP TABLE vesting_entries;
+DROP TABLE pool_ledgers;
+DROP TABLE allocations;
+DROP TABLE epochs;
+DROP TABLE probe_gpus;
+DROP TABLE probe_observations;
+DROP TABLE indexer_rejections;
+DROP TABLE transfers;
+DROP TABLE leases;
+DROP TABLE bids;
+DROP TABLE group_resources;
+DROP TABLE deployment_groups;
+DROP TABLE deployments;
+DROP TABLE provider_attributes;
+DROP TABLE providers;
+DROP TABLE indexer_cursor;
+DROP TABLE blocks;

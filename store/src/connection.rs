@@ -1,0 +1,142 @@
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use tracing::info;
+
+use crate::{DatabaseUrl, StoreError};
+
+/// Migrations for each backend, embedded at build time so the binary needs no files beside it.
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend, so that every query is written once and runs on both.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// A PostgreSQL connection (production).
+    Postgresql(PgConnection),
+    /// A SQLite connection (the embedded default).
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a [`Store`] is talking to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, bundled.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// An open store: one connection plus the URL it came from.
+///
+/// The store is deliberately a single connection: writers (the indexer, the prober, settlement)
+/// commit whole batches in one transaction, and SQLite allows one writer at a time anyway.
+pub struct Store {
+    url: DatabaseUrl,
+    conn: AnyConnection,
+}
+
+impl Store {
+    /// Connects and applies every pending migration: what every command except `db status` wants.
+    pub fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let mut store = Self::connect(url)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema, so the state of an existing database can be shown.
+    pub fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let conn = match url {
+            DatabaseUrl::Postgres(raw) => {
+                AnyConnection::Postgresql(PgConnection::establish(raw).map_err(|source| {
+                    StoreError::Connect {
+                        backend: "PostgreSQL",
+                        url: url.to_string(),
+                        source,
+                    }
+                })?)
+            }
+            DatabaseUrl::SqliteFile(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                open_sqlite(&path.to_string_lossy(), url)?
+            }
+            DatabaseUrl::SqliteMemory => open_sqlite(":memory:", url)?,
+        };
+        Ok(Self {
+            url: url.clone(),
+            conn,
+        })
+    }
+
+    /// Applies the pending migrations of this backend and returns the versions it applied.
+    pub fn migrate(&mut self) -> Result<Vec<String>, StoreError> {
+        let applied: Vec<String> = match &mut self.conn {
+            AnyConnection::Postgresql(conn) => conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(ToString::to_string).collect()),
+            AnyConnection::Sqlite(conn) => conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|versions| versions.iter().map(ToString::to_string).collect()),
+        }
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+        if !applied.is_empty() {
+            info!(backend = self.url.backend_name(), migrations = ?applied, "applied migrations");
+        }
+        Ok(applied)
+    }
+
+    /// The URL this store was opened with (its display form hides passwords).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The connection, for queries written with diesel's DSL.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// Runs `work` in one database transaction: everything commits together or nothing does.
+    pub fn transaction<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        self.conn.transaction(work)
+    }
+}
+
+fn open_sqlite(path: &str, url: &DatabaseUrl) -> Result<AnyConnection, StoreError> {
+    let connect_error = |source| StoreError::Connect {
+        backend: "SQLite",
+        url: url.to_string(),
+        source,
+    };
+    let mut conn = SqliteConnection::establish(path).map_err(connect_error)?;
+    // WAL lets readers (exports, `db status`) run while the indexer writes; foreign keys are off by
+    // default in SQLite and must be switched on per connection; the busy timeout turns a brief
+    // lock held by another process into a wait instead of an error.
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+    )
+    .map_err(|e| connect_error(diesel::ConnectionError::CouldntSetupConfiguration(e)))?;
+    Ok(AnyConnection::Sqlite(conn))
+}

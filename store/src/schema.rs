@@ -1,0 +1,259 @@
+// The diesel view of the tables in migrations/. Written by hand because the same schema must
+// describe both backends; only types the MultiConnection supports are used.
+
+diesel::table! {
+    blocks (height) {
+        height -> BigInt,
+        time -> Text,
+        time_ms -> BigInt,
+        hash -> Text,
+        tx_count -> Integer,
+    }
+}
+
+diesel::table! {
+    indexer_cursor (chain_id) {
+        chain_id -> Text,
+        height -> BigInt,
+        updated_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    providers (owner) {
+        owner -> Text,
+        host_uri -> Text,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        created_height -> BigInt,
+        updated_height -> Nullable<BigInt>,
+        deleted_height -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    provider_attributes (owner, key, set_height) {
+        owner -> Text,
+        key -> Text,
+        value -> Text,
+        set_height -> BigInt,
+        unset_height -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    deployments (owner, dseq) {
+        owner -> Text,
+        dseq -> BigInt,
+        state -> Text,
+        created_height -> BigInt,
+        closed_height -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    deployment_groups (owner, dseq, gseq) {
+        owner -> Text,
+        dseq -> BigInt,
+        gseq -> Integer,
+        name -> Text,
+        state -> Text,
+        created_height -> BigInt,
+        closed_height -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    group_resources (owner, dseq, gseq, resource_index) {
+        owner -> Text,
+        dseq -> BigInt,
+        gseq -> Integer,
+        resource_index -> Integer,
+        resource_id -> BigInt,
+        count -> BigInt,
+        cpu_millis -> Text,
+        memory_bytes -> Text,
+        storage_bytes -> Text,
+        gpu_units -> Text,
+        gpu_attributes -> Text,
+        price_denom -> Nullable<Text>,
+        price_amount -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bids (owner, dseq, gseq, oseq, provider, bseq) {
+        owner -> Text,
+        dseq -> BigInt,
+        gseq -> Integer,
+        oseq -> Integer,
+        provider -> Text,
+        bseq -> Integer,
+        price_denom -> Text,
+        price_amount -> Text,
+        resources_offer -> Text,
+        state -> Text,
+        created_height -> BigInt,
+        closed_height -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    leases (owner, dseq, gseq, oseq, provider, bseq) {
+        owner -> Text,
+        dseq -> BigInt,
+        gseq -> Integer,
+        oseq -> Integer,
+        provider -> Text,
+        bseq -> Integer,
+        gpu_units -> BigInt,
+        gpu_model -> Nullable<Text>,
+        gpu_ram -> Nullable<Text>,
+        price_denom -> Text,
+        price_amount -> Text,
+        created_height -> BigInt,
+        created_time -> Text,
+        created_time_ms -> BigInt,
+        closed_height -> Nullable<BigInt>,
+        closed_time -> Nullable<Text>,
+        closed_time_ms -> Nullable<BigInt>,
+        close_cause -> Nullable<Text>,
+        close_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    transfers (height, tx_index, msg_index, leg) {
+        height -> BigInt,
+        tx_index -> Integer,
+        msg_index -> Integer,
+        leg -> Integer,
+        tx_hash -> Text,
+        sender -> Text,
+        recipient -> Text,
+        denom -> Text,
+        amount -> Text,
+    }
+}
+
+diesel::table! {
+    indexer_rejections (height, tx_index, seq) {
+        height -> BigInt,
+        tx_index -> Integer,
+        seq -> Integer,
+        tx_hash -> Nullable<Text>,
+        reason -> Text,
+        type_url -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    probe_observations (prober, provider, time_ms) {
+        prober -> Text,
+        provider -> Text,
+        time -> Text,
+        time_ms -> BigInt,
+        online -> Integer,
+        latency_ms -> Nullable<BigInt>,
+        error_kind -> Nullable<Text>,
+        error -> Nullable<Text>,
+        version -> Nullable<Text>,
+        cert_sha256 -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    probe_gpus (prober, provider, time_ms, node) {
+        prober -> Text,
+        provider -> Text,
+        time_ms -> BigInt,
+        node -> Text,
+        vendor -> Nullable<Text>,
+        model -> Nullable<Text>,
+        ram -> Nullable<Text>,
+        interface -> Nullable<Text>,
+        allocatable -> BigInt,
+        allocated -> BigInt,
+        raw_allocatable -> Text,
+        raw_allocated -> Text,
+        clamp_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    epochs (programme, epoch) {
+        programme -> Text,
+        epoch -> Integer,
+        start_ms -> BigInt,
+        end_ms -> BigInt,
+        state -> Text,
+        sealed_at_ms -> Nullable<BigInt>,
+        inputs_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    allocations (programme, epoch, pool, bucket, provider) {
+        programme -> Text,
+        epoch -> Integer,
+        pool -> Text,
+        bucket -> Text,
+        provider -> Text,
+        weight -> Text,
+        amount -> Text,
+        reason -> Text,
+        vesting -> Text,
+    }
+}
+
+diesel::table! {
+    pool_ledgers (programme, epoch, pool) {
+        programme -> Text,
+        epoch -> Integer,
+        pool -> Text,
+        opening -> Text,
+        emitted -> Text,
+        allocated -> Text,
+        forfeited -> Text,
+        clawed_back -> Text,
+        returned -> Text,
+        carried -> Text,
+        closing -> Text,
+    }
+}
+
+diesel::table! {
+    vesting_entries (programme, epoch, pool, bucket, provider, piece) {
+        programme -> Text,
+        epoch -> Integer,
+        pool -> Text,
+        bucket -> Text,
+        provider -> Text,
+        piece -> Integer,
+        schedule -> Text,
+        vests_at_ms -> BigInt,
+        amount -> Text,
+        clawed_back_at_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    blocks,
+    indexer_cursor,
+    providers,
+    provider_attributes,
+    deployments,
+    deployment_groups,
+    group_resources,
+    bids,
+    leases,
+    transfers,
+    indexer_rejections,
+    probe_observations,
+    probe_gpus,
+    epochs,
+    allocations,
+    pool_ledgers,
+    vesting_entries,
+);

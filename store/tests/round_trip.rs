@@ -1,0 +1,202 @@
+//! The same store behaviour, checked on SQLite and on PostgreSQL by the same code.
+
+use diesel::prelude::*;
+use store::amounts::{BaseUnits, ChainDecimal};
+use store::schema::{allocations, blocks, epochs, leases};
+use store::{on_both_backends, Store, StoreError};
+
+fn epoch_row(store: &mut Store, programme: &str, epoch: i32) {
+    diesel::insert_into(epochs::table)
+        .values((
+            epochs::programme.eq(programme),
+            epochs::epoch.eq(epoch),
+            epochs::start_ms.eq(0_i64),
+            epochs::end_ms.eq(86_400_000_i64),
+            epochs::state.eq("open"),
+        ))
+        .execute(store.conn())
+        .unwrap();
+}
+
+/// Amounts beyond 2^64 base units come back to the last digit.
+fn base_units_above_u64_round_trip(store: &mut Store) {
+    epoch_row(store, "pilot", 0);
+    let amounts = [
+        BaseUnits(0),
+        BaseUnits(u128::from(u64::MAX) + 1),
+        BaseUnits(u128::MAX),
+        BaseUnits(5_000_000_000_000_000_000_000_001),
+    ];
+    for (i, amount) in amounts.iter().enumerate() {
+        diesel::insert_into(allocations::table)
+            .values((
+                allocations::programme.eq("pilot"),
+                allocations::epoch.eq(0),
+                allocations::pool.eq("liquidity"),
+                allocations::bucket.eq("a100"),
+                allocations::provider.eq(format!("akash1provider{i}")),
+                allocations::weight.eq(*amount),
+                allocations::amount.eq(*amount),
+                allocations::reason.eq("PAID"),
+                allocations::vesting.eq("immediate"),
+            ))
+            .execute(store.conn())
+            .unwrap();
+    }
+    let back: Vec<BaseUnits> = allocations::table
+        .select(allocations::amount)
+        .order(allocations::provider)
+        .load(store.conn())
+        .unwrap();
+    assert_eq!(back, amounts);
+}
+
+/// DecCoin prices with 18 fractional digits are stored exactly as the chain spelled them.
+fn chain_decimals_with_18_places_round_trip(store: &mut Store) {
+    let prices = [
+        "2037.578017543302848935",
+        "0.000000000000000001",
+        "123456789012345678901234567890.123456789012345678",
+    ];
+    for (i, price) in prices.iter().enumerate() {
+        let price: ChainDecimal = price.parse().unwrap();
+        diesel::insert_into(leases::table)
+            .values((
+                leases::owner.eq("akash1owner"),
+                leases::dseq.eq(i as i64),
+                leases::gseq.eq(1),
+                leases::oseq.eq(1),
+                leases::provider.eq("akash1provider"),
+                leases::bseq.eq(0),
+                leases::gpu_units.eq(8_i64),
+                leases::price_denom.eq("uakt"),
+                leases::price_amount.eq(&price),
+                leases::created_height.eq(13_759_520_i64),
+                leases::created_time.eq("2024-02-15T00:02:04.846443707Z"),
+                leases::created_time_ms.eq(1_707_955_324_846_i64),
+            ))
+            .execute(store.conn())
+            .unwrap();
+    }
+    let back: Vec<ChainDecimal> = leases::table
+        .select(leases::price_amount)
+        .order(leases::dseq)
+        .load(store.conn())
+        .unwrap();
+    let back: Vec<&str> = back.iter().map(ChainDecimal::as_str).collect();
+    assert_eq!(back, prices);
+}
+
+/// A failing batch leaves no trace: the block written before the error is rolled back too.
+fn a_failed_transaction_writes_nothing(store: &mut Store) {
+    let result: Result<(), StoreError> = store.transaction(|conn| {
+        diesel::insert_into(blocks::table)
+            .values((
+                blocks::height.eq(1_i64),
+                blocks::time.eq("2024-02-15T00:00:06.548996185Z"),
+                blocks::time_ms.eq(1_707_955_206_548_i64),
+                blocks::hash.eq("AA"),
+                blocks::tx_count.eq(0),
+            ))
+            .execute(conn)?;
+        // Same primary key again: the database refuses, and the whole batch must go.
+        diesel::insert_into(blocks::table)
+            .values((
+                blocks::height.eq(1_i64),
+                blocks::time.eq("x"),
+                blocks::time_ms.eq(0_i64),
+                blocks::hash.eq("BB"),
+                blocks::tx_count.eq(0),
+            ))
+            .execute(conn)?;
+        Ok(())
+    });
+    assert!(result.is_err());
+    let count: i64 = blocks::table.count().get_result(store.conn()).unwrap();
+    assert_eq!(count, 0);
+}
+
+/// Foreign keys are enforced on both engines (SQLite needs them switched on per connection).
+fn foreign_keys_are_enforced(store: &mut Store) {
+    let orphan = diesel::insert_into(allocations::table)
+        .values((
+            allocations::programme.eq("no-such-programme"),
+            allocations::epoch.eq(7),
+            allocations::pool.eq("liquidity"),
+            allocations::bucket.eq("a100"),
+            allocations::provider.eq("akash1x"),
+            allocations::weight.eq("1"),
+            allocations::amount.eq("1"),
+            allocations::reason.eq("PAID"),
+            allocations::vesting.eq("immediate"),
+        ))
+        .execute(store.conn());
+    assert!(orphan.is_err(), "an allocation without its epoch was accepted");
+}
+
+/// A migrated database reports every migration applied and empty tables.
+fn status_reports_a_fresh_database(store: &mut Store) {
+    assert!(store.migrate().unwrap().is_empty(), "migrating twice applied something again");
+    let status = store.status().unwrap();
+    assert!(!status.migrations.is_empty());
+    assert!(!status.has_pending_migrations());
+    assert!(status.cursors.is_empty());
+    assert!(status.tables.iter().any(|t| t.table == "leases" && t.rows == 0));
+}
+
+/// A text column holding something that is not an amount is an error on read, never a zero.
+fn corrupt_amount_text_is_an_error(store: &mut Store) {
+    epoch_row(store, "pilot", 0);
+    diesel::insert_into(allocations::table)
+        .values((
+            allocations::programme.eq("pilot"),
+            allocations::epoch.eq(0),
+            allocations::pool.eq("liquidity"),
+            allocations::bucket.eq("a100"),
+            allocations::provider.eq("akash1x"),
+            allocations::weight.eq("1"),
+            allocations::amount.eq("12.5"),
+            allocations::reason.eq("PAID"),
+            allocations::vesting.eq("immediate"),
+        ))
+        .execute(store.conn())
+        .unwrap();
+    let read: QueryResult<Vec<BaseUnits>> =
+        allocations::table.select(allocations::amount).load(store.conn());
+    assert!(read.is_err());
+}
+
+on_both_backends!(
+    base_units_above_u64_round_trip,
+    chain_decimals_with_18_places_round_trip,
+    a_failed_transaction_writes_nothing,
+    foreign_keys_are_enforced,
+    status_reports_a_fresh_database,
+    corrupt_amount_text_is_an_error,
+);
+
+#[test]
+fn a_new_sqlite_file_is_created_in_wal_mode_with_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/folder/akash.sqlite");
+    let url = store::DatabaseUrl::parse(&path.display().to_string()).unwrap();
+    let mut store = Store::open(&url).unwrap();
+    assert!(path.exists());
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(store.conn()).unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+}
+
+#[test]
+fn status_before_migrating_lists_pending_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = store::DatabaseUrl::SqliteFile(dir.path().join("fresh.sqlite"));
+    let mut store = Store::connect(&url).unwrap();
+    let status = store.status().unwrap();
+    assert!(status.has_pending_migrations());
+    assert!(status.tables.is_empty());
+}
