@@ -13,9 +13,11 @@
 //! never as floating point: diesel's SQLite `Numeric` mapping goes through `f64`.
 
 pub mod amounts;
+pub mod chain;
 mod connection;
 mod database_url;
 mod error;
+pub mod probes;
 pub mod schema;
 mod status;
 #[cfg(feature = "testing")]

@@ -1,0 +1,65 @@
+//! One module per command group; each owns its arguments and its `run`.
+
+mod config;
+mod db;
+mod export;
+mod index;
+mod probe;
+mod simnet;
+mod simnet_chain;
+mod simnet_providers;
+
+use clap::Subcommand;
+
+use crate::context::Context;
+use crate::exit::UsageError;
+
+/// Every command of the binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, migrate and inspect the database.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+    /// Check a configuration file without running anything.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Follow the chain over CometBFT RPC and record providers, leases and transfers.
+    Index(index::IndexArgs),
+    /// Write indexed data as CSV for audit.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
+    /// Probe providers for uptime and GPU inventory, or move observations in and out.
+    Probe(probe::ProbeArgs),
+    /// Local stand-ins for the chain and for providers: replay fixtures, generate load.
+    #[command(subcommand)]
+    Simnet(simnet::SimnetCommand),
+    /// Settle an epoch: compute and seal its allocations (not implemented yet).
+    Settle,
+    /// Write an epoch's audit report: CSV, Parquet and a JSON manifest (not implemented yet).
+    Report,
+    /// Re-derive a published report from its inputs and check every hash (not implemented yet).
+    Verify,
+}
+
+/// Runs the chosen command.
+pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
+    match command {
+        Command::Db(command) => db::run(command, context),
+        Command::Config(command) => config::run(command, context),
+        Command::Index(args) => index::run(args, context),
+        Command::Export(command) => export::run(command, context),
+        Command::Probe(args) => probe::run(args, context),
+        Command::Simnet(command) => simnet::run(command, context),
+        Command::Settle => Err(not_implemented("settle")),
+        Command::Report => Err(not_implemented("report")),
+        Command::Verify => Err(not_implemented("verify")),
+    }
+}
+
+/// The error of a command that exists in the interface but has no implementation yet.
+pub fn not_implemented(command: &str) -> anyhow::Error {
+    UsageError(format!(
+        "`akash-incentives {command}` is not implemented yet"
+    ))
+    .into()
+}

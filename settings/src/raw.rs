@@ -1,0 +1,209 @@
+//! The configuration file exactly as written: serde structs that refuse unknown keys.
+//!
+//! These mirror the TOML layout one to one. Checking what the values mean, filling defaults and
+//! building the typed configuration happens in `load`; keeping the two apart lets every semantic
+//! error carry the key path of the value it is about.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::values::{BaseUnitsText, DurationText, ExactDecimal, Instant};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub chain: RawChain,
+    #[serde(default)]
+    pub database: RawDatabase,
+    #[serde(default)]
+    pub prober: RawProber,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+    pub program: RawProgram,
+    pub prices: Option<RawPrices>,
+    #[serde(default)]
+    pub classes: Vec<RawClass>,
+    #[serde(default)]
+    pub vesting: BTreeMap<String, RawVesting>,
+    #[serde(default)]
+    pub pools: RawPools,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChain {
+    pub chain_id: String,
+    pub rpc_urls: Vec<String>,
+    pub start_height: u64,
+    pub cometbft_038_height: Option<u64>,
+    #[serde(default)]
+    pub watched_wallets: Vec<String>,
+    pub fetch_concurrency: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub request_timeout: Option<DurationText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProber {
+    pub id: Option<String>,
+    pub interval: Option<DurationText>,
+    pub timeout: Option<DurationText>,
+    pub concurrency: Option<usize>,
+    pub max_gpus_per_node: Option<u32>,
+    pub max_staleness: Option<DurationText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProgram {
+    pub name: String,
+    pub start: Instant,
+    pub epoch_length: DurationText,
+    pub epochs: u32,
+    pub denom: String,
+    /// How many base units make one whole token; 10^6 (uakt, uact) unless given.
+    pub base_units_per_token: Option<BaseUnitsText>,
+}
+
+/// An amount in base units of the payout denom, or in US dollars: exactly one of the two.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMoney {
+    pub base_units: Option<BaseUnitsText>,
+    pub usd: Option<ExactDecimal>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrices {
+    /// Where the prices come from, recorded next to every conversion.
+    pub source: String,
+    /// USD per whole token from a date (or RFC 3339 instant) on.
+    #[serde(default)]
+    pub points: Vec<RawPricePoint>,
+    /// A CSV file of `date,usd_per_token` rows, relative to the configuration file.
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPricePoint {
+    pub from: String,
+    pub usd: ExactDecimal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    pub name: String,
+    pub gpu_model: String,
+    pub gpu_ram: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawVesting {
+    Immediate,
+    Delayed {
+        after: DurationText,
+    },
+    Linear {
+        cliff: DurationText,
+        duration: DurationText,
+    },
+    Periodic {
+        period: DurationText,
+        count: u32,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPools {
+    pub committed: Option<RawCommittedPool>,
+    pub liquidity_mining: Option<RawProRataPool>,
+    pub rnd: Option<RawProRataPool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommittedPool {
+    pub budget: RawMoney,
+    #[serde(default)]
+    pub verify_capacity: bool,
+    #[serde(default)]
+    pub contracts: Vec<RawContract>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContract {
+    pub id: String,
+    pub provider: String,
+    pub class: String,
+    pub gpus: u64,
+    pub rate: RawMoney,
+    pub start: Instant,
+    pub term: DurationText,
+    pub sla_uptime: ExactDecimal,
+    pub vesting: String,
+    pub max_consecutive_breaches: u32,
+}
+
+/// A pool paid pro rata: the liquidity-mining pool, or the R&D pool (which may also have grants
+/// and may have no pro-rata part at all). One struct for both keeps unknown keys refused, which
+/// serde cannot do across flattened parts; `load` checks which keys each pool needs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProRataPool {
+    pub budget: RawMoney,
+    pub classes: Option<Vec<RawClassShare>>,
+    pub alpha: Option<ExactDecimal>,
+    pub beta: Option<ExactDecimal>,
+    pub min_uptime: Option<ExactDecimal>,
+    pub max_share_per_provider: Option<ExactDecimal>,
+    pub undistributed: Option<RawUndistributed>,
+    pub vesting: Option<String>,
+    pub eligible_models: Option<Vec<String>>,
+    pub grants: Option<Vec<RawGrant>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawUndistributed {
+    Carry,
+    Return,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClassShare {
+    pub class: String,
+    pub share: ExactDecimal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrant {
+    pub id: String,
+    pub provider: String,
+    pub amount: RawMoney,
+    pub epoch: u32,
+    pub vesting: String,
+}

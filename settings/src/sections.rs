@@ -1,0 +1,53 @@
+//! The operational sections of a configuration file: chain, database, prober and metrics.
+//!
+//! These are the validated, typed values the indexer, prober and CLI work with. Durations are
+//! `std::time::Duration`; URLs have been checked for a scheme and host.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where the chain is and where indexing starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainSettings {
+    /// The chain id the RPC nodes must report (`akashnet-2` on mainnet).
+    pub chain_id: String,
+    /// One or more CometBFT RPC endpoints; several are used together and rotated on faults.
+    pub rpc_urls: Vec<String>,
+    /// The first height to index when the store has no cursor yet.
+    pub start_height: u64,
+    /// The height from which blocks use CometBFT 0.38 JSON (`finalize_block_events`); mainnet's
+    /// v1.0.0 upgrade height, 23,939,793, unless the file says otherwise.
+    pub cometbft_038_height: u64,
+    /// Wallets whose bank transfers (to or from) are recorded: the programme wallet(s).
+    pub watched_wallets: Vec<String>,
+    /// How many blocks are fetched at once across all endpoints.
+    pub fetch_concurrency: usize,
+    /// How many blocks are applied and committed in one database transaction.
+    pub batch_size: usize,
+    /// Timeout of one RPC request.
+    pub request_timeout: Duration,
+}
+
+/// How the uptime prober checks providers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProberSettings {
+    /// This prober's id, recorded with each observation so vantage points can be merged.
+    pub prober_id: String,
+    /// How often each provider is probed.
+    pub interval: Duration,
+    /// Timeout of every step of a probe (version, status).
+    pub timeout: Duration,
+    /// How many providers are probed at once.
+    pub concurrency: usize,
+    /// The largest GPU count a node may report before it is clamped.
+    pub max_gpus_per_node: u32,
+    /// How long an observation stands before the provider's state becomes unknown.
+    pub max_staleness: Duration,
+}
+
+/// Where Prometheus scrapes the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// The listen address of the `/metrics` endpoint.
+    pub listen: SocketAddr,
+}
