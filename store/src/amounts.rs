@@ -39,7 +39,16 @@ impl AmountParseError {
 /// `u128` holds every balance the chain can represent in practice (Cosmos `Int` is 256-bit, but
 /// total supplies are far below 2^128); larger text is rejected, never truncated.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, diesel::AsExpression,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    diesel::AsExpression,
     diesel::FromSqlRow,
 )]
 #[diesel(sql_type = Text)]
@@ -171,10 +180,20 @@ mod tests {
     fn base_units_accept_only_plain_digits() {
         assert_eq!("0".parse::<BaseUnits>().unwrap(), BaseUnits(0));
         assert_eq!(
-            "340282366920938463463374607431768211455".parse::<BaseUnits>().unwrap(),
+            "340282366920938463463374607431768211455"
+                .parse::<BaseUnits>()
+                .unwrap(),
             BaseUnits(u128::MAX)
         );
-        for bad in ["", "-1", "+1", "1.0", "1e6", " 1", "340282366920938463463374607431768211456"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            "1e6",
+            " 1",
+            "340282366920938463463374607431768211456",
+        ] {
             assert!(bad.parse::<BaseUnits>().is_err(), "{bad:?} was accepted");
         }
     }
@@ -183,14 +202,27 @@ mod tests {
     fn chain_decimals_keep_their_spelling() {
         let d: ChainDecimal = "2037.578017543302848935".parse().unwrap();
         assert_eq!(d.to_string(), "2037.578017543302848935");
-        assert_eq!(d.to_decimal().unwrap().to_string(), "2037.578017543302848935");
+        assert_eq!(
+            d.to_decimal().unwrap().to_string(),
+            "2037.578017543302848935"
+        );
         let negative: ChainDecimal = "-0.5".parse().unwrap();
         assert_eq!(negative.as_str(), "-0.5");
     }
 
     #[test]
     fn chain_decimals_reject_malformed_text() {
-        for bad in ["", ".5", "5.", "1.0000000000000000001", "1,5", "NaN", "--1", "1e3", "0x10"] {
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "1.0000000000000000001",
+            "1,5",
+            "NaN",
+            "--1",
+            "1e3",
+            "0x10",
+        ] {
             assert!(bad.parse::<ChainDecimal>().is_err(), "{bad:?} was accepted");
         }
         assert!("9".repeat(101).parse::<ChainDecimal>().is_err());

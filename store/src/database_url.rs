@@ -105,20 +105,30 @@ mod tests {
 
     #[test]
     fn plain_paths_and_sqlite_urls_select_a_file() {
-        for raw in ["data/akash.sqlite", "sqlite://data/akash.sqlite", "sqlite:data/akash.sqlite"] {
+        for raw in [
+            "data/akash.sqlite",
+            "sqlite://data/akash.sqlite",
+            "sqlite:data/akash.sqlite",
+        ] {
             assert_eq!(
                 DatabaseUrl::parse(raw).unwrap(),
                 DatabaseUrl::SqliteFile(PathBuf::from("data/akash.sqlite")),
                 "{raw}"
             );
         }
-        assert_eq!(DatabaseUrl::parse(":memory:").unwrap(), DatabaseUrl::SqliteMemory);
+        assert_eq!(
+            DatabaseUrl::parse(":memory:").unwrap(),
+            DatabaseUrl::SqliteMemory
+        );
     }
 
     #[test]
     fn unknown_schemes_are_rejected_not_taken_as_files() {
         let err = DatabaseUrl::parse("mysql://root@localhost/db").unwrap_err();
-        assert!(err.to_string().contains("\"mysql\" is not supported"), "{err}");
+        assert!(
+            err.to_string().contains("\"mysql\" is not supported"),
+            "{err}"
+        );
         assert!(DatabaseUrl::parse("  ").is_err());
     }
 

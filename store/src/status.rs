@@ -77,8 +77,9 @@ impl Store {
                 .load(self.conn())?;
             let mut tables = Vec::with_capacity(COUNTED_TABLES.len());
             for table in COUNTED_TABLES {
-                let count: RowCount = diesel::sql_query(format!("SELECT COUNT(*) AS rows FROM {table}"))
-                    .get_result(self.conn())?;
+                let count: RowCount =
+                    diesel::sql_query(format!("SELECT COUNT(*) AS rows FROM {table}"))
+                        .get_result(self.conn())?;
                 tables.push(TableCount {
                     table,
                     rows: count.rows,
@@ -98,7 +99,8 @@ impl Store {
 }
 
 fn migration_states(conn: &mut AnyConnection) -> Result<Vec<MigrationState>, StoreError> {
-    let to_error = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+    let to_error =
+        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
     let (embedded, applied): (Vec<String>, Vec<String>) = match conn {
         AnyConnection::Postgresql(c) => (
             MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
@@ -106,7 +108,11 @@ fn migration_states(conn: &mut AnyConnection) -> Result<Vec<MigrationState>, Sto
                 .iter()
                 .map(|m| m.name().version().to_string())
                 .collect(),
-            c.applied_migrations().map_err(to_error)?.iter().map(ToString::to_string).collect(),
+            c.applied_migrations()
+                .map_err(to_error)?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         ),
         AnyConnection::Sqlite(c) => (
             MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
@@ -114,7 +120,11 @@ fn migration_states(conn: &mut AnyConnection) -> Result<Vec<MigrationState>, Sto
                 .iter()
                 .map(|m| m.name().version().to_string())
                 .collect(),
-            c.applied_migrations().map_err(to_error)?.iter().map(ToString::to_string).collect(),
+            c.applied_migrations()
+                .map_err(to_error)?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         ),
     };
     let mut states: Vec<MigrationState> = embedded

@@ -76,8 +76,8 @@ pub fn sqlite() -> TestDatabase {
 /// # Panics
 /// Under `CI=true` when the server cannot be reached or the schema cannot be set up.
 pub fn postgres() -> Option<TestDatabase> {
-    let server_url =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_string());
+    let server_url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_string());
     let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let mut admin = match PgConnection::establish(&server_url) {
         Ok(conn) => conn,
@@ -98,10 +98,7 @@ pub fn postgres() -> Option<TestDatabase> {
     let url = DatabaseUrl::Postgres(format!(
         "{server_url}{separator}options=-csearch_path%3D{schema}"
     ));
-    let cleanup = Cleanup::PostgresSchema {
-        server_url,
-        schema,
-    };
+    let cleanup = Cleanup::PostgresSchema { server_url, schema };
     match Store::open(&url) {
         Ok(store) => Some(TestDatabase { store, cleanup }),
         Err(e) => {

@@ -131,17 +131,26 @@ fn foreign_keys_are_enforced(store: &mut Store) {
             allocations::vesting.eq("immediate"),
         ))
         .execute(store.conn());
-    assert!(orphan.is_err(), "an allocation without its epoch was accepted");
+    assert!(
+        orphan.is_err(),
+        "an allocation without its epoch was accepted"
+    );
 }
 
 /// A migrated database reports every migration applied and empty tables.
 fn status_reports_a_fresh_database(store: &mut Store) {
-    assert!(store.migrate().unwrap().is_empty(), "migrating twice applied something again");
+    assert!(
+        store.migrate().unwrap().is_empty(),
+        "migrating twice applied something again"
+    );
     let status = store.status().unwrap();
     assert!(!status.migrations.is_empty());
     assert!(!status.has_pending_migrations());
     assert!(status.cursors.is_empty());
-    assert!(status.tables.iter().any(|t| t.table == "leases" && t.rows == 0));
+    assert!(status
+        .tables
+        .iter()
+        .any(|t| t.table == "leases" && t.rows == 0));
 }
 
 /// A text column holding something that is not an amount is an error on read, never a zero.
@@ -161,8 +170,9 @@ fn corrupt_amount_text_is_an_error(store: &mut Store) {
         ))
         .execute(store.conn())
         .unwrap();
-    let read: QueryResult<Vec<BaseUnits>> =
-        allocations::table.select(allocations::amount).load(store.conn());
+    let read: QueryResult<Vec<BaseUnits>> = allocations::table
+        .select(allocations::amount)
+        .load(store.conn());
     assert!(read.is_err());
 }
 
@@ -187,7 +197,9 @@ fn a_new_sqlite_file_is_created_in_wal_mode_with_its_folder() {
         #[diesel(sql_type = diesel::sql_types::Text)]
         journal_mode: String,
     }
-    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(store.conn()).unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(store.conn())
+        .unwrap();
     assert_eq!(mode.journal_mode, "wal");
 }
 

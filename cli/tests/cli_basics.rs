@@ -1,0 +1,109 @@
+//! The binary's foundation commands, run as a user would run them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
+    // Keep the developer's own environment from steering the tests.
+    for var in [
+        "AKASH_INCENTIVES_CONFIG",
+        "AKASH_INCENTIVES_DATABASE_URL",
+        "DATABASE_URL",
+        "AKASH_INCENTIVES_RPC_URLS",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn config(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config").join(name)
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = command.output().expect("run akash-incentives");
+    (
+        status.code().expect("exited normally"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+#[test]
+fn config_check_accepts_the_shipped_configurations() {
+    for name in ["example.toml", "devnet.toml"] {
+        let (code, stdout, stderr) = run(binary().args(["config", "check", "--config"]).arg(config(name)));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert!(stdout.contains("valid"), "{stdout}");
+    }
+    let (_, stdout, _) = run(binary().args(["config", "check", "--config"]).arg(config("example.toml")));
+    assert!(stdout.contains("120 epochs of 1day"), "{stdout}");
+    assert!(stdout.contains("pool committed: budget $2000000, 2 contract(s)"), "{stdout}");
+}
+
+#[test]
+fn a_broken_configuration_exits_2_and_names_file_line_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(config("example.toml")).unwrap().replacen("epochs = 120", "epochs = 0", 1);
+    let line = text.lines().position(|l| l.starts_with("epochs = 0")).unwrap() + 1;
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, text).unwrap();
+    let (code, _, stderr) = run(binary().args(["config", "check", "--config"]).arg(&path));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("broken.toml:{line}: program.epochs: the programme has no epochs")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, stderr) = run(binary().args(["config", "check"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no configuration given"), "{stderr}");
+    let (code, _, _) = run(binary().args(["no-such-command"]));
+    assert_eq!(code, 2);
+    let (code, _, stderr) = run(binary().args(["db", "status", "--database-url", "mysql://x"]));
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn commands_still_to_come_say_so_with_status_2() {
+    for command in ["settle", "report", "verify"] {
+        let (code, _, stderr) = run(binary().arg(command));
+        assert_eq!(code, 2, "{command}");
+        assert!(stderr.contains("not implemented yet"), "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn db_migrate_then_status_on_a_new_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sub/akash.sqlite");
+    let (code, _, stderr) = run(binary().args(["db", "status", "--database-url"]).arg(&db));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(binary().args(["db", "migrate", "--database-url"]).arg(&db));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("schema up to date"), "{stdout}");
+    let (code, stdout, stderr) = run(binary().args(["db", "status", "--database-url"]).arg(&db));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("PENDING"), "{stdout}");
+    assert!(stdout.contains("rows in leases: 0"), "{stdout}");
+}
+
+#[test]
+fn the_database_url_comes_from_the_environment_when_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-env.sqlite");
+    let (code, _, stderr) = run(binary().args(["db", "migrate"]).env("AKASH_INCENTIVES_DATABASE_URL", &db));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(db.exists());
+}
+
+#[test]
+fn an_unreachable_database_is_a_failure_with_its_cause() {
+    let (code, _, stderr) = run(binary().args(["db", "status", "--database-url", "postgres://nobody@127.0.0.1:1/none"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to the PostgreSQL database"), "{stderr}");
+    assert!(stderr.contains("caused by"), "{stderr}");
+}

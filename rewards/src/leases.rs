@@ -1,0 +1,86 @@
+//! `leased_gpu_ms`: GPU time under lease, per class, from indexed leases.
+
+use crate::calendar::{UnixMs, Window};
+use crate::programme::GpuClass;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// A lease as the indexer records it (only the fields the rewards need).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// Whole GPUs in the lease (`Resources.gpu.units × count`).
+    pub gpu_units: u64,
+    /// GPU model from the deployment's attributes; `None` when unknown (for example `*`).
+    pub model: Option<String>,
+    /// GPU memory size (`80Gi`) when the attributes name one.
+    pub ram: Option<String>,
+    /// Block time of the lease's creation, truncated to milliseconds.
+    pub created_ms: UnixMs,
+    /// Block time of its closing; `None` while it is open.
+    pub closed_ms: Option<UnixMs>,
+}
+
+/// Leased GPU-milliseconds in one window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeasedGpuMs {
+    /// Per class name; classes without leases are absent.
+    pub by_class: BTreeMap<String, u128>,
+    /// GPU-ms of leases whose model is unknown or matches no class, reported so nothing is
+    /// silently dropped.
+    pub unattributed: u128,
+}
+
+/// A lease whose dates make no sense.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("lease closed at {closed_ms} before it was created at {created_ms}")]
+pub struct LeaseError {
+    /// Creation time.
+    pub created_ms: UnixMs,
+    /// Closing time.
+    pub closed_ms: UnixMs,
+}
+
+/// `leased_gpu_ms` of each class over `window`: the sum over the leases whose model (and
+/// memory size, where the class names one; see [`GpuClass::matches`]) match the class, of
+/// `gpu_units × |[created, closed) ∩ window|` in milliseconds. An open lease runs to the
+/// window's end. Leases of unknown model match no class and are counted in `unattributed`.
+///
+/// Pass one provider's leases to get that provider's measurement. Classes are assumed disjoint
+/// (programme validation rejects overlapping classes); a lease counts in the first class it
+/// matches.
+pub fn leased_gpu_ms(
+    leases: &[Lease],
+    classes: &[GpuClass],
+    window: Window,
+) -> Result<LeasedGpuMs, LeaseError> {
+    let mut out = LeasedGpuMs::default();
+    for lease in leases {
+        let end = match lease.closed_ms {
+            Some(closed_ms) if closed_ms < lease.created_ms => {
+                return Err(LeaseError {
+                    created_ms: lease.created_ms,
+                    closed_ms,
+                })
+            }
+            Some(closed_ms) => closed_ms,
+            None => window.end_ms(),
+        };
+        let gpu_ms =
+            u128::from(lease.gpu_units) * u128::from(window.overlap_ms(lease.created_ms, end));
+        if gpu_ms == 0 {
+            continue;
+        }
+        let class = lease.model.as_deref().and_then(|model| {
+            classes
+                .iter()
+                .find(|c| c.matches(model, lease.ram.as_deref()))
+        });
+        let slot = match class {
+            Some(class) => out.by_class.entry(class.name.clone()).or_default(),
+            None => &mut out.unattributed,
+        };
+        *slot = slot.saturating_add(gpu_ms);
+    }
+    Ok(out)
+}

@@ -1,0 +1,275 @@
+//! Outputs: line items and per-pool, per-epoch ledgers, with the identities they must satisfy.
+
+use crate::money::{BaseUnits, PriceUse};
+use crate::programme::PoolKind;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// What a line item's amount was allocated under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "name")]
+pub enum Bucket {
+    /// A GPU class of a pro-rata pool.
+    Class(String),
+    /// A committed contract, by id.
+    Contract(String),
+    /// An R&D grant, by id.
+    Grant(String),
+}
+
+/// Why a line item has its amount. Reported verbatim so that every unit can be explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Reason {
+    /// Allocated to the provider (counts in `allocated`).
+    Paid,
+    /// The provider's weight is reported, but its uptime is below `min_uptime`; amount 0.
+    UptimeBelowThreshold,
+    /// The contract's uptime was below `sla_uptime`; the epoch's pay is forfeited (counts in
+    /// `forfeited`).
+    SlaBreach,
+    /// Too many consecutive breaches: the contract is terminated and this epoch's pay forfeited
+    /// (counts in `forfeited`).
+    CommitmentBroken,
+    /// An unvested amount taken back into the pool (counts in `clawed_back`).
+    ClawedBack,
+    /// Allocated to the provider, limited by `max_share_per_provider` (counts in `allocated`).
+    Capped,
+    /// Part of a class's slice that nobody could take because every eligible provider is capped
+    /// (counts in `carried` or `returned`, by the pool's policy).
+    CapExcess,
+    /// A class's whole slice: no eligible provider had positive weight (counts in `carried` or
+    /// `returned`).
+    NoEligibleWeight,
+    /// Pay due under a contract that the committed reserve could not cover (counts in
+    /// `shortfall`; this money does not exist in the pool).
+    PoolExhausted,
+}
+
+/// The quantity a line item's amount was derived from ("weight or basis").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Basis {
+    /// Pro-rata weight `α·online_gpu_ms + β·leased_gpu_ms` (thousandths of a GPU-ms); on a
+    /// class-level line, the total eligible weight of the class.
+    Weight(u128),
+    /// Committed pay basis: the GPU-milliseconds paid for, `gpus × overlap_ms × delivered`.
+    DeliveredGpuMs(u128),
+    /// The amount the line refers to: a grant's amount, or a clawed-back entry's original amount.
+    Amount(u128),
+}
+
+/// One line of the settlement: (epoch, pool, bucket, provider) with its amount and reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// Epoch being settled.
+    pub epoch: u32,
+    /// Pool the amount belongs to.
+    pub pool: PoolKind,
+    /// Class, contract or grant.
+    pub bucket: Bucket,
+    /// Provider address; `None` for class-level lines (undistributed slices).
+    pub provider: Option<String>,
+    /// What the amount was derived from.
+    pub basis: Basis,
+    /// Base units.
+    pub amount: BaseUnits,
+    /// Why.
+    pub reason: Reason,
+    /// Vesting schedule id of allocated and clawed-back amounts.
+    pub vesting: Option<String>,
+    /// Price used when the amount came from a USD figure.
+    pub price: Option<PriceUse>,
+}
+
+/// One pool's movements in one epoch, in base units.
+///
+/// Identities (checked by [`PoolLedger::check`] on every settlement):
+/// - `closing = opening − allocated − returned + clawed_back`;
+/// - `emitted = allocated + forfeited + carried + returned`;
+/// - `opening = previous closing + funded` (checked by the engine across epochs).
+///
+/// Across the programme, `Σ allocated − Σ clawed_back + Σ returned + final closing = Σ funded`
+/// (the budget, see [`crate::settle::PoolTotals`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolLedger {
+    /// Epoch.
+    pub epoch: u32,
+    /// Pool.
+    pub pool: PoolKind,
+    /// Balance at the start of the epoch, including `funded`.
+    pub opening: BaseUnits,
+    /// Money that entered the pool this epoch: the budget at epoch 0, R&D grants in their epoch.
+    pub funded: BaseUnits,
+    /// Put up for allocation this epoch: the emission `E_k` (plus grants) of a pro-rata pool, or
+    /// the pay due under the committed contracts.
+    pub emitted: BaseUnits,
+    /// Allocated to providers (vesting from the end of this epoch).
+    pub allocated: BaseUnits,
+    /// Emitted but withheld for cause (SLA breach, broken commitment); stays in the pool.
+    pub forfeited: BaseUnits,
+    /// Unvested amounts taken back into the pool.
+    pub clawed_back: BaseUnits,
+    /// Sent back to the community pool.
+    pub returned: BaseUnits,
+    /// Emitted but undistributed, staying in the pool for later epochs.
+    pub carried: BaseUnits,
+    /// Pay due that the pool could not cover (not money in the pool; see [`Reason::PoolExhausted`]).
+    pub shortfall: BaseUnits,
+    /// Balance at the end of the epoch.
+    pub closing: BaseUnits,
+    /// The price in force at the epoch start, when a USD figure was converted for this pool.
+    pub price: Option<PriceUse>,
+}
+
+/// A broken accounting identity. This is a bug in the engine or corrupted state, never a
+/// user error; the settlement is refused rather than shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("epoch {epoch}, pool {pool:?}: identity {identity} does not hold ({left} ≠ {right})")]
+pub struct IdentityViolation {
+    /// Epoch.
+    pub epoch: u32,
+    /// Pool.
+    pub pool: PoolKind,
+    /// The identity, written out.
+    pub identity: &'static str,
+    /// Its left-hand side.
+    pub left: String,
+    /// Its right-hand side.
+    pub right: String,
+}
+
+impl IdentityViolation {
+    /// A violation of `identity` in `ledger`'s pool and epoch; `None` sides overflowed.
+    pub(crate) fn new(
+        ledger: &PoolLedger,
+        identity: &'static str,
+        left: Option<u128>,
+        right: Option<u128>,
+    ) -> Self {
+        let show = |v: Option<u128>| v.map_or_else(|| "overflow".into(), |v| v.to_string());
+        IdentityViolation {
+            epoch: ledger.epoch,
+            pool: ledger.pool,
+            identity,
+            left: show(left),
+            right: show(right),
+        }
+    }
+}
+
+impl PoolLedger {
+    /// Checks the per-epoch identities, and that the line items of this pool and epoch add up to
+    /// the ledger's columns (so the published lines and the ledger cannot disagree).
+    pub fn check(&self, lines: &[LineItem]) -> Result<(), IdentityViolation> {
+        let equal = |identity, left: Option<u128>, right: Option<u128>| match (left, right) {
+            (Some(l), Some(r)) if l == r => Ok(()),
+            _ => Err(IdentityViolation::new(self, identity, left, right)),
+        };
+        equal(
+            "closing + allocated + returned = opening + clawed_back",
+            self.closing
+                .checked_add(self.allocated)
+                .and_then(|v| v.checked_add(self.returned)),
+            self.opening.checked_add(self.clawed_back),
+        )?;
+        equal(
+            "emitted = allocated + forfeited + carried + returned",
+            Some(self.emitted),
+            self.allocated
+                .checked_add(self.forfeited)
+                .and_then(|v| v.checked_add(self.carried))
+                .and_then(|v| v.checked_add(self.returned)),
+        )?;
+        let sum = |reasons: &[Reason]| {
+            lines
+                .iter()
+                .filter(|l| l.pool == self.pool && l.epoch == self.epoch)
+                .filter(|l| reasons.contains(&l.reason))
+                .try_fold(0u128, |acc, l| acc.checked_add(l.amount))
+        };
+        equal(
+            "allocated = Σ lines PAID + CAPPED",
+            Some(self.allocated),
+            sum(&[Reason::Paid, Reason::Capped]),
+        )?;
+        equal(
+            "forfeited = Σ lines SLA_BREACH + COMMITMENT_BROKEN",
+            Some(self.forfeited),
+            sum(&[Reason::SlaBreach, Reason::CommitmentBroken]),
+        )?;
+        equal(
+            "clawed_back = Σ lines CLAWED_BACK",
+            Some(self.clawed_back),
+            sum(&[Reason::ClawedBack]),
+        )?;
+        equal(
+            "carried + returned = Σ lines NO_ELIGIBLE_WEIGHT + CAP_EXCESS",
+            self.carried.checked_add(self.returned),
+            sum(&[Reason::NoEligibleWeight, Reason::CapExcess]),
+        )?;
+        equal(
+            "shortfall = Σ lines POOL_EXHAUSTED",
+            Some(self.shortfall),
+            sum(&[Reason::PoolExhausted]),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger() -> PoolLedger {
+        PoolLedger {
+            epoch: 3,
+            pool: PoolKind::LiquidityMining,
+            opening: 100,
+            funded: 0,
+            emitted: 40,
+            allocated: 30,
+            forfeited: 0,
+            clawed_back: 0,
+            returned: 10,
+            carried: 0,
+            shortfall: 0,
+            closing: 60,
+            price: None,
+        }
+    }
+
+    fn line(amount: u128, reason: Reason) -> LineItem {
+        LineItem {
+            epoch: 3,
+            pool: PoolKind::LiquidityMining,
+            bucket: Bucket::Class("a100".into()),
+            provider: None,
+            basis: Basis::Weight(0),
+            amount,
+            reason,
+            vesting: None,
+            price: None,
+        }
+    }
+
+    #[test]
+    fn consistent_ledger_and_lines_pass() {
+        let lines = [line(30, Reason::Paid), line(10, Reason::NoEligibleWeight)];
+        assert_eq!(ledger().check(&lines), Ok(()));
+    }
+
+    #[test]
+    fn a_unit_missing_anywhere_is_caught() {
+        let lines = [line(30, Reason::Paid), line(10, Reason::NoEligibleWeight)];
+        let mut closing_off = ledger();
+        closing_off.closing = 61;
+        assert!(closing_off.check(&lines).is_err());
+        let mut emitted_off = ledger();
+        emitted_off.emitted = 41;
+        assert!(emitted_off.check(&lines).is_err());
+        let short_lines = [line(29, Reason::Paid), line(10, Reason::NoEligibleWeight)];
+        let err = ledger().check(&short_lines).unwrap_err();
+        assert_eq!(err.identity, "allocated = Σ lines PAID + CAPPED");
+        assert_eq!((err.left.as_str(), err.right.as_str()), ("30", "29"));
+    }
+}

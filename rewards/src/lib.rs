@@ -1,0 +1,131 @@
+//! # `rewards`: the arithmetic of the GPU-provider incentive programme
+//!
+//! This crate is pure: no I/O, no clock, no database, no threads. It takes a [`Programme`]
+//! (built by the configuration loader), the state carried from the previous epoch and one
+//! epoch's measured inputs, and returns every line item with its reason and vesting schedule,
+//! and a ledger per pool. Anyone holding the same inputs gets the same numbers, to the base
+//! unit. Money is integer base units (`u128`); USD figures stay `rust_decimal::Decimal` until a
+//! single exact conversion; there is no floating point anywhere.
+//!
+//! ## The specification, and where each formula lives
+//!
+//! | rule | implemented by |
+//! |---|---|
+//! | epoch `k` is `[start + k·L, start + (k+1)·L)` | [`calendar::EpochCalendar::window`] |
+//! | apportionment by largest remainder, ties to the smaller key, `W = 0` undistributed | [`apportion::apportion`] |
+//! | cap with re-apportionment of the excess | [`apportion::apportion_capped`], [`apportion::cap_amount`] |
+//! | carry: `E_k = floor(R_k / (N − k))` | [`prorata::carry_emission`] |
+//! | return: `E_k = floor(B·(k+1)/N) − floor(B·k/N)` | [`prorata::return_emission`] |
+//! | class split by share | [`prorata::share_weights`] + [`apportion::apportion`] |
+//! | `w = α·online_gpu_ms + β·leased_gpu_ms` (α, β in thousandths) | [`prorata::provider_weight`], [`programme::thousandths`] |
+//! | eligibility `uptime ≥ min_uptime`, compared exactly | [`uptime::Uptime::at_least`] |
+//! | `pay = floor(gpus × rate × overlap_ms / 3_600_000 × delivered)` | [`committed::delivered_gpu_ms`], [`committed::overlap_ms`] |
+//! | SLA breach, termination, clawback | [`settle::Engine::settle_epoch`] (committed pool, see [`committed`]) |
+//! | contracts' maximum total for the budget check | [`committed::max_total`] |
+//! | USD → base units, `floor(usd × units / price)` | [`money::usd_to_base_units`] |
+//! | vesting schedules and `vested(t)` | [`vesting::Vesting::vested`] |
+//! | clawback takes what is not vested strictly before the instant | [`vesting::VestingEntry::unvested_for_clawback`] |
+//! | earned / vested / unvested / clawed back / paid / claimable | [`vesting::positions`] |
+//! | ledger identities | [`ledger::PoolLedger::check`] and the programme-wide check in [`settle`] |
+//! | uptime from observations (standing, majority, staleness) | [`uptime::Timeline`] |
+//! | `leased_gpu_ms` and unattributed hours | [`leases::leased_gpu_ms`] |
+//!
+//! ## How a settlement runs
+//!
+//! 1. The loader builds a [`Programme`]; [`Programme::validate`] reports every problem with its
+//!    configuration path. [`Engine::new`] refuses an invalid programme.
+//! 2. The settlement step measures each provider and class over the epoch
+//!    ([`uptime::Timeline`], [`leases::leased_gpu_ms`]) into [`EpochInputs`].
+//! 3. [`Engine::settle_epoch`] settles the next epoch from the [`ProgrammeState`], checks every
+//!    identity, and only then updates the state ([`settle_programme`] does all epochs).
+//!
+//! ## Choices made where the specification is silent
+//!
+//! **Time.** Times are unix milliseconds (`i64`), durations milliseconds (`u64`); all intervals
+//! are half-open, so an observation or lease boundary exactly at an epoch's end belongs to the
+//! next epoch. Programmes have at most [`programme::MAX_EPOCHS`] epochs.
+//!
+//! **Prices.** The price in force at `t` is the last price point at or before `t`. A pool
+//! budget in USD is converted **once**, at the price in force at the start of epoch 0, when the
+//! pool is funded; a contract rate in USD at the price in force at the start of each epoch it
+//! is paid for; an R&D grant in USD at the start of its epoch. The price and the table's source
+//! are recorded on the ledger of every pool that converted something that epoch, and on every
+//! committed line derived from a USD rate.
+//!
+//! **Ledgers.** Beyond the specified columns a ledger has `funded` (money entering the pool:
+//! the budget at epoch 0, an R&D grant in its epoch) and `shortfall` (committed pay the reserve
+//! could not cover). `opening` includes `funded`, so `closing = opening − allocated − returned +
+//! clawed_back` holds as specified, `opening_k = closing_{k−1} + funded_k`, and the
+//! programme-wide identity's "budget" is `Σ funded`. Also asserted:
+//! `emitted = allocated + forfeited + carried + returned`, and that the line items add up to
+//! the ledger's columns. A pool's final balance (what carry left in the last epoch, forfeits and
+//! clawbacks in the committed reserve, unused budget) stays in [`ProgrammeState`] and is not
+//! returned automatically: it is reported so that the administrator returns it to the community
+//! pool visibly.
+//!
+//! **Pro-rata pools.** A class slice nobody can take is not re-split among other classes; it
+//! follows the pool's `undistributed` policy (carried or returned). Eligible providers with zero
+//! weight get a `PAID` line of 0; ineligible ones an `UPTIME_BELOW_THRESHOLD` line of 0 with
+//! their weight. The cap is `floor(max_share_per_provider × class slice)`; when everyone with
+//! weight is capped the rest is `CAP_EXCESS` and follows the same policy (returned under
+//! `return`, carried under `carry`). Class shares must each be in `(0, 1]` and sum to exactly 1;
+//! GPU classes must not overlap, so a GPU belongs to at most one class. α and β are at most
+//! 10⁶ ([`programme::MAX_COEFFICIENT_THOUSANDTHS`]). A measurement for a class the programme
+//! does not define is refused rather than ignored.
+//!
+//! **Committed pool.** The SLA uses the provider's uptime as measured for the contract's class
+//! over the whole epoch, even when the term covers only part of it; a contract with no
+//! measurement counts as offline all epoch. Epochs outside the term neither count as breaches
+//! nor reset the run. With `verify_capacity`, `pay` simplifies exactly to
+//! `floor(rate × min(gpus × overlap_ms, online_gpu_ms) / 3_600_000)`, and a provider's online
+//! GPU-ms in a class is used up by its contracts in configuration order. The terminating
+//! epoch's pay is forfeited (`COMMITMENT_BROKEN`), the clawback instant is the end of that
+//! epoch, and a terminated contract produces no further lines. Contracts that met the SLA are
+//! paid in configuration order from the opening balance plus the epoch's clawbacks; what the
+//! reserve cannot cover is `POOL_EXHAUSTED`. The budget check adds the contracts' maximum
+//! totals (full delivery, no breach, programme epochs only) in configuration order and names
+//! the first contract at which the running total exceeds the budget; USD rates use the price
+//! table as loaded.
+//!
+//! **R&D pool.** The budget includes the grants, which must be in the budget's unit; the
+//! pro-rata part's budget is `budget − Σ grants`, funded at epoch 0, and each grant is funded
+//! and paid in its epoch. Every class of the pro-rata part must be of a model in
+//! `eligible_models` (compared ignoring ASCII case), which validation enforces.
+//!
+//! **Vesting.** Only positive allocations create vesting entries. An entry counts as earned
+//! from its anchor (the end of its epoch). `claimable = vested − paid` is signed, so an
+//! overpayment shows as negative. Degenerate schedules are rejected by validation; if one is
+//! ever evaluated anyway it vests at the cliff or anchor instead of panicking.
+//!
+//! **Uptime.** A tie between probers counts as online. Observations without an inventory do not
+//! take part in the minimum GPU count; when none of the standing online observations reports an
+//! inventory the count is 0. Two observations by one prober of one provider at the same
+//! millisecond are an error. Lease and class models and memory sizes are compared ignoring
+//! ASCII case; a class that names a memory size takes only leases that state the same size.
+//!
+//! **Errors.** No input makes this crate panic; every failure is a typed error
+//! ([`SettleError`], [`programme::ProgrammeError`], …), and a refused epoch leaves the state
+//! untouched.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod apportion;
+pub mod calendar;
+pub mod committed;
+pub mod leases;
+pub mod ledger;
+pub mod money;
+pub mod programme;
+pub mod prorata;
+pub mod settle;
+pub mod uptime;
+pub mod vesting;
+mod wide;
+
+pub use apportion::{apportion, Apportionment};
+pub use programme::Programme;
+pub use settle::{
+    settle_programme, Engine, EpochInputs, EpochSettlement, Measurement, ProgrammeState,
+    SettleError,
+};

@@ -1,0 +1,340 @@
+//! Money: base units, USD amounts, the price table and the exact conversions between them.
+//!
+//! Every amount that is paid is an integer number of base units of the payout denom (`uakt`).
+//! USD figures (budgets, contract rates, grants) stay `rust_decimal::Decimal` until the moment
+//! they are converted, and are converted with one exact rational computation followed by one
+//! floor — no intermediate decimal rounding.
+//!
+//! **Bounds.** A USD amount or a price is turned into an integer of 10⁻¹⁸ dollars
+//! ([`USD_DECIMALS`]); it must have at most 18 decimal places and that integer must fit in a
+//! `u128` (about 3.4·10²⁰ dollars). `base_units_per_token` is at most 10¹⁸. Under these bounds
+//! every product formed below fits in 256 bits; results that do not fit back into `u128` are
+//! reported as errors.
+
+use crate::calendar::UnixMs;
+use crate::wide::{mul_div, U256};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// An amount in integer base units of the payout denom (for example `uakt`).
+pub type BaseUnits = u128;
+
+/// Decimal places kept when a USD figure is made an integer (10⁻¹⁸ dollars).
+pub const USD_DECIMALS: u32 = 18;
+
+/// The largest accepted `base_units_per_token` (10¹⁸, the most decimals any Cosmos denom uses).
+pub const MAX_BASE_UNITS_PER_TOKEN: u128 = 1_000_000_000_000_000_000;
+
+/// Milliseconds in an hour: rates are per GPU-hour, measurements are in GPU-milliseconds.
+pub const MS_PER_HOUR: u128 = 3_600_000;
+
+/// Why an amount could not be converted or represented.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MoneyError {
+    /// Money is never negative in this programme.
+    #[error("amount {0} is negative")]
+    Negative(Decimal),
+    /// More than [`USD_DECIMALS`] decimal places cannot be represented exactly.
+    #[error("{0} has more than {USD_DECIMALS} decimal places")]
+    TooManyDecimals(Decimal),
+    /// The value is beyond the documented bounds of the exact arithmetic.
+    #[error("{0} is too large for exact arithmetic")]
+    TooLarge(String),
+    /// A price must be strictly positive to divide by it.
+    #[error("price {0} is not positive")]
+    NonPositivePrice(Decimal),
+    /// No price point is in force at the time a conversion is needed.
+    #[error("no price in force at {0} ms")]
+    NoPrice(UnixMs),
+    /// A USD amount needs a price table, and the programme has none.
+    #[error("a USD amount needs a price table")]
+    NoPriceTable,
+    /// `base_units_per_token` is zero or above [`MAX_BASE_UNITS_PER_TOKEN`].
+    #[error("base_units_per_token {0} must be in 1..=10^18")]
+    BadDenomination(u128),
+}
+
+/// A budget, rate or grant as written in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Money {
+    /// Integer base units of the payout denom; used as is.
+    BaseUnits(BaseUnits),
+    /// US dollars; converted to base units at the price in force when the amount is needed.
+    Usd(Decimal),
+}
+
+impl Money {
+    /// Checks that the amount is representable under the crate's bounds (see module docs).
+    pub fn check(&self) -> Result<(), MoneyError> {
+        match self {
+            Money::BaseUnits(_) => Ok(()),
+            Money::Usd(usd) => usd_to_fixed(*usd).map(|_| ()),
+        }
+    }
+
+    /// Whether both amounts are written in the same unit, so they can be compared without a price.
+    pub fn same_unit(&self, other: &Money) -> bool {
+        matches!(
+            (self, other),
+            (Money::BaseUnits(_), Money::BaseUnits(_)) | (Money::Usd(_), Money::Usd(_))
+        )
+    }
+}
+
+/// The payout denom: its name and how many base units make one whole token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Denomination {
+    /// Base-unit denom as it appears on chain, for example `uakt`.
+    pub name: String,
+    /// Base units per whole token (10⁶ for AKT); prices are quoted per whole token.
+    pub base_units_per_token: u128,
+}
+
+impl Denomination {
+    /// Checks `1 ≤ base_units_per_token ≤ 10¹⁸`.
+    pub fn check(&self) -> Result<(), MoneyError> {
+        if (1..=MAX_BASE_UNITS_PER_TOKEN).contains(&self.base_units_per_token) {
+            Ok(())
+        } else {
+            Err(MoneyError::BadDenomination(self.base_units_per_token))
+        }
+    }
+}
+
+/// One row of the price table: from `from_ms` on, one whole token is worth `usd_per_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricePoint {
+    /// When this price comes into force (a CSV date becomes 00:00 UTC of that day).
+    pub from_ms: UnixMs,
+    /// USD per whole token; strictly positive.
+    pub usd_per_token: Decimal,
+}
+
+impl PricePoint {
+    /// Checks that the price is positive and representable (see the module's bounds).
+    pub fn check(&self) -> Result<(), MoneyError> {
+        price_to_fixed(self.usd_per_token).map(|_| ())
+    }
+}
+
+/// The token's USD price over time, with where it came from.
+///
+/// A point stays in force until the next point. The price "in force at" `t` is the last point
+/// with `from_ms ≤ t`; before the first point there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceTable {
+    /// Where the prices come from (a CSV path and hash, an API name…), copied into every output
+    /// that used a price so an auditor can fetch the same numbers.
+    pub source: String,
+    /// Points in strictly increasing `from_ms` order.
+    pub points: Vec<PricePoint>,
+}
+
+impl PriceTable {
+    /// The price in force at `t`: the last point with `from_ms ≤ t`.
+    pub fn in_force_at(&self, t: UnixMs) -> Option<&PricePoint> {
+        let after = self.points.partition_point(|p| p.from_ms <= t);
+        after.checked_sub(1).and_then(|i| self.points.get(i))
+    }
+
+    /// The price in force at `t`, recorded with the table's source for the outputs.
+    pub fn price_use_at(&self, t: UnixMs) -> Result<PriceUse, MoneyError> {
+        let point = self.in_force_at(t).ok_or(MoneyError::NoPrice(t))?;
+        Ok(PriceUse {
+            usd_per_token: point.usd_per_token,
+            from_ms: point.from_ms,
+            source: self.source.clone(),
+        })
+    }
+}
+
+/// A price that was used in a conversion, recorded in the outputs so it can be re-derived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceUse {
+    /// USD per whole token.
+    pub usd_per_token: Decimal,
+    /// When that price point came into force.
+    pub from_ms: UnixMs,
+    /// The price table's source.
+    pub source: String,
+}
+
+/// A USD decimal as an integer number of 10⁻¹⁸ dollars; exact or an error.
+pub(crate) fn usd_to_fixed(usd: Decimal) -> Result<u128, MoneyError> {
+    if usd.is_sign_negative() && !usd.is_zero() {
+        return Err(MoneyError::Negative(usd));
+    }
+    let normal = usd.normalize();
+    let scale = normal.scale();
+    if scale > USD_DECIMALS {
+        return Err(MoneyError::TooManyDecimals(usd));
+    }
+    let mantissa = u128::try_from(normal.mantissa()).map_err(|_| MoneyError::Negative(usd))?;
+    10u128
+        .checked_pow(USD_DECIMALS - scale)
+        .and_then(|factor| mantissa.checked_mul(factor))
+        .ok_or_else(|| MoneyError::TooLarge(usd.to_string()))
+}
+
+/// A price as an integer of 10⁻¹⁸ dollars, refused unless strictly positive.
+fn price_to_fixed(price: Decimal) -> Result<u128, MoneyError> {
+    match usd_to_fixed(price) {
+        Ok(0) | Err(MoneyError::Negative(_)) => Err(MoneyError::NonPositivePrice(price)),
+        other => other,
+    }
+}
+
+/// Converts a USD amount to base units at a price:
+/// `floor(usd × base_units_per_token / usd_per_token)`, computed exactly.
+///
+/// This is the one place a USD amount becomes base units; the floor loses less than one base
+/// unit, and the price used is recorded next to the result by the caller.
+pub fn usd_to_base_units(
+    usd: Decimal,
+    usd_per_token: Decimal,
+    base_units_per_token: u128,
+) -> Result<BaseUnits, MoneyError> {
+    let usd = usd_to_fixed(usd)?;
+    let price = price_to_fixed(usd_per_token)?;
+    // Both sides are in 10⁻¹⁸ dollars, so the scale cancels in the ratio.
+    mul_div(usd, base_units_per_token, price)
+        .ok_or_else(|| MoneyError::TooLarge(format!("{usd} × {base_units_per_token}")))
+}
+
+/// A per-GPU-hour rate ready to be applied to a number of GPU-milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HourlyRate {
+    /// Base units per GPU-hour.
+    BaseUnits(u128),
+    /// `usd_fixed / price_fixed × base_units_per_token` base units per GPU-hour, kept as a ratio.
+    Usd {
+        usd_fixed: u128,
+        price_fixed: u128,
+        base_units_per_token: u128,
+    },
+}
+
+impl HourlyRate {
+    /// Resolves a configured rate; a USD rate needs the price it is converted at.
+    pub(crate) fn resolve(
+        rate: &Money,
+        price: Option<&PriceUse>,
+        base_units_per_token: u128,
+    ) -> Result<Self, MoneyError> {
+        match (rate, price) {
+            (Money::BaseUnits(r), _) => Ok(HourlyRate::BaseUnits(*r)),
+            (Money::Usd(usd), Some(price)) => Ok(HourlyRate::Usd {
+                usd_fixed: usd_to_fixed(*usd)?,
+                price_fixed: price_to_fixed(price.usd_per_token)?,
+                base_units_per_token,
+            }),
+            (Money::Usd(_), None) => Err(MoneyError::NoPriceTable),
+        }
+    }
+
+    /// `floor(rate × gpu_ms / 3_600_000)` in base units, computed as one exact fraction.
+    ///
+    /// For a USD rate this is `floor(usd × base_units_per_token × gpu_ms / (price × 3_600_000))`:
+    /// the rate is never rounded to base units on its own, so the error stays below one base
+    /// unit however many GPU-hours it multiplies.
+    pub(crate) fn amount_for(&self, gpu_ms: u128) -> Result<BaseUnits, MoneyError> {
+        let too_large = || MoneyError::TooLarge(format!("rate × {gpu_ms} GPU-ms"));
+        match self {
+            HourlyRate::BaseUnits(r) => mul_div(*r, gpu_ms, MS_PER_HOUR).ok_or_else(too_large),
+            HourlyRate::Usd {
+                usd_fixed,
+                price_fixed,
+                base_units_per_token,
+            } => {
+                // floor(floor(x / a) / b) == floor(x / (a·b)) for positive integers.
+                let numerator = U256::mul(*usd_fixed, *base_units_per_token)
+                    .checked_mul_u128(gpu_ms)
+                    .ok_or_else(too_large)?;
+                let (per_price, _) = numerator.div_rem_u128(*price_fixed).ok_or_else(too_large)?;
+                let (amount, _) = per_price.div_rem_u128(MS_PER_HOUR).ok_or_else(too_large)?;
+                amount.to_u128().ok_or_else(too_large)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn usd_converts_with_a_single_floor() {
+        // $1000 at $3.14 per AKT: 1000 / 3.14 = 318.4713375… AKT = 318_471_337.57… uakt.
+        assert_eq!(
+            usd_to_base_units(dec("1000"), dec("3.14"), 1_000_000),
+            Ok(318_471_337)
+        );
+    }
+
+    #[test]
+    fn hostile_decimals_are_errors() {
+        assert_eq!(
+            usd_to_base_units(dec("-1"), dec("3"), 1_000_000),
+            Err(MoneyError::Negative(dec("-1")))
+        );
+        assert_eq!(
+            usd_to_base_units(dec("1"), dec("0"), 1_000_000),
+            Err(MoneyError::NonPositivePrice(dec("0")))
+        );
+        assert!(matches!(
+            usd_to_fixed(dec("0.0000000000000000001")),
+            Err(MoneyError::TooManyDecimals(_))
+        ));
+        assert!(matches!(
+            usd_to_fixed(Decimal::MAX),
+            Err(MoneyError::TooLarge(_))
+        ));
+        // Trailing zeros beyond 18 places are not real precision.
+        assert_eq!(
+            usd_to_fixed(dec("1.5000000000000000000000")),
+            Ok(15 * 10u128.pow(17))
+        );
+    }
+
+    #[test]
+    fn price_in_force_is_the_last_point_not_after_t() {
+        let table = PriceTable {
+            source: "test".into(),
+            points: vec![
+                PricePoint {
+                    from_ms: 100,
+                    usd_per_token: dec("2"),
+                },
+                PricePoint {
+                    from_ms: 200,
+                    usd_per_token: dec("3"),
+                },
+            ],
+        };
+        assert!(table.in_force_at(99).is_none());
+        assert_eq!(table.in_force_at(100).unwrap().usd_per_token, dec("2"));
+        assert_eq!(table.in_force_at(199).unwrap().usd_per_token, dec("2"));
+        assert_eq!(table.in_force_at(200).unwrap().usd_per_token, dec("3"));
+        assert_eq!(table.in_force_at(i64::MAX).unwrap().usd_per_token, dec("3"));
+    }
+
+    #[test]
+    fn usd_rate_is_not_rounded_before_multiplying() {
+        // $0.001 per GPU-hour at $3 per AKT is 333.33… uakt per GPU-hour. Over 3 GPU-hours the
+        // exact amount is 1000 uakt; rounding the rate first would give 999.
+        let price = PriceUse {
+            usd_per_token: dec("3"),
+            from_ms: 0,
+            source: "t".into(),
+        };
+        let rate = HourlyRate::resolve(&Money::Usd(dec("0.001")), Some(&price), 1_000_000).unwrap();
+        assert_eq!(rate.amount_for(3 * MS_PER_HOUR), Ok(1000));
+        assert_eq!(rate.amount_for(MS_PER_HOUR), Ok(333));
+    }
+}

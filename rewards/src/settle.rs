@@ -1,0 +1,586 @@
+//! Settlement: one epoch at a time from the state the previous epoch left, or a whole programme.
+//!
+//! The engine is a pure function of the programme, the state and the epoch's measured inputs.
+//! [`Engine::settle_epoch`] computes everything first and only then updates the state, so a
+//! refused epoch (an error) leaves the state exactly as it was.
+
+use crate::apportion::ApportionError;
+use crate::calendar::{CalendarError, UnixMs, Window};
+use crate::committed::settle_committed;
+use crate::ledger::{Basis, Bucket, IdentityViolation, LineItem, PoolLedger, Reason};
+use crate::money::{BaseUnits, Money, MoneyError, PriceUse};
+use crate::programme::{
+    rnd_pro_rata_budget, PoolKind, Programme, ProgrammeError, RndPool, Undistributed,
+};
+use crate::prorata::ProRata;
+use crate::uptime::Uptime;
+use crate::vesting::{ClawbackRecord, VestingEntry};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// What was measured for one provider in one GPU class over one epoch.
+///
+/// The settlement step computes these from the store with [`crate::uptime::Timeline`] and
+/// [`crate::leases::leased_gpu_ms`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// `∫ online GPU count dt` over the epoch, in GPU-ms.
+    pub online_gpu_ms: u128,
+    /// `Σ gpu_units × |lease ∩ epoch|` over the provider's leases of the class, in GPU-ms.
+    pub leased_gpu_ms: u128,
+    /// The provider's online fraction of the epoch, exact.
+    pub uptime: Uptime,
+}
+
+/// One epoch's measured inputs: class name → provider address → [`Measurement`].
+///
+/// A provider absent from a class was not measured there: it has no weight in that class, and a
+/// committed contract on it counts as offline for the whole epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochInputs {
+    /// Measurements keyed by class, then provider.
+    pub measurements: BTreeMap<String, BTreeMap<String, Measurement>>,
+}
+
+impl EpochInputs {
+    /// Records a measurement, returning the one it replaces.
+    pub fn insert(&mut self, class: &str, provider: &str, m: Measurement) -> Option<Measurement> {
+        self.measurements
+            .entry(class.to_owned())
+            .or_default()
+            .insert(provider.to_owned(), m)
+    }
+
+    /// The measurement of `provider` in `class`, if any.
+    pub fn measurement(&self, class: &str, provider: &str) -> Option<&Measurement> {
+        self.measurements.get(class)?.get(provider)
+    }
+}
+
+/// When and where a contract was terminated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Termination {
+    /// Epoch of the breach that broke the commitment.
+    pub epoch: u32,
+    /// The clawback instant: the end of that epoch.
+    pub at_ms: UnixMs,
+}
+
+/// A contract's state carried from epoch to epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractState {
+    /// Length of the current run of consecutive SLA breaches.
+    pub consecutive_breaches: u32,
+    /// Set once the contract is terminated; it is never paid again.
+    pub terminated: Option<Termination>,
+}
+
+/// A pool's running sums since the start, for the programme-wide identity
+/// `Σ allocated − Σ clawed_back + Σ returned + balance = Σ funded` (the budget).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolTotals {
+    /// Σ funded: the pool's budget in base units, once every funding epoch has passed.
+    pub funded: BaseUnits,
+    /// Σ allocated.
+    pub allocated: BaseUnits,
+    /// Σ clawed back.
+    pub clawed_back: BaseUnits,
+    /// Σ returned to the community pool.
+    pub returned: BaseUnits,
+}
+
+/// A pool's balance and running sums.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolState {
+    /// Balance after the last settled epoch.
+    pub balance: BaseUnits,
+    /// Running sums.
+    pub totals: PoolTotals,
+}
+
+/// Everything carried from one epoch to the next.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgrammeState {
+    /// The epoch to settle next (0 for a fresh programme).
+    pub next_epoch: u32,
+    /// Per pool balance and totals.
+    pub pools: BTreeMap<PoolKind, PoolState>,
+    /// Per contract id, breach run and termination.
+    pub contracts: BTreeMap<String, ContractState>,
+    /// Every vesting entry so far, in creation order (indices are stable).
+    pub vesting: Vec<VestingEntry>,
+}
+
+/// A clawback applied to an existing entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryClawback {
+    /// Index into [`ProgrammeState::vesting`].
+    pub entry: usize,
+    /// What was clawed back, and when.
+    pub record: ClawbackRecord,
+}
+
+/// One settled epoch: what to publish and what changed in the state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochSettlement {
+    /// Epoch index.
+    pub epoch: u32,
+    /// The epoch's window.
+    pub window: Window,
+    /// Every line item, sorted by pool, bucket and provider.
+    pub line_items: Vec<LineItem>,
+    /// One ledger per configured pool, in [`PoolKind`] order.
+    pub ledgers: Vec<PoolLedger>,
+    /// Entries created this epoch (appended to the state's `vesting`).
+    pub new_vesting: Vec<VestingEntry>,
+    /// Clawbacks applied to earlier entries.
+    pub clawbacks: Vec<EntryClawback>,
+    /// Every contract's state after this epoch.
+    pub contracts: BTreeMap<String, ContractState>,
+}
+
+/// A whole programme settled (or as much of it as there were inputs for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgrammeSettlement {
+    /// Per epoch, in order.
+    pub epochs: Vec<EpochSettlement>,
+    /// The state after the last settled epoch; its pool balances are the final balances.
+    pub state: ProgrammeState,
+}
+
+/// Why an epoch could not be settled.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SettleError {
+    /// The programme failed validation.
+    #[error("invalid programme: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidProgramme(Vec<ProgrammeError>),
+    /// The epoch is outside the programme, or its window is not representable.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// A conversion failed (missing price, value beyond bounds).
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// Apportionment failed (total weight beyond bounds).
+    #[error(transparent)]
+    Apportion(#[from] ApportionError),
+    /// Inputs name a class the programme does not define; settling without it could silently
+    /// drop someone's GPU-hours.
+    #[error("inputs name unknown GPU class {0:?}")]
+    UnknownClass(String),
+    /// A schedule name that validation should have caught.
+    #[error("unknown vesting schedule {0:?}")]
+    UnknownVesting(String),
+    /// `α·online_gpu_ms + β·leased_gpu_ms` does not fit in a `u128`.
+    #[error("weight of {provider} in class {class} overflows")]
+    WeightOverflow {
+        /// Class.
+        class: String,
+        /// Provider.
+        provider: String,
+    },
+    /// A sum or balance left the `u128` range (only with corrupted state or absurd inputs).
+    #[error("arithmetic overflow in {0}")]
+    Overflow(&'static str),
+    /// An accounting identity failed: a bug, reported instead of shipped.
+    #[error(transparent)]
+    Identity(#[from] IdentityViolation),
+}
+
+/// `a + b`, or [`SettleError::Overflow`] naming `what` was being summed.
+pub(crate) fn add(a: u128, b: u128, what: &'static str) -> Result<u128, SettleError> {
+    a.checked_add(b).ok_or(SettleError::Overflow(what))
+}
+
+/// A validated programme, ready to settle epochs.
+#[derive(Debug, Clone)]
+pub struct Engine<'p> {
+    programme: &'p Programme,
+    liquidity_mining: Option<ProRata>,
+    rnd: Option<ProRata>,
+}
+
+/// One pool's contribution to an epoch.
+struct PoolResult {
+    ledger: PoolLedger,
+    lines: Vec<LineItem>,
+}
+
+impl<'p> Engine<'p> {
+    /// Validates `programme` ([`Programme::validate`]) and prepares its integer parameters.
+    pub fn new(programme: &'p Programme) -> Result<Self, Vec<ProgrammeError>> {
+        programme.validate()?;
+        let at = |path: &str| {
+            let path = path.to_owned();
+            move |problem| {
+                vec![ProgrammeError {
+                    path: path.clone(),
+                    problem,
+                }]
+            }
+        };
+        let liquidity_mining = programme
+            .liquidity_mining
+            .as_ref()
+            .map(|pool| ProRata::new(&pool.rules))
+            .transpose()
+            .map_err(at("pools.liquidity_mining"))?;
+        let rnd = match &programme.rnd {
+            Some(RndPool {
+                pro_rata: Some(rules),
+                ..
+            }) => Some(ProRata::new(rules).map_err(at("pools.rnd"))?),
+            _ => None,
+        };
+        Ok(Engine {
+            programme,
+            liquidity_mining,
+            rnd,
+        })
+    }
+
+    /// Settles epoch `state.next_epoch` with its measured inputs and advances the state.
+    ///
+    /// Pools are settled in [`PoolKind`] order and are independent of one another. Every ledger
+    /// identity (see [`PoolLedger`]) and the programme-wide identity are checked before the
+    /// state changes; a violation is returned as [`SettleError::Identity`].
+    pub fn settle_epoch(
+        &self,
+        state: &mut ProgrammeState,
+        inputs: &EpochInputs,
+    ) -> Result<EpochSettlement, SettleError> {
+        let epoch = state.next_epoch;
+        let window = self.programme.calendar.window(epoch)?;
+        if let Some(unknown) = inputs
+            .measurements
+            .keys()
+            .find(|class| self.programme.class(class).is_none())
+        {
+            return Err(SettleError::UnknownClass(unknown.clone()));
+        }
+        let mut results: Vec<PoolResult> = Vec::new();
+        let mut clawbacks = Vec::new();
+        let mut contracts = state.contracts.clone();
+        if let Some(pool) = &self.programme.committed {
+            let kind = PoolKind::Committed;
+            let (funded, price) = self.funding(&pool.budget, epoch)?;
+            let opening = self.opening(state, kind, funded)?;
+            let out =
+                settle_committed(self.programme, pool, epoch, window, opening, inputs, state)?;
+            let closing = opening
+                .checked_add(out.clawed_back)
+                .and_then(|v| v.checked_sub(out.allocated))
+                .ok_or(SettleError::Overflow("committed balance"))?;
+            results.push(PoolResult {
+                ledger: PoolLedger {
+                    epoch,
+                    pool: kind,
+                    opening,
+                    funded,
+                    emitted: out.emitted,
+                    allocated: out.allocated,
+                    forfeited: out.forfeited,
+                    clawed_back: out.clawed_back,
+                    returned: 0,
+                    carried: 0,
+                    shortfall: out.shortfall,
+                    closing,
+                    price: price.or(out.price),
+                },
+                lines: out.lines,
+            });
+            clawbacks = out.clawbacks;
+            contracts = out.contracts;
+        }
+        if let (Some(pool), Some(rules)) =
+            (&self.programme.liquidity_mining, &self.liquidity_mining)
+        {
+            let (funded, price) = self.funding(&pool.budget, epoch)?;
+            let budget = self.budget_base_units(&pool.budget)?;
+            let opening = self.opening(state, PoolKind::LiquidityMining, funded)?;
+            let ledger = PoolLedger {
+                epoch,
+                pool: PoolKind::LiquidityMining,
+                opening,
+                funded,
+                emitted: 0,
+                allocated: 0,
+                forfeited: 0,
+                clawed_back: 0,
+                returned: 0,
+                carried: 0,
+                shortfall: 0,
+                closing: opening,
+                price,
+            };
+            results.push(self.pro_rata(rules, ledger, opening, budget, inputs, Vec::new())?);
+        }
+        if let Some(pool) = &self.programme.rnd {
+            results.push(self.settle_rnd(pool, epoch, window, state, inputs)?);
+        }
+        let mut line_items = Vec::new();
+        let mut ledgers = Vec::new();
+        let mut new_vesting = Vec::new();
+        let mut pools = state.pools.clone();
+        for PoolResult { ledger, lines } in results {
+            ledger.check(&lines)?;
+            let before = pools.get(&ledger.pool).copied().unwrap_or_default();
+            let after = check_programme_identity(&ledger, before)?;
+            pools.insert(ledger.pool, after);
+            for line in &lines {
+                if let Some(entry) = self.vesting_entry(line, window)? {
+                    new_vesting.push(entry);
+                }
+            }
+            line_items.extend(lines);
+            ledgers.push(ledger);
+        }
+        line_items.sort_by(|a, b| {
+            (a.pool, &a.bucket, &a.provider).cmp(&(b.pool, &b.bucket, &b.provider))
+        });
+        if clawbacks.iter().any(|c| c.entry >= state.vesting.len()) {
+            return Err(SettleError::Overflow("clawback entry index"));
+        }
+        // Nothing below can fail: the state changes all at once.
+        for clawback in &clawbacks {
+            if let Some(entry) = state.vesting.get_mut(clawback.entry) {
+                entry.clawback = Some(clawback.record.clone());
+            }
+        }
+        state.vesting.extend(new_vesting.iter().cloned());
+        state.pools = pools;
+        state.contracts = contracts.clone();
+        state.next_epoch = epoch + 1;
+        Ok(EpochSettlement {
+            epoch,
+            window,
+            line_items,
+            ledgers,
+            new_vesting,
+            clawbacks,
+            contracts,
+        })
+    }
+
+    /// A pool budget in base units: converted at the price in force at the programme start.
+    fn budget_base_units(&self, budget: &Money) -> Result<BaseUnits, MoneyError> {
+        Ok(self
+            .programme
+            .to_base_units(budget, self.programme.calendar.start_ms)?
+            .0)
+    }
+
+    /// What a pool budget funds in `epoch`: all of it at epoch 0, nothing later.
+    fn funding(
+        &self,
+        budget: &Money,
+        epoch: u32,
+    ) -> Result<(BaseUnits, Option<PriceUse>), MoneyError> {
+        if epoch == 0 {
+            self.programme
+                .to_base_units(budget, self.programme.calendar.start_ms)
+        } else {
+            Ok((0, None))
+        }
+    }
+
+    /// `opening = previous closing + funded`.
+    fn opening(
+        &self,
+        state: &ProgrammeState,
+        pool: PoolKind,
+        funded: BaseUnits,
+    ) -> Result<BaseUnits, SettleError> {
+        let balance = state.pools.get(&pool).map_or(0, |p| p.balance);
+        add(balance, funded, "opening balance")
+    }
+
+    /// Runs the pro-rata machinery on `ledger` (whose `opening` and `funded` are set), emitting
+    /// from `balance` (carry) or `budget` (return), after any `lines` already allocated.
+    fn pro_rata(
+        &self,
+        rules: &ProRata,
+        mut ledger: PoolLedger,
+        balance: BaseUnits,
+        budget: BaseUnits,
+        inputs: &EpochInputs,
+        mut lines: Vec<LineItem>,
+    ) -> Result<PoolResult, SettleError> {
+        let epochs = self.programme.calendar.epochs;
+        let emission = rules.emission(balance, budget, ledger.epoch, epochs);
+        let dist = rules.distribute(ledger.pool, ledger.epoch, emission, inputs)?;
+        let overflow = || SettleError::Overflow("pro-rata ledger");
+        ledger.emitted = ledger.emitted.checked_add(emission).ok_or_else(overflow)?;
+        ledger.allocated = ledger
+            .allocated
+            .checked_add(dist.allocated)
+            .ok_or_else(overflow)?;
+        match rules.policy {
+            Undistributed::Carry => ledger.carried = dist.undistributed,
+            Undistributed::Return => ledger.returned = dist.undistributed,
+        }
+        ledger.closing = ledger
+            .opening
+            .checked_sub(ledger.allocated)
+            .and_then(|v| v.checked_sub(ledger.returned))
+            .ok_or_else(overflow)?;
+        lines.extend(dist.lines);
+        Ok(PoolResult { ledger, lines })
+    }
+
+    /// The R&D pool: `budget − Σ grants` is funded at epoch 0 and each grant in its own epoch,
+    /// where it is paid at once. The pro-rata part then emits from the balance left after this
+    /// epoch's grants (carry) or from `budget − Σ grants` (return).
+    fn settle_rnd(
+        &self,
+        pool: &RndPool,
+        epoch: u32,
+        window: Window,
+        state: &ProgrammeState,
+        inputs: &EpochInputs,
+    ) -> Result<PoolResult, SettleError> {
+        let kind = PoolKind::Rnd;
+        let pro_rata_budget = rnd_pro_rata_budget(pool).map_err(|problem| {
+            SettleError::InvalidProgramme(vec![ProgrammeError {
+                path: "pools.rnd.grants".into(),
+                problem,
+            }])
+        })?;
+        let (pro_rata_funded, mut price) = self.funding(&pro_rata_budget, epoch)?;
+        let mut grants: BaseUnits = 0;
+        let mut lines = Vec::new();
+        for grant in pool.grants.iter().filter(|g| g.epoch == epoch) {
+            let (amount, grant_price) = self
+                .programme
+                .to_base_units(&grant.amount, window.start_ms())?;
+            grants = add(grants, amount, "R&D grants")?;
+            price = price.or_else(|| grant_price.clone());
+            lines.push(LineItem {
+                epoch,
+                pool: kind,
+                bucket: Bucket::Grant(grant.id.clone()),
+                provider: Some(grant.provider.clone()),
+                basis: Basis::Amount(amount),
+                amount,
+                reason: Reason::Paid,
+                vesting: Some(grant.vesting.clone()),
+                price: grant_price,
+            });
+        }
+        let funded = add(pro_rata_funded, grants, "R&D funding")?;
+        let opening = self.opening(state, kind, funded)?;
+        let balance = opening
+            .checked_sub(grants)
+            .ok_or(SettleError::Overflow("R&D balance"))?;
+        let ledger = PoolLedger {
+            epoch,
+            pool: kind,
+            opening,
+            funded,
+            emitted: grants,
+            allocated: grants,
+            forfeited: 0,
+            clawed_back: 0,
+            returned: 0,
+            carried: 0,
+            shortfall: 0,
+            closing: balance,
+            price,
+        };
+        match &self.rnd {
+            Some(rules) => {
+                let budget = self.budget_base_units(&pro_rata_budget)?;
+                self.pro_rata(rules, ledger, balance, budget, inputs, lines)
+            }
+            None => Ok(PoolResult { ledger, lines }),
+        }
+    }
+
+    /// The vesting entry an allocated line creates, anchored at the end of the epoch.
+    fn vesting_entry(
+        &self,
+        line: &LineItem,
+        window: Window,
+    ) -> Result<Option<VestingEntry>, SettleError> {
+        let allocated = matches!(line.reason, Reason::Paid | Reason::Capped) && line.amount > 0;
+        let (Some(provider), Some(schedule_id), true) = (&line.provider, &line.vesting, allocated)
+        else {
+            return Ok(None);
+        };
+        let schedule = *self
+            .programme
+            .vesting
+            .get(schedule_id)
+            .ok_or_else(|| SettleError::UnknownVesting(schedule_id.clone()))?;
+        Ok(Some(VestingEntry {
+            epoch: line.epoch,
+            pool: line.pool,
+            bucket: line.bucket.clone(),
+            provider: provider.clone(),
+            schedule_id: schedule_id.clone(),
+            schedule,
+            anchor_ms: window.end_ms(),
+            amount: line.amount,
+            clawback: None,
+        }))
+    }
+}
+
+/// Adds the epoch to the pool's running sums and checks
+/// `Σ allocated − Σ clawed_back + Σ returned + closing = Σ funded`, and that the ledger opens
+/// where the previous epoch closed.
+fn check_programme_identity(
+    ledger: &PoolLedger,
+    before: PoolState,
+) -> Result<PoolState, IdentityViolation> {
+    let violation = |identity, left, right| IdentityViolation::new(ledger, identity, left, right);
+    let opening = before.balance.checked_add(ledger.funded);
+    if opening != Some(ledger.opening) {
+        return Err(violation(
+            "opening = previous closing + funded",
+            Some(ledger.opening),
+            opening,
+        ));
+    }
+    let t = before.totals;
+    let totals = (|| {
+        Some(PoolTotals {
+            funded: t.funded.checked_add(ledger.funded)?,
+            allocated: t.allocated.checked_add(ledger.allocated)?,
+            clawed_back: t.clawed_back.checked_add(ledger.clawed_back)?,
+            returned: t.returned.checked_add(ledger.returned)?,
+        })
+    })()
+    .ok_or_else(|| violation("running totals fit in u128", None, None))?;
+    let left = totals
+        .allocated
+        .checked_add(totals.returned)
+        .and_then(|v| v.checked_add(ledger.closing))
+        .and_then(|v| v.checked_sub(totals.clawed_back));
+    if left != Some(totals.funded) {
+        return Err(violation(
+            "Σ allocated − Σ clawed_back + Σ returned + balance = Σ funded",
+            left,
+            Some(totals.funded),
+        ));
+    }
+    Ok(PoolState {
+        balance: ledger.closing,
+        totals,
+    })
+}
+
+/// Settles every epoch for which `inputs` has an entry (`inputs[k]` is epoch `k`), from a fresh
+/// state. Fails on the first epoch that cannot be settled.
+pub fn settle_programme(
+    programme: &Programme,
+    inputs: &[EpochInputs],
+) -> Result<ProgrammeSettlement, SettleError> {
+    let engine = Engine::new(programme).map_err(SettleError::InvalidProgramme)?;
+    let mut state = ProgrammeState::default();
+    let epochs = inputs
+        .iter()
+        .map(|epoch_inputs| engine.settle_epoch(&mut state, epoch_inputs))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ProgrammeSettlement { epochs, state })
+}

@@ -1,0 +1,419 @@
+//! Golden committed-pool epochs: SLA breaches, termination, clawback across a quarterly
+//! schedule, capacity verification and the budget check.
+
+mod common;
+
+use common::*;
+use rewards::committed::max_total;
+use rewards::money::Money;
+use rewards::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
+use rewards::settle::{Engine, EpochInputs, PoolState, PoolTotals, ProgrammeState};
+use rewards::settle_programme;
+use rewards::vesting::{positions, Vesting};
+use std::collections::BTreeMap;
+
+const MONTH: u64 = 30 * DAY;
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+fn contract(id: &str, provider: &str, gpus: u64, rate: u128, term_ms: u64) -> CommittedContract {
+    CommittedContract {
+        id: id.into(),
+        provider: provider.into(),
+        class: "h100".into(),
+        gpus,
+        rate: Money::BaseUnits(rate),
+        start_ms: START,
+        term_ms,
+        sla_uptime: dec("0.95"),
+        vesting: "quarterly".into(),
+        max_consecutive_breaches: 2,
+    }
+}
+
+fn committed_programme(
+    epochs: u32,
+    epoch_length: u64,
+    budget: u128,
+    verify_capacity: bool,
+    contracts: Vec<CommittedContract>,
+) -> Programme {
+    let mut p = programme(epochs, epoch_length, &["h100"]);
+    p.vesting.insert(
+        "quarterly".into(),
+        Vesting::Periodic {
+            period_ms: 90 * DAY,
+            count: 4,
+        },
+    );
+    p.committed = Some(CommittedPool {
+        budget: Money::BaseUnits(budget),
+        verify_capacity,
+        contracts,
+    });
+    p
+}
+
+/// Day `d` after the programme start, in ms.
+fn day(d: i64) -> i64 {
+    START + d * DAY as i64
+}
+
+/// Twelve 30-day epochs. One contract: 2 GPUs at 1000 uakt per GPU-hour for 360 days,
+/// SLA 0.95, `max_consecutive_breaches = 2`, quarterly × 4 vesting, capacity not verified.
+///
+/// Pay per full epoch: floor(2 × 1000 × 720 h) = 1,440,000 uakt; each quarterly piece is
+/// 1,440,000 / 4 = 360,000 and vests at anchor + 90, 180, 270, 360 days, where the anchor is
+/// the end of the epoch the amount was earned in (day 30·(k+1)).
+///
+/// Epochs 0–4 meet the SLA (5 × 1,440,000 = 7,200,000 allocated). Epochs 5 and 6 have uptime
+/// 0.9 < 0.95: SLA_BREACH, pay forfeited. Epoch 7 breaches again: 3 > 2 consecutive breaches,
+/// COMMITMENT_BROKEN, clawback at the end of epoch 7 = day 240. What vested strictly before
+/// day 240 stays with the provider:
+///
+/// | entry | anchor | pieces at day | kept | clawed back |
+/// |---|---|---|---|---|
+/// | e0 | 30 | 120, 210, 300, 390 | 720,000 | 720,000 |
+/// | e1 | 60 | 150, **240**, 330, 420 | 360,000 | 1,080,000 |
+/// | e2 | 90 | 180, 270, 360, 450 | 360,000 | 1,080,000 |
+/// | e3 | 120 | 210, 300, 390, 480 | 360,000 | 1,080,000 |
+/// | e4 | 150 | **240**, 330, 420, 510 | 0 | 1,440,000 |
+///
+/// The pieces vesting exactly at day 240 go to the clawback. Clawed back: 5,400,000; kept:
+/// 1,800,000. The epoch-7 ledger opens at 20,000,000 − 7,200,000 = 12,800,000 and closes at
+/// 12,800,000 + 5,400,000 = 18,200,000. Later epochs pay nothing.
+#[test]
+fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
+    let p = committed_programme(
+        12,
+        MONTH,
+        20_000_000,
+        false,
+        vec![contract("c1", "akash1pro", 2, 1000, 360 * DAY)],
+    );
+    let inputs: Vec<EpochInputs> = (0..12)
+        .map(|k| {
+            let mut inputs = EpochInputs::default();
+            let m = if (5..=7).contains(&k) {
+                measured(0, 0, 9, 10)
+            } else {
+                online(0, 0)
+            };
+            inputs.insert("h100", "akash1pro", m);
+            inputs
+        })
+        .collect();
+    let result = settle_programme(&p, &inputs).unwrap();
+    let epochs = &result.epochs;
+
+    for (k, epoch) in epochs.iter().enumerate().take(5) {
+        assert_eq!(
+            summary(epoch, PoolKind::Committed),
+            vec![(s("c1"), s("akash1pro"), 1_440_000, s("PAID"))],
+            "epoch {k}"
+        );
+    }
+    for (run, epoch) in (1..).zip(&epochs[5..7]) {
+        assert_eq!(
+            summary(epoch, PoolKind::Committed),
+            vec![(s("c1"), s("akash1pro"), 1_440_000, s("SLA_BREACH"))],
+            "epoch {}",
+            epoch.epoch
+        );
+        assert_eq!(epoch.contracts["c1"].consecutive_breaches, run);
+    }
+    let broken = summary(&epochs[7], PoolKind::Committed);
+    assert_eq!(
+        broken[0],
+        (s("c1"), s("akash1pro"), 1_440_000, s("COMMITMENT_BROKEN"))
+    );
+    let mut clawed: Vec<u128> = broken[1..]
+        .iter()
+        .inspect(|line| assert_eq!(line.3, "CLAWED_BACK"))
+        .map(|line| line.2)
+        .collect();
+    clawed.sort_unstable();
+    assert_eq!(
+        clawed,
+        vec![720_000, 1_080_000, 1_080_000, 1_080_000, 1_440_000]
+    );
+
+    let l = ledger(&epochs[7], PoolKind::Committed);
+    assert_eq!(
+        (
+            l.opening,
+            l.allocated,
+            l.forfeited,
+            l.clawed_back,
+            l.closing
+        ),
+        (12_800_000, 0, 1_440_000, 5_400_000, 18_200_000)
+    );
+    for e in &epochs[8..] {
+        assert!(
+            e.line_items.is_empty(),
+            "epoch {} paid after termination",
+            e.epoch
+        );
+    }
+    let termination = result.state.contracts["c1"].terminated.unwrap();
+    assert_eq!((termination.epoch, termination.at_ms), (7, day(240)));
+
+    // Positions: just before the clawback, at it, and long after.
+    let paid = BTreeMap::from([(s("akash1pro"), 1_000_000u128)]);
+    let at = |t| positions(&result.state.vesting, t, &paid).unwrap()["akash1pro"];
+    let before = at(day(240) - 1);
+    assert_eq!(
+        (
+            before.earned,
+            before.vested,
+            before.unvested,
+            before.clawed_back
+        ),
+        (7_200_000, 1_800_000, 5_400_000, 0)
+    );
+    let after = at(day(240));
+    assert_eq!(
+        (
+            after.earned,
+            after.vested,
+            after.unvested,
+            after.clawed_back,
+            after.claimable
+        ),
+        (7_200_000, 1_800_000, 0, 5_400_000, 800_000)
+    );
+    assert_eq!(at(day(2000)), after);
+    let final_state = result.state.pools[&PoolKind::Committed];
+    assert_eq!(final_state.balance, 18_200_000);
+    assert_eq!(
+        final_state.totals.allocated - final_state.totals.clawed_back,
+        1_800_000
+    );
+}
+
+/// A run of breaches is reset by a good epoch: breach, breach, good, breach, breach never
+/// exceeds 2 in a row, so the contract survives.
+#[test]
+fn a_good_epoch_resets_the_breach_run() {
+    let p = committed_programme(
+        5,
+        DAY,
+        10_000_000,
+        false,
+        vec![contract("c1", "akash1pro", 1, 100, 5 * DAY)],
+    );
+    let inputs: Vec<EpochInputs> = [false, false, true, false, false]
+        .iter()
+        .map(|good| {
+            let mut inputs = EpochInputs::default();
+            let m = if *good {
+                online(0, 0)
+            } else {
+                measured(0, 0, 1, 2)
+            };
+            inputs.insert("h100", "akash1pro", m);
+            inputs
+        })
+        .collect();
+    let result = settle_programme(&p, &inputs).unwrap();
+    let runs: Vec<u32> = result
+        .epochs
+        .iter()
+        .map(|e| e.contracts["c1"].consecutive_breaches)
+        .collect();
+    assert_eq!(runs, vec![1, 2, 0, 1, 2]);
+    assert!(result.state.contracts["c1"].terminated.is_none());
+}
+
+/// One-day epoch, 100 uakt per GPU-hour, capacity verified. The provider has two contracts in
+/// the class (2 GPUs, then 1 GPU) and 2.5 GPU-days online. In contract order: c1 takes
+/// min(2 GPU-days, 2.5) = 2 GPU-days → 100 × 48 h = 4,800; c2 takes the remaining 0.5 GPU-day
+/// → 100 × 12 h = 1,200. A contract with no measurement at all has uptime 0: SLA_BREACH.
+#[test]
+fn verified_capacity_is_shared_among_a_providers_contracts() {
+    let mut c3 = contract("c3", "akash1absent", 1, 100, DAY);
+    c3.max_consecutive_breaches = 5;
+    let p = committed_programme(
+        1,
+        DAY,
+        1_000_000,
+        true,
+        vec![
+            contract("c1", "akash1pro", 2, 100, DAY),
+            contract("c2", "akash1pro", 1, 100, DAY),
+            c3,
+        ],
+    );
+    let mut inputs = EpochInputs::default();
+    inputs.insert("h100", "akash1pro", online(5 * DAY as u128 / 2, 0));
+    let result = settle_programme(&p, &[inputs]).unwrap();
+    assert_eq!(
+        summary(&result.epochs[0], PoolKind::Committed),
+        vec![
+            (s("c1"), s("akash1pro"), 4_800, s("PAID")),
+            (s("c2"), s("akash1pro"), 1_200, s("PAID")),
+            (s("c3"), s("akash1absent"), 0, s("SLA_BREACH")),
+        ]
+    );
+}
+
+/// A contract starting half-way through an epoch is paid for its overlap only:
+/// 1 GPU × 12 h × 100 = 1,200.
+#[test]
+fn pay_covers_only_the_overlap_with_the_term() {
+    let mut late = contract("c1", "akash1pro", 1, 100, 10 * DAY);
+    late.start_ms = START + (DAY / 2) as i64;
+    let p = committed_programme(1, DAY, 1_000_000, false, vec![late]);
+    let mut inputs = EpochInputs::default();
+    inputs.insert("h100", "akash1pro", online(0, 0));
+    let result = settle_programme(&p, &[inputs]).unwrap();
+    assert_eq!(
+        summary(&result.epochs[0], PoolKind::Committed),
+        vec![(s("c1"), s("akash1pro"), 1_200, s("PAID"))]
+    );
+}
+
+/// Maximum totals: c1 = 2 GPUs × 24 h × 100 × 2 epochs = 9,600; c2 = 4,800. A budget of
+/// 10,000 holds c1 but not c1 + c2, so validation points at contracts[1].
+#[test]
+fn contracts_beyond_the_budget_are_rejected() {
+    let p = committed_programme(
+        2,
+        DAY,
+        10_000,
+        false,
+        vec![
+            contract("c1", "akash1a", 2, 100, 2 * DAY),
+            contract("c2", "akash1b", 1, 100, 2 * DAY),
+        ],
+    );
+    let pool = p.committed.as_ref().unwrap();
+    assert_eq!(max_total(&p, &pool.contracts[0]), Ok(9_600));
+    assert_eq!(max_total(&p, &pool.contracts[1]), Ok(4_800));
+    let errors = p.validate().unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].path, "pools.committed.contracts[1]");
+    assert_eq!(
+        errors[0].problem,
+        Problem::BudgetExceeded {
+            running_total: 14_400,
+            budget: 10_000
+        }
+    );
+}
+
+/// A reserve that cannot cover the pay (here a state carried in with only 1,000 left) pays
+/// what it has and records the rest as POOL_EXHAUSTED; the balance never goes negative.
+#[test]
+fn an_exhausted_reserve_records_the_shortfall() {
+    let p = committed_programme(
+        2,
+        DAY,
+        10_000,
+        false,
+        vec![contract("c1", "akash1pro", 1, 100, 2 * DAY)],
+    );
+    let mut state = ProgrammeState {
+        next_epoch: 1,
+        ..ProgrammeState::default()
+    };
+    state.pools.insert(
+        PoolKind::Committed,
+        PoolState {
+            balance: 1_000,
+            totals: PoolTotals {
+                funded: 10_000,
+                allocated: 9_000,
+                clawed_back: 0,
+                returned: 0,
+            },
+        },
+    );
+    let mut inputs = EpochInputs::default();
+    inputs.insert("h100", "akash1pro", online(0, 0));
+    let epoch = Engine::new(&p)
+        .unwrap()
+        .settle_epoch(&mut state, &inputs)
+        .unwrap();
+    assert_eq!(
+        summary(&epoch, PoolKind::Committed),
+        vec![
+            (s("c1"), s("akash1pro"), 1_000, s("PAID")),
+            (s("c1"), s("akash1pro"), 1_400, s("POOL_EXHAUSTED")),
+        ]
+    );
+    let l = ledger(&epoch, PoolKind::Committed);
+    assert_eq!((l.allocated, l.shortfall, l.closing), (1_000, 1_400, 0));
+}
+
+/// A state whose running totals disagree with its balance is refused with an identity error,
+/// not settled and not a panic.
+#[test]
+fn inconsistent_carried_state_is_an_identity_error() {
+    let p = committed_programme(
+        2,
+        DAY,
+        10_000,
+        false,
+        vec![contract("c1", "akash1pro", 1, 100, 2 * DAY)],
+    );
+    let mut state = ProgrammeState {
+        next_epoch: 1,
+        ..ProgrammeState::default()
+    };
+    state.pools.insert(
+        PoolKind::Committed,
+        PoolState {
+            balance: 5_000,
+            totals: PoolTotals {
+                funded: 10_000,
+                ..PoolTotals::default()
+            },
+        },
+    );
+    let before = state.clone();
+    let result = Engine::new(&p)
+        .unwrap()
+        .settle_epoch(&mut state, &EpochInputs::default());
+    assert!(matches!(result, Err(rewards::SettleError::Identity(_))));
+    assert_eq!(state, before);
+}
+
+/// A contract paid in base units needs no price, even when the price table only starts later.
+#[test]
+fn base_unit_contracts_do_not_need_a_price() {
+    let mut p = committed_programme(
+        1,
+        DAY,
+        10_000,
+        false,
+        vec![contract("c1", "akash1pro", 1, 100, DAY)],
+    );
+    p.prices = Some(rewards::money::PriceTable {
+        source: "later".into(),
+        points: vec![rewards::money::PricePoint {
+            from_ms: START + 10 * DAY as i64,
+            usd_per_token: dec("2"),
+        }],
+    });
+    let mut inputs = EpochInputs::default();
+    inputs.insert("h100", "akash1pro", online(0, 0));
+    let result = settle_programme(&p, &[inputs]).unwrap();
+    assert_eq!(
+        summary(&result.epochs[0], PoolKind::Committed),
+        vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))]
+    );
+    assert_eq!(ledger(&result.epochs[0], PoolKind::Committed).price, None);
+}
+
+/// A transfer to a provider that has earned nothing shows as a negative claimable amount.
+#[test]
+fn overpayment_shows_as_negative_claimable() {
+    let paid = BTreeMap::from([(s("akash1stranger"), 5u128)]);
+    let all = positions(&[], day(1), &paid).unwrap();
+    assert_eq!(all["akash1stranger"].claimable, -5);
+    assert_eq!(all["akash1stranger"].earned, 0);
+}

@@ -1,0 +1,84 @@
+//! Conservation over random whole programmes: every pool's budget is accounted for to the
+//! base unit, in every epoch and at the end, recomputed here from the published ledgers, line
+//! items and vesting entries rather than trusted from the engine's own checks.
+
+mod common;
+
+use common::generate::{generate, Shape};
+use proptest::prelude::*;
+use rewards::ledger::Reason;
+use rewards::money::Money;
+use rewards::programme::{PoolKind, Programme};
+use rewards::settle_programme;
+use rewards::vesting::positions;
+use std::collections::BTreeMap;
+
+fn configured_budget(p: &Programme, pool: PoolKind) -> u128 {
+    let budget = match pool {
+        PoolKind::LiquidityMining => p.liquidity_mining.as_ref().map(|x| &x.budget),
+        PoolKind::Committed => p.committed.as_ref().map(|x| &x.budget),
+        PoolKind::Rnd => p.rnd.as_ref().map(|x| &x.budget),
+    };
+    match budget {
+        Some(Money::BaseUnits(b)) => *b,
+        _ => 0,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn every_budget_is_conserved(
+        seed: u64,
+        epochs in 1u32..=120,
+        length in prop::sample::select(vec![3_600_000u64, 21_600_000, 86_400_000]),
+        providers in 0usize..24,
+        contracts in 0usize..8,
+        grants in 0usize..4,
+        rnd_pro_rata: bool,
+    ) {
+        let shape = Shape { epochs, epoch_length_ms: length, providers, total_gpus: 60, contracts, grants, rnd_pro_rata };
+        let (programme, inputs) = generate(shape, seed);
+        prop_assert_eq!(programme.validate(), Ok(()));
+        let result = settle_programme(&programme, &inputs).unwrap();
+
+        let mut sums: BTreeMap<PoolKind, (u128, u128, u128, u128)> = BTreeMap::new();
+        let mut previous: BTreeMap<PoolKind, u128> = BTreeMap::new();
+        for epoch in &result.epochs {
+            for l in &epoch.ledgers {
+                prop_assert_eq!(l.closing + l.allocated + l.returned, l.opening + l.clawed_back);
+                prop_assert_eq!(l.emitted, l.allocated + l.forfeited + l.carried + l.returned);
+                prop_assert_eq!(l.opening, previous.get(&l.pool).copied().unwrap_or(0) + l.funded);
+                previous.insert(l.pool, l.closing);
+                let lines = |reasons: &[Reason]| -> u128 {
+                    epoch.line_items.iter()
+                        .filter(|x| x.pool == l.pool && reasons.contains(&x.reason))
+                        .map(|x| x.amount).sum()
+                };
+                prop_assert_eq!(l.allocated, lines(&[Reason::Paid, Reason::Capped]));
+                prop_assert_eq!(l.clawed_back, lines(&[Reason::ClawedBack]));
+                let s = sums.entry(l.pool).or_default();
+                *s = (s.0 + l.allocated, s.1 + l.clawed_back, s.2 + l.returned, s.3 + l.funded);
+            }
+            let entries: u128 = epoch.new_vesting.iter().map(|e| e.amount).sum();
+            let allocated: u128 = epoch.ledgers.iter().map(|l| l.allocated).sum();
+            prop_assert_eq!(entries, allocated);
+        }
+        for (pool, (allocated, clawed_back, returned, funded)) in &sums {
+            let balance = result.state.pools[pool].balance;
+            prop_assert_eq!(allocated - clawed_back + returned + balance, *funded);
+            prop_assert_eq!(*funded, configured_budget(&programme, *pool), "pool {:?}", pool);
+        }
+        // Every entry's split adds up, and the providers' positions account for every unit.
+        let end = i64::MAX;
+        let all = positions(&result.state.vesting, end, &BTreeMap::new()).unwrap();
+        let earned: u128 = all.values().map(|p| p.earned).sum();
+        let clawed: u128 = all.values().map(|p| p.clawed_back).sum();
+        prop_assert_eq!(earned, sums.values().map(|s| s.0).sum::<u128>());
+        prop_assert_eq!(clawed, sums.values().map(|s| s.1).sum::<u128>());
+        for p in all.values() {
+            prop_assert_eq!(p.vested + p.unvested + p.clawed_back, p.earned);
+        }
+    }
+}

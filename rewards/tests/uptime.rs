@@ -1,0 +1,252 @@
+//! Uptime as a function of observations: hand-computed windows and properties.
+
+use proptest::prelude::*;
+use rewards::calendar::Window;
+use rewards::leases::{leased_gpu_ms, Lease, LeaseError};
+use rewards::programme::GpuClass;
+use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
+use std::collections::BTreeMap;
+
+const P: &str = "akash1provider";
+
+fn obs(prober: &str, time_ms: i64, online: bool, gpus: Option<u64>) -> Observation {
+    Observation {
+        prober: prober.into(),
+        provider: P.into(),
+        time_ms,
+        online,
+        gpus: gpus.map(|n| BTreeMap::from([("h100".to_string(), n)])),
+    }
+}
+
+fn window(a: i64, b: i64) -> Window {
+    Window::new(a, b).unwrap()
+}
+
+fn uptime(observations: &[Observation], staleness: u64, w: Window) -> (u64, u64) {
+    let u = Timeline::build(P, observations, staleness)
+        .unwrap()
+        .uptime(w);
+    (u.online_ms(), u.window_ms())
+}
+
+/// Window [0, 100), staleness 1000 (nothing expires).
+/// - [0, 50): eu-1 online, us-1 offline → 1 vs 1, a tie counts as online;
+/// - [50, 60): eu-1 now offline too → 0 vs 2, offline;
+/// - [60, 100): ap-1 says online → 1 vs 2, still offline.
+///
+/// Uptime 50/100.
+#[test]
+fn disagreeing_probers_follow_the_majority_with_ties_online() {
+    let o = [
+        obs("eu-1", 0, true, Some(8)),
+        obs("us-1", 0, false, None),
+        obs("eu-1", 50, false, None),
+        obs("ap-1", 60, true, Some(8)),
+    ];
+    assert_eq!(uptime(&o, 1000, window(0, 100)), (50, 100));
+    let t = Timeline::build(P, &o, 1000).unwrap();
+    assert!(t.is_online(49));
+    assert!(!t.is_online(50));
+    assert!(!t.is_online(99));
+}
+
+/// Window [0, 100), staleness 30. Online at 0 stands on [0, 30) and then expires: with no
+/// standing observation the provider is offline. Online again at 80: [80, 100) inside the
+/// window. Uptime (30 + 20)/100.
+#[test]
+fn staleness_expires_in_the_middle_of_an_epoch() {
+    let o = [obs("eu-1", 0, true, None), obs("eu-1", 80, true, None)];
+    assert_eq!(uptime(&o, 30, window(0, 100)), (50, 100));
+    let t = Timeline::build(P, &o, 30).unwrap();
+    assert!(t.is_online(29));
+    assert!(!t.is_online(30));
+}
+
+/// Observations exactly on the boundaries of [100, 200):
+/// - online at 100 (the window's start) counts from 100;
+/// - offline at 150;
+/// - online at 200 (the window's end) belongs to the next window only.
+///
+/// Uptime 50/100 in [100, 200); the next window [200, 300) is fully online.
+#[test]
+fn an_observation_exactly_at_the_window_boundary() {
+    let o = [
+        obs("eu-1", 100, true, None),
+        obs("eu-1", 150, false, None),
+        obs("eu-1", 200, true, None),
+    ];
+    assert_eq!(uptime(&o, 1000, window(100, 200)), (50, 100));
+    assert_eq!(uptime(&o, 1000, window(200, 300)), (100, 100));
+    assert_eq!(uptime(&o, 1000, window(0, 100)), (0, 100));
+}
+
+/// Online GPU count is the minimum among standing online observations that report one:
+/// [0, 40): eu-1 says 8 → 8; [40, 100): us-1 also online, says 6 → 6.
+/// An observation without inventory (ap-1 at 70) does not lower it.
+/// online_gpu_ms over [0, 100) = 8·40 + 6·60 = 680.
+#[test]
+fn online_gpu_count_is_the_smallest_standing_report() {
+    let o = [
+        obs("eu-1", 0, true, Some(8)),
+        obs("us-1", 40, true, Some(6)),
+        obs("ap-1", 70, true, None),
+    ];
+    let t = Timeline::build(P, &o, 1000).unwrap();
+    assert_eq!(t.online_gpus("h100", 10), 8);
+    assert_eq!(t.online_gpus("h100", 50), 6);
+    assert_eq!(t.online_gpus("a100", 50), 0);
+    assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 680);
+}
+
+#[test]
+fn other_providers_and_bad_inputs() {
+    let mut other = obs("eu-1", 0, true, None);
+    other.provider = "akash1other".into();
+    assert_eq!(uptime(&[other], 1000, window(0, 10)), (0, 10));
+    assert_eq!(
+        Timeline::build(P, &[obs("eu-1", 0, true, None)], 0),
+        Err(UptimeError::ZeroStaleness)
+    );
+    assert!(matches!(
+        Timeline::build(
+            P,
+            &[obs("eu-1", 5, true, None), obs("eu-1", 5, false, None)],
+            10
+        ),
+        Err(UptimeError::DuplicateObservation { time_ms: 5, .. })
+    ));
+    assert!(Uptime::new(11, 10).is_err());
+    assert!(Uptime::new(0, 0).is_err());
+    // Stored or exported uptimes are checked when read back, not trusted.
+    assert!(serde_json::from_str::<Uptime>(r#"{"online_ms":11,"window_ms":10}"#).is_err());
+    assert!(serde_json::from_str::<Window>(r#"{"start_ms":5,"end_ms":5}"#).is_err());
+    let u: Uptime = serde_json::from_str(r#"{"online_ms":3,"window_ms":10}"#).unwrap();
+    assert_eq!(u.ppm(), 300_000);
+}
+
+#[test]
+fn uptime_thresholds_compare_exactly() {
+    let u = Uptime::new(949_999, 1_000_000).unwrap();
+    assert!(!u.at_least("0.95".parse().unwrap()));
+    assert!(u.at_least("0.949999".parse().unwrap()));
+    assert_eq!(u.ppm(), 949_999);
+    let third = Uptime::new(1, 3).unwrap();
+    assert!(third.at_least("0.3333333333333333333333333333".parse().unwrap()));
+    assert!(!third.at_least("0.3333333333333333333333333334".parse().unwrap()));
+}
+
+fn class(name: &str, model: &str, ram: Option<&str>) -> GpuClass {
+    GpuClass {
+        name: name.into(),
+        gpu_model: model.into(),
+        gpu_ram: ram.map(Into::into),
+    }
+}
+
+fn lease(
+    units: u64,
+    model: Option<&str>,
+    ram: Option<&str>,
+    created: i64,
+    closed: Option<i64>,
+) -> Lease {
+    Lease {
+        gpu_units: units,
+        model: model.map(Into::into),
+        ram: ram.map(Into::into),
+        created_ms: created,
+        closed_ms: closed,
+    }
+}
+
+/// Window [100, 200):
+/// - 2 × h100 80Gi, [50, 150) → 2 × 50 = 100 in class h100-80;
+/// - 1 × H100 (model case differs) 80gi, open since 180 → runs to the end: 20;
+/// - 4 × h100 without ram info → no class names it (h100-80 needs 80Gi): unattributed 4 × 100;
+/// - 1 × unknown model → unattributed 100;
+/// - 3 × a100 (class without ram), [120, 130) → 30.
+#[test]
+fn leased_gpu_ms_per_class_with_unattributed_hours() {
+    let classes = [
+        class("h100-80", "h100", Some("80Gi")),
+        class("a100", "a100", None),
+    ];
+    let leases = [
+        lease(2, Some("h100"), Some("80Gi"), 50, Some(150)),
+        lease(1, Some("H100"), Some("80gi"), 180, None),
+        lease(4, Some("h100"), None, 0, None),
+        lease(1, None, None, 0, Some(500)),
+        lease(3, Some("a100"), Some("40Gi"), 120, Some(130)),
+        lease(9, Some("a100"), None, 200, None),
+    ];
+    let out = leased_gpu_ms(&leases, &classes, window(100, 200)).unwrap();
+    assert_eq!(out.by_class["h100-80"], 120);
+    assert_eq!(out.by_class["a100"], 30);
+    assert_eq!(out.unattributed, 500);
+    assert_eq!(
+        leased_gpu_ms(&[lease(1, None, None, 10, Some(5))], &classes, window(0, 1)),
+        Err(LeaseError {
+            created_ms: 10,
+            closed_ms: 5
+        })
+    );
+}
+
+fn arb_observations() -> impl Strategy<Value = Vec<Observation>> {
+    prop::collection::vec(
+        (
+            0..3usize,
+            0i64..1_000,
+            any::<bool>(),
+            prop::option::of(0u64..9),
+        ),
+        0..40,
+    )
+    .prop_map(|raw| {
+        let mut seen = std::collections::BTreeSet::new();
+        raw.into_iter()
+            .filter(|(p, t, _, _)| seen.insert((*p, *t)))
+            .map(|(p, t, online, gpus)| obs(["eu-1", "us-1", "ap-1"][p], t, online, gpus))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn uptime_is_a_fraction_in_zero_one(o in arb_observations(), stale in 1u64..300, a in -100i64..1_100, len in 1i64..1_200) {
+        let w = window(a, a + len);
+        let u = Timeline::build(P, &o, stale).unwrap().uptime(w);
+        prop_assert!(u.online_ms() <= u.window_ms());
+        prop_assert_eq!(u.window_ms(), len as u64);
+        prop_assert!(u.ppm() <= 1_000_000);
+    }
+
+    #[test]
+    fn splitting_a_window_never_changes_online_time(o in arb_observations(), stale in 1u64..300, a in -100i64..1_100, l1 in 1i64..600, l2 in 1i64..600) {
+        let t = Timeline::build(P, &o, stale).unwrap();
+        let (b, c) = (a + l1, a + l1 + l2);
+        prop_assert_eq!(
+            t.online_ms(window(a, c)),
+            t.online_ms(window(a, b)) + t.online_ms(window(b, c))
+        );
+        prop_assert_eq!(
+            t.online_gpu_ms("h100", window(a, c)),
+            t.online_gpu_ms("h100", window(a, b)) + t.online_gpu_ms("h100", window(b, c))
+        );
+    }
+
+    #[test]
+    fn adding_an_online_observation_never_lowers_uptime(o in arb_observations(), stale in 1u64..300, prober in 0..4usize, time in 0i64..1_000, gpus in prop::option::of(0u64..9)) {
+        let name = ["eu-1", "us-1", "ap-1", "new-1"][prober];
+        prop_assume!(!o.iter().any(|x| x.prober == name && x.time_ms == time));
+        let w = window(0, 1_000);
+        let before = Timeline::build(P, &o, stale).unwrap().uptime(w);
+        let mut more = o.clone();
+        more.push(obs(name, time, true, gpus));
+        let after = Timeline::build(P, &more, stale).unwrap().uptime(w);
+        prop_assert!(after.online_ms() >= before.online_ms());
+    }
+}
