@@ -136,9 +136,12 @@ pub fn cap_amount(total: u128, numerator: u128, denominator: u128) -> u128 {
 ///    remainder `T − Σ caps` is apportioned again among the others (step 1).
 ///
 /// When every recipient with positive weight ends up capped, what remains is `cap_excess`. Each
-/// round caps at least one recipient, so there are at most as many rounds as recipients. Capping
-/// someone never lowers the others' shares, so nobody capped in one round would have fallen
-/// under the cap later.
+/// round caps at least one recipient, so there are at most as many rounds as recipients.
+/// Someone is capped only when its largest-remainder share exceeds the cap, which means its
+/// exact quota `T·w_i/W` does. Capped recipients take less than their quotas, so what is left
+/// per unit of the others' weight grows: exact quotas only grow from round to round, and nobody
+/// capped early would have fallen under the cap later. (Integer shares of the others may still move by one unit between rounds,
+/// as largest-remainder shares do when the total changes.)
 pub fn apportion_capped<K: Ord + Clone>(
     total: u128,
     weights: Vec<(K, u128)>,

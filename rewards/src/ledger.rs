@@ -35,8 +35,8 @@ pub enum Reason {
     ClawedBack,
     /// Allocated to the provider, limited by `max_share_per_provider` (counts in `allocated`).
     Capped,
-    /// Part of a class's slice that nobody could take because every eligible provider is capped
-    /// (counts in `carried` or `returned`, by the pool's policy).
+    /// Part of a class's slice that nobody could take because every eligible provider with
+    /// weight is capped (counts in `returned` under either policy: the specification returns it).
     CapExcess,
     /// A class's whole slice: no eligible provider had positive weight (counts in `carried` or
     /// `returned`).

@@ -13,7 +13,7 @@
 //! |---|---|
 //! | epoch `k` is `[start + k·L, start + (k+1)·L)` | [`calendar::EpochCalendar::window`] |
 //! | apportionment by largest remainder, ties to the smaller key, `W = 0` undistributed | [`apportion::apportion`] |
-//! | cap with re-apportionment of the excess | [`apportion::apportion_capped`], [`apportion::cap_amount`] |
+//! | cap with re-apportionment of the excess, returned when everyone is capped | [`apportion::apportion_capped`], [`apportion::cap_amount`], [`prorata`] |
 //! | carry: `E_k = floor(R_k / (N − k))` | [`prorata::carry_emission`] |
 //! | return: `E_k = floor(B·(k+1)/N) − floor(B·k/N)` | [`prorata::return_emission`] |
 //! | class split by share | [`prorata::share_weights`] + [`apportion::apportion`] |
@@ -65,37 +65,43 @@
 //!
 //! **Pro-rata pools.** A class slice nobody can take is not re-split among other classes; it
 //! follows the pool's `undistributed` policy (carried or returned). Eligible providers with zero
-//! weight get a `PAID` line of 0; ineligible ones an `UPTIME_BELOW_THRESHOLD` line of 0 with
-//! their weight. The cap is `floor(max_share_per_provider × class slice)`; when everyone with
-//! weight is capped the rest is `CAP_EXCESS` and follows the same policy (returned under
-//! `return`, carried under `carry`). Class shares must each be in `(0, 1]` and sum to exactly 1;
-//! GPU classes must not overlap, so a GPU belongs to at most one class. α and β are at most
-//! 10⁶ ([`programme::MAX_COEFFICIENT_THOUSANDTHS`]). A measurement for a class the programme
-//! does not define is refused rather than ignored.
+//! weight get a `PAID` line of 0; ineligible ones an `UPTIME_BELOW_THRESHOLD` line of 0 with their
+//! weight. The cap is `floor(max_share_per_provider × class slice)`; when everyone with weight is
+//! capped the rest is `CAP_EXCESS`, which the specification says is returned: it goes to `returned`
+//! under both policies (carrying it would only pile it up in front of the same capped providers).
+//! Class shares must each be in `(0, 1]` and sum to exactly 1; GPU classes must not overlap, so a
+//! GPU belongs to at most one class. α and β are at most 10⁶
+//! ([`programme::MAX_COEFFICIENT_THOUSANDTHS`]). A measurement for a class the programme does not
+//! define is refused rather than ignored.
 //!
-//! **Committed pool.** The SLA uses the provider's uptime as measured for the contract's class
-//! over the whole epoch, even when the term covers only part of it; a contract with no
-//! measurement counts as offline all epoch. Epochs outside the term neither count as breaches
-//! nor reset the run. With `verify_capacity`, `pay` simplifies exactly to
+//! **Committed pool.** The SLA uses the provider's uptime as measured for the contract's class over
+//! the whole epoch, even when the term covers only part of it; a contract with no measurement
+//! counts as offline all epoch. Epochs outside the term neither count as breaches nor reset the
+//! run. With `verify_capacity`, `pay` simplifies exactly to
 //! `floor(rate × min(gpus × overlap_ms, online_gpu_ms) / 3_600_000)`, and a provider's online
-//! GPU-ms in a class is used up by its contracts in configuration order. The terminating
-//! epoch's pay is forfeited (`COMMITMENT_BROKEN`), the clawback instant is the end of that
-//! epoch, and a terminated contract produces no further lines. Contracts that met the SLA are
-//! paid in configuration order from the opening balance plus the epoch's clawbacks; what the
-//! reserve cannot cover is `POOL_EXHAUSTED`. The budget check adds the contracts' maximum
-//! totals (full delivery, no breach, programme epochs only) in configuration order and names
-//! the first contract at which the running total exceeds the budget; USD rates use the price
-//! table as loaded.
+//! GPU-ms in a class is used up by its contracts in configuration order, so one GPU is never paid
+//! twice (the specification's formula, read per contract, would pay it once per contract). The terminating epoch's pay is forfeited
+//! (`COMMITMENT_BROKEN`), the clawback instant is the end of that epoch, and a terminated contract
+//! produces no further lines. Contracts that met the SLA are paid in configuration order from the
+//! opening balance plus the epoch's clawbacks; what the reserve cannot cover is `POOL_EXHAUSTED`. A
+//! termination writes one `CLAWED_BACK` line per clawed-back entry (same contract and provider, in
+//! the order of the entries); the settlement's `clawbacks` list names those entries in the same
+//! order. The budget check adds the contracts' maximum totals (full delivery, no breach, programme
+//! epochs only) in configuration order and names the first contract at which the running total
+//! exceeds the budget; USD rates use the price table as loaded.
 //!
 //! **R&D pool.** The budget includes the grants, which must be in the budget's unit; the
 //! pro-rata part's budget is `budget − Σ grants`, funded at epoch 0, and each grant is funded
 //! and paid in its epoch. Every class of the pro-rata part must be of a model in
 //! `eligible_models` (compared ignoring ASCII case), which validation enforces.
 //!
-//! **Vesting.** Only positive allocations create vesting entries. An entry counts as earned
-//! from its anchor (the end of its epoch). `claimable = vested − paid` is signed, so an
-//! overpayment shows as negative. Degenerate schedules are rejected by validation; if one is
-//! ever evaluated anyway it vests at the cliff or anchor instead of panicking.
+//! **Vesting.** Only positive allocations create vesting entries. An entry counts as earned from
+//! its anchor (the end of its epoch). Times are whole milliseconds, so "an amount vesting exactly
+//! at the clawback instant goes to the clawback" means a clawback at `t` keeps what had vested at
+//! `t − 1`: a periodic piece or delayed amount due at `t`, and for a linear schedule the units
+//! accruing in millisecond `t`, go back to the pool. `claimable = vested − paid` is signed, so an
+//! overpayment shows as negative. Degenerate schedules are rejected by validation; if one is ever
+//! evaluated anyway it vests at the cliff or anchor instead of panicking.
 //!
 //! **Uptime.** A tie between probers counts as online. Observations without an inventory do not
 //! take part in the minimum GPU count; when none of the standing online observations reports an

@@ -8,8 +8,11 @@
 //! **Bounds.** A USD amount or a price is turned into an integer of 10⁻¹⁸ dollars
 //! ([`USD_DECIMALS`]); it must have at most 18 decimal places and that integer must fit in a
 //! `u128` (about 3.4·10²⁰ dollars). `base_units_per_token` is at most 10¹⁸. Under these bounds
-//! every product formed below fits in 256 bits; results that do not fit back into `u128` are
-//! reported as errors.
+//! the product of a budget or grant conversion always fits in 256 bits. A rate's product also
+//! multiplies by GPU-milliseconds, which are measured rather than configured; the rare product
+//! beyond 256 bits, like any result that does not fit back into `u128`, is reported as an error
+//! (validation computes every contract's maximum total, so a configuration that could hit it is
+//! rejected up front).
 
 use crate::calendar::UnixMs;
 use crate::wide::{mul_div, U256};

@@ -12,9 +12,12 @@
 //!    [`apportion_capped`], the cap being [`cap_amount`] `= floor(max_share_per_provider ×
 //!    slice)` when configured. Providers limited by the cap get `CAPPED` lines, the others
 //!    `PAID` lines.
-//! 5. A slice nobody can take gets one class-level line: `NO_ELIGIBLE_WEIGHT` (no eligible
-//!    weight) or `CAP_EXCESS` (everyone with weight capped). Its amount is carried or returned
-//!    by the pool's `undistributed` policy.
+//! 5. A slice nobody can take gets one class-level line:
+//!    - `NO_ELIGIBLE_WEIGHT` (no eligible weight): carried or returned by the pool's
+//!      `undistributed` policy;
+//!    - `CAP_EXCESS` (everyone with weight capped): always returned to the community pool, as
+//!      the specification says ("re-apportioned among the others, or returned when everyone is
+//!      capped"). Carrying it would only pile it up in front of the same capped providers.
 
 use crate::apportion::{apportion, apportion_capped, cap_amount, ApportionError};
 use crate::ledger::{Basis, Bucket, LineItem, Reason};
@@ -92,7 +95,10 @@ pub(crate) struct ProRata {
 pub(crate) struct Distribution {
     pub(crate) lines: Vec<LineItem>,
     pub(crate) allocated: u128,
-    pub(crate) undistributed: u128,
+    /// `NO_ELIGIBLE_WEIGHT` slices: carried or returned by the pool's policy.
+    pub(crate) no_eligible_weight: u128,
+    /// `CAP_EXCESS`: always returned.
+    pub(crate) cap_excess: u128,
 }
 
 impl ProRata {
@@ -142,7 +148,8 @@ impl ProRata {
         let mut out = Distribution {
             lines: Vec::new(),
             allocated: 0,
-            undistributed: 0,
+            no_eligible_weight: 0,
+            cap_excess: 0,
         };
         for (class, slice) in slices.shares {
             let line = |provider: Option<&String>, basis, amount, reason| LineItem {
@@ -194,12 +201,16 @@ impl ProRata {
                 out.lines
                     .push(line(Some(provider), weight, share.paid, reason));
             }
-            for (amount, reason) in [
-                (split.no_eligible_weight, Reason::NoEligibleWeight),
-                (split.cap_excess, Reason::CapExcess),
+            for (amount, reason, total) in [
+                (
+                    split.no_eligible_weight,
+                    Reason::NoEligibleWeight,
+                    &mut out.no_eligible_weight,
+                ),
+                (split.cap_excess, Reason::CapExcess, &mut out.cap_excess),
             ] {
                 if amount > 0 {
-                    out.undistributed = add(out.undistributed, amount, "pro-rata totals")?;
+                    *total = add(*total, amount, "pro-rata totals")?;
                     out.lines.push(line(None, eligible_weight, amount, reason));
                 }
             }

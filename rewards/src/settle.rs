@@ -415,10 +415,16 @@ impl<'p> Engine<'p> {
             .allocated
             .checked_add(dist.allocated)
             .ok_or_else(overflow)?;
-        match rules.policy {
-            Undistributed::Carry => ledger.carried = dist.undistributed,
-            Undistributed::Return => ledger.returned = dist.undistributed,
-        }
+        // A slice without eligible weight follows the policy; a cap excess is always returned.
+        let (carried, returned) = match rules.policy {
+            Undistributed::Carry => (dist.no_eligible_weight, dist.cap_excess),
+            Undistributed::Return => (
+                0,
+                add(dist.no_eligible_weight, dist.cap_excess, "pro-rata ledger")?,
+            ),
+        };
+        ledger.carried = carried;
+        ledger.returned = returned;
         ledger.closing = ledger
             .opening
             .checked_sub(ledger.allocated)
@@ -552,11 +558,14 @@ fn check_programme_identity(
         })
     })()
     .ok_or_else(|| violation("running totals fit in u128", None, None))?;
+    // Subtract first: only what was allocated can be clawed back, and when the identity holds
+    // every partial sum below is at most the budget, so none of them overflows. Adding the
+    // balance before subtracting would overflow for budgets near `u128::MAX`.
     let left = totals
         .allocated
-        .checked_add(totals.returned)
-        .and_then(|v| v.checked_add(ledger.closing))
-        .and_then(|v| v.checked_sub(totals.clawed_back));
+        .checked_sub(totals.clawed_back)
+        .and_then(|v| v.checked_add(totals.returned))
+        .and_then(|v| v.checked_add(ledger.closing));
     if left != Some(totals.funded) {
         return Err(violation(
             "Σ allocated − Σ clawed_back + Σ returned + balance = Σ funded",

@@ -316,6 +316,60 @@ mod tests {
         };
         assert_eq!(entry.unvested_for_clawback(110), 50);
         assert_eq!(entry.unvested_for_clawback(111), 0);
+
+        // Linear, A = 1000 over 100 ms from the anchor 100: vested(150) = 500 and
+        // vested(149) = 490. A clawback at 150 keeps what vested strictly before it (490): the
+        // 10 units vesting during millisecond 150 go back with the rest.
+        let linear = VestingEntry {
+            schedule: Vesting::Linear {
+                cliff_ms: 0,
+                duration_ms: 100,
+            },
+            amount: 1000,
+            ..entry
+        };
+        assert_eq!(linear.schedule.vested(1000, 100, 150), 500);
+        assert_eq!(linear.unvested_for_clawback(150), 510);
+        let clawed = VestingEntry {
+            clawback: Some(ClawbackRecord {
+                epoch: 0,
+                at_ms: 150,
+                amount: 510,
+            }),
+            ..linear
+        };
+        // Before the instant the schedule runs; from it on the vested part is frozen.
+        assert_eq!(clawed.vested_at(149), 490);
+        assert_eq!(clawed.vested_at(150), 490);
+        assert_eq!(clawed.vested_at(10_000), 490);
+    }
+
+    #[test]
+    fn degenerate_schedules_vest_instead_of_panicking() {
+        // Rejected by validation, but a hostile caller may still evaluate them.
+        let zero_linear = Vesting::Linear {
+            cliff_ms: 5,
+            duration_ms: 0,
+        };
+        assert_eq!(zero_linear.vested(7, 0, 4), 0);
+        assert_eq!(zero_linear.vested(7, 0, 5), 7);
+        let empty = Vesting::Periodic {
+            period_ms: 0,
+            count: 0,
+        };
+        assert_eq!(empty.vested(7, 10, 10), 7);
+        assert_eq!(empty.vested(7, 10, 9), 0);
+        let extreme = Vesting::Linear {
+            cliff_ms: 0,
+            duration_ms: u64::MAX,
+        };
+        // The widest span: elapsed = 2^64 − 2 of a duration 2^64 − 1, and A = 2^128 − 1 is
+        // (2^64 − 1)(2^64 + 1), so exactly A − (2^64 + 1) has vested; the product needs 256 bits.
+        assert_eq!(
+            extreme.vested(u128::MAX, i64::MIN, i64::MAX - 1),
+            u128::MAX - (u128::from(u64::MAX) + 2)
+        );
+        assert_eq!(extreme.vested(u128::MAX, i64::MIN, i64::MAX), u128::MAX);
     }
 
     #[test]

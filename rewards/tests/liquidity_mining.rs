@@ -204,39 +204,100 @@ fn no_eligible_weight_under_return_is_returned() {
 /// Cap 0.5 of a slice of 100 (cap = 50). Weights 8, 1, 1:
 /// round 1: 80, 10, 10 → akash1aaa is over the cap and gets 50;
 /// round 2: the other 50 split 1:1 → 25 and 25.
-/// With only one provider (weight 5) the cap leaves 50 nobody may take: CAP_EXCESS, carried.
+///
+/// With only one provider (weight 5) the cap leaves 50 nobody may take: CAP_EXCESS. The
+/// specification says that excess is *returned* when everyone is capped, so it goes back to the
+/// community pool even under `carry` (closing 0, not 50), and the same under `return`.
 #[test]
-fn cap_re_apportions_the_excess_then_leaves_it_undistributed() {
-    let mut rules = rules(&[("a100", "1")], "1", "0", "0", Undistributed::Carry);
-    rules.max_share_per_provider = Some(dec("0.5"));
-    let p = with_liquidity_mining(programme(1, DAY, &["a100"]), 100, rules);
+fn cap_re_apportions_the_excess_and_returns_it_when_everyone_is_capped() {
+    for policy in [Undistributed::Carry, Undistributed::Return] {
+        let mut rules = rules(&[("a100", "1")], "1", "0", "0", policy);
+        rules.max_share_per_provider = Some(dec("0.5"));
+        let p = with_liquidity_mining(programme(1, DAY, &["a100"]), 100, rules);
 
+        let mut inputs = EpochInputs::default();
+        inputs.insert("a100", "akash1aaa", online(8, 0));
+        inputs.insert("a100", "akash1bbb", online(1, 0));
+        inputs.insert("a100", "akash1ccc", online(1, 0));
+        let result = settle_programme(&p, &[inputs]).unwrap();
+        assert_eq!(
+            summary(&result.epochs[0], PoolKind::LiquidityMining),
+            vec![
+                (s("a100"), s("akash1aaa"), 50, s("CAPPED")),
+                (s("a100"), s("akash1bbb"), 25, s("PAID")),
+                (s("a100"), s("akash1ccc"), 25, s("PAID")),
+            ]
+        );
+
+        let mut alone = EpochInputs::default();
+        alone.insert("a100", "akash1aaa", online(5, 0));
+        let result = settle_programme(&p, &[alone]).unwrap();
+        assert_eq!(
+            summary(&result.epochs[0], PoolKind::LiquidityMining),
+            vec![
+                (s("a100"), s(""), 50, s("CAP_EXCESS")),
+                (s("a100"), s("akash1aaa"), 50, s("CAPPED")),
+            ]
+        );
+        let l = ledger(&result.epochs[0], PoolKind::LiquidityMining);
+        assert_eq!(
+            (l.allocated, l.carried, l.returned, l.closing),
+            (50, 0, 50, 0),
+            "{policy:?}"
+        );
+    }
+}
+
+/// Under `carry`, a class with no eligible weight and a class whose only provider is capped
+/// in the same epoch: the first slice is carried, the cap excess returned.
+///
+/// Budget 200, 2 epochs, carry: E_0 = 100, split a100 : h100 = 0.5 : 0.5 → 50 and 50.
+/// - a100: nobody measured → NO_ELIGIBLE_WEIGHT 50, carried;
+/// - h100: one provider, cap 0.4 × 50 = 20 → CAPPED 20, CAP_EXCESS 30, returned.
+///
+/// Closing = 200 − 20 − 30 = 150; E_1 = floor(150 / 1) = 150.
+#[test]
+fn under_carry_no_eligible_weight_is_carried_but_cap_excess_returned() {
+    let mut rules = rules(
+        &[("a100", "0.5"), ("h100", "0.5")],
+        "1",
+        "0",
+        "0",
+        Undistributed::Carry,
+    );
+    rules.max_share_per_provider = Some(dec("0.4"));
+    let p = with_liquidity_mining(programme(2, DAY, &["a100", "h100"]), 200, rules);
     let mut inputs = EpochInputs::default();
-    inputs.insert("a100", "akash1aaa", online(8, 0));
-    inputs.insert("a100", "akash1bbb", online(1, 0));
-    inputs.insert("a100", "akash1ccc", online(1, 0));
-    let result = settle_programme(&p, &[inputs]).unwrap();
+    inputs.insert("h100", "akash1aaa", online(7, 0));
+    let result = settle_programme(&p, &[inputs.clone(), inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::LiquidityMining),
         vec![
-            (s("a100"), s("akash1aaa"), 50, s("CAPPED")),
-            (s("a100"), s("akash1bbb"), 25, s("PAID")),
-            (s("a100"), s("akash1ccc"), 25, s("PAID")),
+            (s("a100"), s(""), 50, s("NO_ELIGIBLE_WEIGHT")),
+            (s("h100"), s(""), 30, s("CAP_EXCESS")),
+            (s("h100"), s("akash1aaa"), 20, s("CAPPED")),
         ]
     );
-
-    let mut alone = EpochInputs::default();
-    alone.insert("a100", "akash1aaa", online(5, 0));
-    let result = settle_programme(&p, &[alone]).unwrap();
+    let rows: Vec<_> = result
+        .epochs
+        .iter()
+        .map(|e| {
+            let l = ledger(e, PoolKind::LiquidityMining);
+            (
+                l.opening,
+                l.emitted,
+                l.allocated,
+                l.carried,
+                l.returned,
+                l.closing,
+            )
+        })
+        .collect();
+    // Epoch 1: E_1 = 150 → 75 and 75; a100 carried 75, h100 cap floor(0.4 × 75) = 30, excess 45.
     assert_eq!(
-        summary(&result.epochs[0], PoolKind::LiquidityMining),
-        vec![
-            (s("a100"), s(""), 50, s("CAP_EXCESS")),
-            (s("a100"), s("akash1aaa"), 50, s("CAPPED")),
-        ]
+        rows,
+        vec![(200, 100, 20, 50, 30, 150), (150, 150, 30, 75, 45, 75)]
     );
-    let l = ledger(&result.epochs[0], PoolKind::LiquidityMining);
-    assert_eq!((l.allocated, l.carried, l.closing), (50, 50, 50));
 }
 
 #[test]

@@ -202,3 +202,72 @@ fn a_usd_budget_without_a_price_at_the_start_is_rejected() {
         Problem::Money(rewards::money::MoneyError::NoPrice(START))
     );
 }
+
+/// An R&D pool in USD: budget $1,000, one grant of $100 in epoch 1, no pro-rata part.
+///
+/// The pro-rata remainder $900 is funded at epoch 0 at $3.14 (the price in force at the
+/// programme start): floor(900 × 10⁶ / 3.14) = 286,624,203 uakt. The grant is converted at the
+/// price in force at the start of *its* epoch, $2.50: 100 × 10⁶ / 2.5 = 40,000,000 uakt, and
+/// that price and its source are recorded on the grant's line and the epoch's ledger.
+#[test]
+fn a_usd_grant_converts_at_the_price_in_force_at_its_epochs_start() {
+    let mut p = programme(2, DAY, &["h200"]);
+    p.prices = Some(price_table());
+    p.rnd = Some(RndPool {
+        budget: Money::Usd(dec("1000")),
+        eligible_models: vec!["h200".into()],
+        pro_rata: None,
+        grants: vec![Grant {
+            id: "bench-1".into(),
+            provider: "akash1lab".into(),
+            amount: Money::Usd(dec("100")),
+            epoch: 1,
+            vesting: "immediate".into(),
+        }],
+    });
+    let result = settle_programme(&p, &[EpochInputs::default(), EpochInputs::default()]).unwrap();
+    let l0 = ledger(&result.epochs[0], PoolKind::Rnd);
+    assert_eq!((l0.funded, l0.allocated), (286_624_203, 0));
+    assert_eq!(l0.price.as_ref().unwrap().usd_per_token, dec("3.14"));
+    let l1 = ledger(&result.epochs[1], PoolKind::Rnd);
+    assert_eq!(
+        (l1.funded, l1.allocated, l1.closing),
+        (40_000_000, 40_000_000, 286_624_203)
+    );
+    assert_eq!(l1.price.as_ref().unwrap().usd_per_token, dec("2.50"));
+    let grant = &result.epochs[1].line_items[0];
+    assert_eq!((grant.amount, grant.reason), (40_000_000, Reason::Paid));
+    assert_eq!(
+        grant.price.as_ref().unwrap().source,
+        "prices.csv sha256:0f3a"
+    );
+}
+
+#[test]
+fn grants_beyond_the_rnd_budget_are_rejected() {
+    let mut p = rnd_programme(&[("h200", "1")]);
+    if let Some(pool) = p.rnd.as_mut() {
+        pool.budget = Money::BaseUnits(99);
+    }
+    let errors = p.validate().unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].path, "pools.rnd.grants");
+    assert_eq!(
+        errors[0].problem,
+        Problem::GrantsExceedBudget {
+            grants: "100".into(),
+            budget: "99".into()
+        }
+    );
+}
+
+/// Models are compared ignoring ASCII case: a class of model `H200` may join an R&D pool whose
+/// `eligible_models` lists `h200`.
+#[test]
+fn eligible_models_are_compared_ignoring_case() {
+    let mut p = rnd_programme(&[("h200", "1")]);
+    if let Some(class) = p.gpu_classes.iter_mut().find(|c| c.name == "h200") {
+        class.gpu_model = "H200".into();
+    }
+    assert_eq!(p.validate(), Ok(()));
+}

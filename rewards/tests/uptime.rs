@@ -99,6 +99,26 @@ fn online_gpu_count_is_the_smallest_standing_report() {
     assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 680);
 }
 
+/// Online without any inventory counts as online time but 0 GPUs: capacity nobody measured is
+/// not paid for. [0, 50): eu-1 online, no inventory → 0 GPUs; [50, 100): us-1 reports 4 → 4.
+/// An inventory that lacks the class counts 0 for it even when another prober reports more.
+#[test]
+fn online_without_an_inventory_has_no_gpus() {
+    let o = [obs("eu-1", 0, true, None), obs("us-1", 50, true, Some(4))];
+    let t = Timeline::build(P, &o, 1000).unwrap();
+    assert_eq!(t.uptime(window(0, 100)).online_ms(), 100);
+    assert_eq!(t.online_gpus("h100", 10), 0);
+    assert_eq!(t.online_gpus("h100", 60), 4);
+    assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 200);
+
+    let mut other_class = obs("ap-1", 70, true, None);
+    other_class.gpus = Some(BTreeMap::from([("a100".to_string(), 8)]));
+    let t = Timeline::build(P, &[o[0].clone(), o[1].clone(), other_class], 1000).unwrap();
+    assert_eq!(t.online_gpus("h100", 80), 0);
+    assert_eq!(t.online_gpus("a100", 80), 0);
+    assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 4 * 20);
+}
+
 #[test]
 fn other_providers_and_bad_inputs() {
     let mut other = obs("eu-1", 0, true, None);
@@ -116,6 +136,18 @@ fn other_providers_and_bad_inputs() {
         ),
         Err(UptimeError::DuplicateObservation { time_ms: 5, .. })
     ));
+    // Times at the ends of the i64 range and the longest staleness: no overflow, no panic.
+    let extreme = [
+        obs("eu-1", i64::MIN, true, Some(u64::MAX)),
+        obs("us-1", i64::MAX, true, Some(u64::MAX)),
+    ];
+    let t = Timeline::build(P, &extreme, u64::MAX).unwrap();
+    let everything = window(i64::MIN, i64::MAX);
+    assert_eq!(t.uptime(everything).online_ms(), u64::MAX);
+    assert_eq!(
+        t.online_gpu_ms("h100", everything),
+        u128::from(u64::MAX) * u128::from(u64::MAX)
+    );
     assert!(Uptime::new(11, 10).is_err());
     assert!(Uptime::new(0, 0).is_err());
     // Stored or exported uptimes are checked when read back, not trusted.

@@ -170,3 +170,21 @@ fn a_programme_without_pools_or_epochs_is_rejected() {
         .collect();
     assert_eq!(problems, vec![Problem::NoEpochs, Problem::NoPools]);
 }
+
+/// Validation walks every epoch of every contract, so the epoch count is bounded.
+#[test]
+fn more_than_the_supported_epochs_is_rejected() {
+    use rewards::programme::MAX_EPOCHS;
+    let ok = with_liquidity_mining(
+        programme(MAX_EPOCHS, 600_000, &["a100"]),
+        1,
+        rules(&[("a100", "1")], "1", "0", "0", Undistributed::Carry),
+    );
+    assert_eq!(ok.validate(), Ok(()));
+    let mut too_many = ok;
+    too_many.calendar.epochs = MAX_EPOCHS + 1;
+    let errors = too_many.validate().unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].path, "program.epochs");
+    assert_eq!(errors[0].problem, Problem::TooManyEpochs(MAX_EPOCHS + 1));
+}
