@@ -11,7 +11,7 @@ mod exit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{ArgAction, Parser};
 
 use crate::context::Context;
 

@@ -69,7 +69,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn commands_still_to_come_say_so_with_status_2() {
-    for command in ["settle", "report", "verify"] {
+    for command in ["report", "verify"] {
         let (code, _, stderr) = run(binary().arg(command));
         assert_eq!(code, 2, "{command}");
         assert!(stderr.contains("not implemented yet"), "{command}: {stderr}");

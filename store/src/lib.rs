@@ -19,6 +19,7 @@ mod database_url;
 mod error;
 pub mod probes;
 pub mod schema;
+pub mod settlement;
 mod status;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -8,6 +8,7 @@ diesel::table! {
         time_ms -> BigInt,
         hash -> Text,
         tx_count -> Integer,
+        failed_tx_count -> Integer,
     }
 }
 
@@ -25,7 +26,7 @@ diesel::table! {
         host_uri -> Text,
         email -> Nullable<Text>,
         website -> Nullable<Text>,
-        created_height -> BigInt,
+        created_height -> Nullable<BigInt>,
         updated_height -> Nullable<BigInt>,
         deleted_height -> Nullable<BigInt>,
     }
@@ -40,6 +41,8 @@ diesel::table! {
         unset_height -> Nullable<BigInt>,
     }
 }
+
+diesel::joinable!(provider_attributes -> providers (owner));
 
 diesel::table! {
     deployments (owner, dseq) {
@@ -74,7 +77,7 @@ diesel::table! {
         cpu_millis -> Text,
         memory_bytes -> Text,
         storage_bytes -> Text,
-        gpu_units -> Text,
+        gpu_units -> BigInt,
         gpu_attributes -> Text,
         price_denom -> Nullable<Text>,
         price_amount -> Nullable<Text>,
@@ -106,7 +109,7 @@ diesel::table! {
         oseq -> Integer,
         provider -> Text,
         bseq -> Integer,
-        gpu_units -> BigInt,
+        gpu_units -> Nullable<BigInt>,
         gpu_model -> Nullable<Text>,
         gpu_ram -> Nullable<Text>,
         price_denom -> Text,
@@ -119,6 +122,7 @@ diesel::table! {
         closed_time_ms -> Nullable<BigInt>,
         close_cause -> Nullable<Text>,
         close_reason -> Nullable<Text>,
+        via_authz -> Integer,
     }
 }
 
@@ -160,6 +164,7 @@ diesel::table! {
         error -> Nullable<Text>,
         version -> Nullable<Text>,
         cert_sha256 -> Nullable<Text>,
+        status_api -> Nullable<Text>,
     }
 }
 
@@ -177,7 +182,8 @@ diesel::table! {
         allocated -> BigInt,
         raw_allocatable -> Text,
         raw_allocated -> Text,
-        clamp_reason -> Nullable<Text>,
+        clamps -> Nullable<Text>,
+        flags -> Nullable<Text>,
     }
 }
 
@@ -190,20 +196,29 @@ diesel::table! {
         state -> Text,
         sealed_at_ms -> Nullable<BigInt>,
         inputs_hash -> Nullable<Text>,
+        inputs -> Nullable<Text>,
+        programme_hash -> Nullable<Text>,
+        carried_state -> Nullable<Text>,
     }
 }
 
 diesel::table! {
-    allocations (programme, epoch, pool, bucket, provider) {
+    allocations (programme, epoch, line) {
         programme -> Text,
         epoch -> Integer,
+        line -> Integer,
         pool -> Text,
+        bucket_kind -> Text,
         bucket -> Text,
-        provider -> Text,
-        weight -> Text,
+        provider -> Nullable<Text>,
+        basis_kind -> Text,
+        basis -> Text,
         amount -> Text,
         reason -> Text,
-        vesting -> Text,
+        vesting -> Nullable<Text>,
+        price_usd_per_token -> Nullable<Text>,
+        price_from_ms -> Nullable<BigInt>,
+        price_source -> Nullable<Text>,
     }
 }
 
@@ -213,28 +228,38 @@ diesel::table! {
         epoch -> Integer,
         pool -> Text,
         opening -> Text,
+        funded -> Text,
         emitted -> Text,
         allocated -> Text,
         forfeited -> Text,
         clawed_back -> Text,
         returned -> Text,
         carried -> Text,
+        shortfall -> Text,
         closing -> Text,
+        price_usd_per_token -> Nullable<Text>,
+        price_from_ms -> Nullable<BigInt>,
+        price_source -> Nullable<Text>,
     }
 }
 
 diesel::table! {
-    vesting_entries (programme, epoch, pool, bucket, provider, piece) {
+    vesting_entries (programme, entry) {
         programme -> Text,
+        entry -> Integer,
         epoch -> Integer,
+        line -> Integer,
         pool -> Text,
+        bucket_kind -> Text,
         bucket -> Text,
         provider -> Text,
-        piece -> Integer,
+        schedule_id -> Text,
         schedule -> Text,
-        vests_at_ms -> BigInt,
+        anchor_ms -> BigInt,
         amount -> Text,
-        clawed_back_at_ms -> Nullable<BigInt>,
+        clawback_epoch -> Nullable<Integer>,
+        clawback_at_ms -> Nullable<BigInt>,
+        clawed_back -> Nullable<Text>,
     }
 }
 

@@ -5,6 +5,7 @@ mod db;
 mod export;
 mod index;
 mod probe;
+mod settle;
 mod simnet;
 mod simnet_chain;
 mod simnet_providers;
@@ -33,8 +34,9 @@ pub enum Command {
     /// Local stand-ins for the chain and for providers: replay fixtures, generate load.
     #[command(subcommand)]
     Simnet(simnet::SimnetCommand),
-    /// Settle an epoch: compute and seal its allocations (not implemented yet).
-    Settle,
+    /// Settle and seal epochs in order (`--epoch K`, `--through K`, `--all`, `--dry-run`), or
+    /// print provider positions (`settle positions`).
+    Settle(settle::SettleArgs),
     /// Write an epoch's audit report: CSV, Parquet and a JSON manifest (not implemented yet).
     Report,
     /// Re-derive a published report from its inputs and check every hash (not implemented yet).
@@ -50,7 +52,7 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Export(command) => export::run(command, context),
         Command::Probe(args) => probe::run(args, context),
         Command::Simnet(command) => simnet::run(command, context),
-        Command::Settle => Err(not_implemented("settle")),
+        Command::Settle(args) => settle::run(args, context),
         Command::Report => Err(not_implemented("report")),
         Command::Verify => Err(not_implemented("verify")),
     }

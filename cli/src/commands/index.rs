@@ -1,0 +1,175 @@
+//! `index`: follow the chain over CometBFT RPC and record providers, leases and transfers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use indexer::decode::DecodeOptions;
+use indexer::follow::{self, FollowOptions, ProgressMode};
+use indexer::metrics::IndexerMetrics;
+use indexer::rpc::{RetryPolicy, RpcClient, RpcError, RpcOptions};
+
+use crate::context::Context;
+use crate::exit::UsageError;
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// A CometBFT RPC endpoint; repeat for several. Defaults to the configuration's rpc_urls.
+    #[arg(long = "rpc", value_name = "URL")]
+    rpc: Vec<String>,
+
+    /// First height to index (default: after the cursor, or the configured start height).
+    #[arg(long, value_name = "HEIGHT")]
+    from: Option<u64>,
+
+    /// Last height to index (default: the chain head when the run starts).
+    #[arg(long, value_name = "HEIGHT")]
+    to: Option<u64>,
+
+    /// Keep following the head after catching up (stop with Ctrl-C).
+    #[arg(long)]
+    follow: bool,
+
+    /// How often the head is polled once caught up, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 3_000)]
+    poll_interval_ms: u64,
+
+    /// Attempts per RPC call before a block is given up on.
+    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().max_attempts)]
+    retry_attempts: u32,
+
+    /// First retry pause in milliseconds; it doubles up to --retry-max-backoff-ms.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    retry_backoff_ms: u64,
+
+    /// Longest retry pause in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 15_000)]
+    retry_max_backoff_ms: u64,
+
+    /// How long a failing endpoint is rotated out, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    bench_ms: u64,
+
+    /// Log one line per batch even on a terminal, instead of a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
+    let config = context.config()?;
+    let chain = &config.chain;
+    let urls = if args.rpc.is_empty() {
+        chain.rpc_urls.clone()
+    } else {
+        args.rpc.clone()
+    };
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        if from > to {
+            return Err(UsageError(format!("--from {from} is above --to {to}")).into());
+        }
+    }
+    let store = context.store()?;
+    // The metrics are registered now; serving them over HTTP comes with the metrics endpoint.
+    let registry = prometheus::Registry::new();
+    let metrics = IndexerMetrics::register(&registry).context("cannot register the metrics")?;
+    let request_timeout = chain.request_timeout;
+    let rpc = RpcClient::new(
+        RpcOptions {
+            urls,
+            chain_id: chain.chain_id.clone(),
+            request_timeout,
+            // Each block is two requests (/block and /block_results).
+            in_flight_per_endpoint: chain.fetch_concurrency.max(1) * 2,
+            retry: RetryPolicy {
+                max_attempts: args.retry_attempts.max(1),
+                initial_backoff: Duration::from_millis(args.retry_backoff_ms),
+                max_backoff: Duration::from_millis(args.retry_max_backoff_ms),
+                max_elapsed: (request_timeout + Duration::from_millis(args.retry_max_backoff_ms))
+                    .saturating_mul(args.retry_attempts.max(1)),
+            },
+            bench_for: Duration::from_millis(args.bench_ms),
+            cometbft_038_height: Some(chain.cometbft_038_height),
+        },
+        metrics.clone(),
+    )
+    .map_err(|e| match e {
+        RpcError::InvalidUrl { .. } | RpcError::NoEndpoints => UsageError(e.to_string()).into(),
+        other => anyhow::Error::new(other),
+    })?;
+    let options = FollowOptions {
+        chain_id: chain.chain_id.clone(),
+        start_height: chain.start_height,
+        from: args.from,
+        to: args.to,
+        follow: args.follow,
+        fetch_concurrency: chain.fetch_concurrency.max(1),
+        batch_size: chain.batch_size.max(1),
+        flush_after: Duration::from_millis(500),
+        poll_interval: Duration::from_millis(args.poll_interval_ms.max(1)),
+        progress: if args.no_progress {
+            ProgressMode::Log
+        } else {
+            ProgressMode::Auto
+        },
+        decode: DecodeOptions::watching(chain.watched_wallets.iter().cloned()),
+    };
+    let runtime = context.runtime()?;
+    let report = runtime
+        .block_on(follow::run(
+            store,
+            Arc::new(rpc),
+            options,
+            metrics,
+            stop_signal(),
+        ))
+        .context("indexing stopped")?;
+    match (report.first_height, report.last_height) {
+        (Some(first), Some(last)) => println!(
+            "indexed heights {first}..={last}: {} block(s) applied, {} already indexed, {} \
+             transaction(s), {} rejection(s) recorded",
+            report.blocks_applied,
+            report.blocks_already_indexed,
+            report.transactions,
+            report.rejections
+        ),
+        _ => println!("nothing to index: the store is already at the requested height"),
+    }
+    if !report.unavailable_heights.is_empty() {
+        println!(
+            "{} block(s) could not be fetched and were recorded as `{}`: {:?}; re-fetch one \
+             later with `akash-incentives index --from H --to H`",
+            report.unavailable_heights.len(),
+            follow::BLOCK_UNAVAILABLE,
+            report.unavailable_heights
+        );
+    }
+    if report.interrupted {
+        println!("stopped on request; the next run resumes after the cursor");
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; never, when no handler can be installed.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

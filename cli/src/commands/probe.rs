@@ -1,0 +1,313 @@
+//! `probe --once | --follow`, `probe export`, `probe import`: measure providers and move the
+//! observations in and out as JSON Lines.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use clap::{ArgGroup, Args, Subcommand};
+use store::probes::InsertOutcome;
+use tokio::sync::watch;
+use tracing::{info, warn};
+use uptime_prober::{
+    jsonl, round, GrpcPort, Probe, ProbeOptions, Prober, ProberConfig, ProberMetrics, Target,
+};
+
+use crate::context::Context;
+use crate::exit::UsageError;
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    group(ArgGroup::new("mode").args(["once", "follow"]).required(true))
+)]
+pub struct ProbeArgs {
+    #[command(subcommand)]
+    command: Option<ProbeCommand>,
+
+    /// Probe every registered provider once, store the round and exit.
+    #[arg(long)]
+    once: bool,
+
+    /// Probe every provider once per interval (spread by a per-provider jitter) until
+    /// interrupted; serves Prometheus metrics on the configured address.
+    #[arg(long)]
+    follow: bool,
+
+    /// Probe these providers instead of the store's list (with --once; repeatable).
+    #[arg(long = "target", value_name = "OWNER=HOST_URI", requires = "once")]
+    targets: Vec<String>,
+
+    /// The providers' gRPC port: a number (mainnet: 8444), or `rest+1` (test only: for fake
+    /// providers from `simnet providers`, whose gRPC port is their REST port plus one).
+    #[arg(long, value_name = "PORT|rest+1", default_value = "8444")]
+    grpc_port: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProbeCommand {
+    /// Write observations with FROM ≤ time < TO as JSON Lines, one observation per line.
+    Export {
+        /// Start (RFC 3339 time, or a date meaning its UTC midnight).
+        #[arg(long, value_name = "T")]
+        from: String,
+        /// End, exclusive.
+        #[arg(long, value_name = "T")]
+        to: String,
+        /// Output file (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Read observations from a JSON Lines file (`-` for standard input). Idempotent; malformed
+    /// lines are reported with their line numbers and every good line is still imported.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// Largest GPU count per node accepted (default: the configuration's, else 16).
+        #[arg(long, value_name = "N")]
+        max_gpus_per_node: Option<u32>,
+    },
+}
+
+pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<()> {
+    match args.command {
+        Some(ProbeCommand::Export { from, to, out }) => export(context, &from, &to, out),
+        Some(ProbeCommand::Import {
+            file,
+            max_gpus_per_node,
+        }) => import(context, &file, max_gpus_per_node),
+        None => measure(&args, context),
+    }
+}
+
+fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
+    let config = context.config()?;
+    let settings = &config.prober;
+    let grpc_port = parse_grpc_port(&args.grpc_port)?;
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| parse_target(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let prober_config = ProberConfig {
+        prober_id: settings.prober_id.clone(),
+        concurrency: settings.concurrency,
+        probe: ProbeOptions {
+            timeout: settings.timeout,
+            max_gpus_per_node: settings.max_gpus_per_node,
+            grpc_port,
+            ..ProbeOptions::default()
+        },
+    };
+    let mut store = context.store()?;
+    let runtime = context.runtime()?;
+    if args.follow {
+        let registry = prometheus::Registry::new();
+        let metrics = ProberMetrics::register(&registry)?;
+        let prober = Prober::new(prober_config, Some(metrics))?;
+        let listen = config.metrics.listen;
+        return runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot serve metrics on {listen}"))?;
+            tokio::spawn(serve_metrics(listener, registry));
+            info!(%listen, interval = ?settings.interval, "probing providers; metrics at /metrics");
+            let (stop, stopping) = watch::channel(false);
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    info!("interrupted: finishing the running probes and storing them");
+                    stop.send_replace(true);
+                }
+            });
+            round::follow(&prober, &mut store, settings.interval, stopping).await?;
+            anyhow::Ok(())
+        });
+    }
+    let prober = Prober::new(prober_config, None)?;
+    let (round, summary) = runtime.block_on(async {
+        if targets.is_empty() {
+            round::once(&prober, &mut store).await
+        } else {
+            let round = prober.run_round(targets).await;
+            let summary = round::write_round(&mut store, &prober, &round)?;
+            Ok((round, summary))
+        }
+    })?;
+    for probe in &round.probes {
+        println!("{}", describe(probe));
+    }
+    println!(
+        "{} provider(s) probed in {} ms: {} online, {} offline; {} observation(s) stored",
+        round.probes.len(),
+        round.duration.as_millis(),
+        round.online(),
+        round.probes.len() - round.online(),
+        summary.count(InsertOutcome::Inserted),
+    );
+    Ok(())
+}
+
+/// One line per provider: what an operator wants to see after `probe --once`.
+fn describe(probe: &Probe) -> String {
+    let latency = probe.latency.as_millis();
+    match &probe.outcome {
+        Ok(inventory) => {
+            let gpus: Vec<String> = inventory
+                .nodes
+                .iter()
+                .map(|n| {
+                    let model = n.class.as_ref().map_or("unknown", |c| c.model.as_str());
+                    let clamped = if n.clamps.is_empty() {
+                        ""
+                    } else {
+                        " (clamped)"
+                    };
+                    format!(
+                        "{}: {}×{model}, {} allocated{clamped}",
+                        n.node, n.allocatable, n.allocated
+                    )
+                })
+                .collect();
+            format!(
+                "{} online {latency} ms via {} [{}]",
+                probe.provider,
+                inventory.api.code(),
+                gpus.join("; ")
+            )
+        }
+        Err(e) => format!("{} offline {latency} ms {e}", probe.provider),
+    }
+}
+
+fn parse_grpc_port(text: &str) -> anyhow::Result<GrpcPort> {
+    if text == "rest+1" {
+        return Ok(GrpcPort::RestPortPlusOne);
+    }
+    text.parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .map(GrpcPort::Fixed)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--grpc-port {text:?} is neither a port number nor rest+1"
+            ))
+            .into()
+        })
+}
+
+fn parse_target(text: &str) -> anyhow::Result<Target> {
+    match text.split_once('=') {
+        Some((provider, host_uri)) if !provider.is_empty() && !host_uri.is_empty() => Ok(Target {
+            provider: provider.to_string(),
+            host_uri: host_uri.to_string(),
+        }),
+        _ => Err(UsageError(format!("--target {text:?} is not OWNER=HOST_URI")).into()),
+    }
+}
+
+async fn serve_metrics(listener: tokio::net::TcpListener, registry: prometheus::Registry) {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let registry = registry.clone();
+            async move {
+                prometheus::TextEncoder::new()
+                    .encode_to_string(&registry.gather())
+                    .unwrap_or_else(|e| format!("# cannot encode metrics: {e}\n"))
+            }
+        }),
+    );
+    if let Err(e) = axum::serve(listener, app).await {
+        warn!(error = %e, "the metrics server stopped");
+    }
+}
+
+fn export(context: &Context, from: &str, to: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let bound = |flag: &str, text: &str| {
+        uptime_prober::time::parse_bound(text)
+            .map_err(|e| anyhow::Error::from(UsageError(format!("--{flag}: {e}"))))
+    };
+    let (from_ms, to_ms) = (bound("from", from)?, bound("to", to)?);
+    if from_ms >= to_ms {
+        bail!(UsageError("--from must be before --to".into()));
+    }
+    let mut store = context.store()?;
+    let written = match &out {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut writer = BufWriter::new(file);
+            let written = jsonl::export(&mut store, from_ms, to_ms, &mut writer)?;
+            writer
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            written
+        }
+        None => jsonl::export(&mut store, from_ms, to_ms, &mut std::io::stdout().lock())?,
+    };
+    eprintln!("exported {written} observation(s)");
+    Ok(())
+}
+
+fn import(context: &Context, file: &PathBuf, max_gpus_per_node: Option<u32>) -> anyhow::Result<()> {
+    let max_gpus_per_node = match max_gpus_per_node {
+        Some(max) => max,
+        None => match context.config() {
+            Ok(config) => config.prober.max_gpus_per_node,
+            Err(e) if e.downcast_ref::<UsageError>().is_some() => {
+                ProbeOptions::default().max_gpus_per_node
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let mut store = context.store()?;
+    let report = if file.as_os_str() == "-" {
+        jsonl::import(&mut store, std::io::stdin().lock(), max_gpus_per_node)?
+    } else {
+        let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        jsonl::import(&mut store, BufReader::new(input), max_gpus_per_node)?
+    };
+    let mut stderr = std::io::stderr().lock();
+    for rejection in &report.rejections {
+        writeln!(
+            stderr,
+            "line {}: rejected: {}",
+            rejection.line, rejection.reason
+        )?;
+    }
+    if report.rejected_total > report.rejections.len() {
+        writeln!(
+            stderr,
+            "… and {} more rejected line(s)",
+            report.rejected_total - report.rejections.len()
+        )?;
+    }
+    for (line, key) in &report.conflicting {
+        writeln!(
+            stderr,
+            "line {line}: conflict: {} / {} at {} is already stored with other content; kept the stored one",
+            key.prober,
+            key.provider,
+            uptime_prober::time::format_time(key.time_ms)
+        )?;
+    }
+    println!(
+        "{} line(s): {} imported, {} already present, {} conflicting, {} rejected",
+        report.lines,
+        report.inserted,
+        report.identical,
+        report.conflicting.len(),
+        report.rejected_total
+    );
+    if report.rejected_total > 0 || !report.conflicting.is_empty() {
+        bail!(
+            "{} line(s) rejected and {} in conflict; every other line was imported",
+            report.rejected_total,
+            report.conflicting.len()
+        );
+    }
+    Ok(())
+}

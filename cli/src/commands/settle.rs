@@ -1,0 +1,247 @@
+//! `settle [--epoch K | --through K | --all] [--dry-run] [--now T]` and `settle positions`: seal
+//! epochs of the configured programme, and show what each provider is owed.
+//!
+//! Without a selector, `settle` settles the next epoch. Already sealed epochs in the selection
+//! are re-measured and compared with what was sealed; a difference is reported as late data and
+//! changes nothing. Late data does not make the command fail: a sealed epoch cannot change, so
+//! the alarm could never be cleared, and every later run would fail with it.
+//!
+//! Output, one line each, amounts in base units of the payout denom:
+//!
+//! ```text
+//! epoch 0 sealed [2024-02-15T00:00:00.000Z, 2024-02-15T01:00:00.000Z) uakt: 4 line items, inputs sha256:…
+//! epoch 0 committed: opening 100000000 allocated 2000000 returned 0 clawed_back 0 closing 98000000
+//! ```
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use settlement::{
+    last_ended_epoch, next_epoch, pool_name, rfc3339, settle_epoch, settle_through, EpochOutcome,
+    Mode, PoolSummary, SettlementConfig,
+};
+
+use crate::context::Context;
+use crate::exit::UsageError;
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SettleArgs {
+    #[command(subcommand)]
+    command: Option<SettleCommand>,
+
+    /// Settle epoch K if it is the next one; re-check it if it is already sealed.
+    #[arg(long, value_name = "K", conflicts_with_all = ["through", "all"])]
+    epoch: Option<u32>,
+
+    /// Settle every epoch up to and including K, in order.
+    #[arg(long, value_name = "K", conflicts_with = "all")]
+    through: Option<u32>,
+
+    /// Settle every epoch whose window has ended.
+    #[arg(long)]
+    all: bool,
+
+    /// Compute and print the settlement, but write nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Take this RFC 3339 instant as the current time instead of the clock, so a recorded chain
+    /// settles the same way every time.
+    #[arg(long, value_name = "T", value_parser = parse_instant)]
+    now: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SettleCommand {
+    /// Print every provider's position as CSV: provider, earned, vested, unvested, clawed_back,
+    /// paid (transfers from the watched wallets in the payout denom) and claimable
+    /// (vested − paid, negative when overpaid), in base units.
+    Positions {
+        /// The instant to report at (RFC 3339; default: now).
+        #[arg(long, value_name = "T", value_parser = parse_instant)]
+        at: Option<i64>,
+    },
+}
+
+/// An RFC 3339 instant as unix milliseconds.
+fn parse_instant(text: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2024-03-01T00:00:00Z: {e}"))
+}
+
+/// The wall clock, read here at the edge only.
+fn wall_clock_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
+    let config = context.config()?;
+    if let Some(SettleCommand::Positions { at }) = args.command {
+        let mut store = context.store()?;
+        let at = at.unwrap_or_else(wall_clock_ms);
+        let positions = settlement::positions(
+            store.conn(),
+            &config.name,
+            &config.programme,
+            &config.chain.watched_wallets,
+            at,
+        )
+        .context("cannot compute positions")?;
+        let stdout = std::io::stdout();
+        settlement::write_positions_csv(stdout.lock(), &positions)
+            .context("cannot write positions")?;
+        return Ok(());
+    }
+    let epochs = config.programme.calendar.epochs;
+    if let Some(k) = args.epoch.or(args.through).filter(|k| *k >= epochs) {
+        return Err(UsageError(format!(
+            "epoch {k} is outside programme {}, whose epochs are 0 to {}",
+            config.name,
+            epochs.saturating_sub(1)
+        ))
+        .into());
+    }
+    let mut store = context.store()?;
+    let max_staleness_ms = u64::try_from(config.prober.max_staleness.as_millis())
+        .map_err(|_| UsageError("prober.max_staleness is too long".into()))?;
+    let settle = SettlementConfig {
+        name: &config.name,
+        programme: &config.programme,
+        max_staleness_ms,
+    };
+    let now_ms = args.now.unwrap_or_else(wall_clock_ms);
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Seal
+    };
+    let denom = &config.programme.denom.name;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed_to_print = None;
+    let print = |outcome: EpochOutcome| {
+        if let Err(e) = print_outcome(&mut out, denom, &outcome) {
+            failed_to_print.get_or_insert(e);
+        }
+    };
+    let result = match (args.epoch, args.through, args.all) {
+        (Some(epoch), _, _) => settle_epoch(&mut store, &settle, epoch, now_ms, mode).map(print),
+        (None, Some(through), _) => {
+            settle_through(&mut store, &settle, through, now_ms, mode, print)
+        }
+        (None, None, true) => match last_ended_epoch(&config.programme, now_ms) {
+            Some(through) => settle_through(&mut store, &settle, through, now_ms, mode, print),
+            None => {
+                writeln!(
+                    out,
+                    "no epoch of programme {} has ended at {}; nothing to settle",
+                    config.name,
+                    rfc3339(now_ms)
+                )?;
+                Ok(())
+            }
+        },
+        (None, None, false) => {
+            let next = next_epoch(&mut store, &settle)?;
+            if next >= epochs {
+                writeln!(
+                    out,
+                    "all {epochs} epochs of programme {} are sealed",
+                    config.name
+                )?;
+                Ok(())
+            } else {
+                settle_epoch(&mut store, &settle, next, now_ms, mode).map(print)
+            }
+        }
+    };
+    result.with_context(|| format!("cannot settle programme {}", config.name))?;
+    match failed_to_print {
+        Some(e) => Err(e).context("cannot print the settlement"),
+        None => Ok(()),
+    }
+}
+
+/// One header line for the epoch, one line per pool, and warnings about late or unattributed
+/// data.
+fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> std::io::Result<()> {
+    let span = |w: rewards::calendar::Window| {
+        format!("[{}, {})", rfc3339(w.start_ms()), rfc3339(w.end_ms()))
+    };
+    let pools = match outcome {
+        EpochOutcome::Sealed(s) => {
+            let what = if s.written {
+                "sealed"
+            } else {
+                "settled (dry run, nothing written)"
+            };
+            writeln!(
+                out,
+                "epoch {} {what} {} {denom}: {} line items, inputs sha256:{}",
+                s.epoch,
+                span(s.window),
+                s.settlement.line_items.len(),
+                s.measured.inputs_hash
+            )?;
+            let measurements = &s.measured.measurements;
+            let unattributed = measurements.unattributed_leased_gpu_ms();
+            let unsized_leases = measurements.unsized_leases();
+            if unattributed > 0 || unsized_leases > 0 {
+                writeln!(
+                    out,
+                    "epoch {} unmeasured leases: {unattributed} GPU-ms under leases of no class, \
+                     {unsized_leases} lease(s) of unknown GPU count",
+                    s.epoch
+                )?;
+            }
+            s.pools()
+        }
+        EpochOutcome::AlreadySealed(a) => {
+            writeln!(
+                out,
+                "epoch {} already sealed {} {denom} at {}, inputs sha256:{}{}",
+                a.epoch,
+                span(a.window),
+                rfc3339(a.sealed_at_ms),
+                a.sealed_inputs_hash,
+                if a.late_data() {
+                    ""
+                } else {
+                    "; re-measured inputs unchanged"
+                }
+            )?;
+            if a.late_data() {
+                writeln!(
+                    out,
+                    "epoch {} LATE DATA: the inputs measured now hash to sha256:{}, not the \
+                     sealed sha256:{}; data arrived after sealing. The sealed allocations stand \
+                     unchanged: examine the difference.",
+                    a.epoch, a.remeasured.inputs_hash, a.sealed_inputs_hash
+                )?;
+            }
+            a.pools.clone()
+        }
+    };
+    for PoolSummary {
+        pool,
+        opening,
+        allocated,
+        returned,
+        clawed_back,
+        closing,
+        ..
+    } in pools
+    {
+        let pool = pool_name(pool);
+        writeln!(
+            out,
+            "epoch {} {pool}: opening {opening} allocated {allocated} returned {returned} \
+             clawed_back {clawed_back} closing {closing}",
+            outcome.epoch()
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! `simnet providers`, `probe --once`, `probe export` and `probe import`, run as a user would:
+//! fake providers from the CLI, probed by the CLI, moved between two databases as JSON Lines.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
+    for var in [
+        "AKASH_INCENTIVES_CONFIG",
+        "AKASH_INCENTIVES_DATABASE_URL",
+        "DATABASE_URL",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn devnet_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/devnet.toml")
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run akash-incentives");
+    (
+        status.code().expect("exited normally"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// `simnet providers` in the background; killed when dropped.
+struct Fakes {
+    child: Child,
+    targets: Vec<String>,
+}
+
+impl Fakes {
+    fn start(spec: &Path) -> Self {
+        let mut child = binary()
+            .args(["-q", "simnet", "providers", "--seconds", "120", "--spec"])
+            .arg(spec)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start simnet providers");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut targets = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.expect("read simnet output");
+            if line.starts_with("probe them with:") {
+                break;
+            }
+            let mut words = line.split(' ');
+            let (owner, uri) = (words.next().unwrap(), words.next().unwrap());
+            assert!(uri.starts_with("https://127.0.0.1:"), "{line}");
+            assert!(line.contains("cert_sha256="), "{line}");
+            targets.push(format!("{owner}={uri}"));
+        }
+        Self { child, targets }
+    }
+}
+
+impl Drop for Fakes {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SPEC: &str = r#"[
+  {"owner": "akash1cliup", "nodes": [{"name": "gpu-1", "allocatable": "8", "allocated": "3",
+    "gpus": [
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"},
+      {"vendor": "nvidia", "name": "a100", "memory_size": "80Gi", "interface": "SXM4"}]}]},
+  {"owner": "akash1cliold", "version": "0.4.7", "rest_shape": "units_val",
+   "nodes": [{"name": "rtx", "allocatable": "18446744073709551615", "allocated": "0"}]},
+  {"owner": "akash1clidown", "script": [{"after_ms": 0, "behaviour": "down"}]}
+]"#;
+
+#[test]
+fn probe_once_export_and_import_round_trip_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("fakes.json");
+    std::fs::write(&spec, SPEC).unwrap();
+    let fakes = Fakes::start(&spec);
+    assert_eq!(fakes.targets.len(), 3);
+    let first_db = dir.path().join("first.sqlite");
+    let second_db = dir.path().join("second.sqlite");
+
+    let mut probe = binary();
+    probe
+        .arg("--config")
+        .arg(devnet_config())
+        .arg("--database-url")
+        .arg(&first_db);
+    probe.args(["-q", "probe", "--once", "--grpc-port", "rest+1"]);
+    for target in &fakes.targets {
+        probe.args(["--target", target]);
+    }
+    let (code, stdout, stderr) = run(&mut probe);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("akash1cliup online")
+            && stdout.contains("via grpc [gpu-1: 8×a100, 3 allocated]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("akash1cliold online")
+            && stdout.contains("via rest [rtx: 16×unknown, 0 allocated (clamped)]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("akash1clidown offline")
+            && stdout.contains("connect: version: cannot connect"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3 provider(s) probed")
+            && stdout.contains("2 online, 1 offline; 3 observation(s) stored"),
+        "{stdout}"
+    );
+
+    let exported = dir.path().join("observations.jsonl");
+    let (code, _, stderr) = run(binary()
+        .arg("--database-url")
+        .arg(&first_db)
+        .args([
+            "probe",
+            "export",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2199-01-01",
+            "--out",
+        ])
+        .arg(&exported));
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with(r#"{"prober":"devnet","provider":"akash1cli"#)),
+        "{text}"
+    );
+    assert!(text.contains(r#""gpus":[{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}]"#), "{text}");
+
+    let import = |file: &Path| {
+        run(binary()
+            .arg("--database-url")
+            .arg(&second_db)
+            .arg("probe")
+            .arg("import")
+            .arg(file))
+    };
+    let (code, stdout, stderr) = import(&exported);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("3 line(s): 3 imported, 0 already present, 0 conflicting, 0 rejected"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = import(&exported);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("0 imported, 3 already present"), "{stdout}");
+
+    let broken = dir.path().join("broken.jsonl");
+    let up = lines.iter().find(|l| l.contains("akash1cliup")).unwrap();
+    let bad = up
+        .replace(r#""allocatable":8"#, r#""allocatable":-8"#)
+        .replace("akash1cliup", "akash1clinew");
+    let good = up.replace("akash1cliup", "akash1cligood");
+    std::fs::write(&broken, format!("{good}\n{bad}\nnot json\n")).unwrap();
+    let (code, stdout, stderr) = import(&broken);
+    assert_eq!(
+        code, 1,
+        "rejected lines make the import fail after keeping the good ones"
+    );
+    assert!(
+        stderr.contains("line 2: rejected: not an observation")
+            && stderr.contains("line 3: rejected"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("3 line(s): 1 imported"), "{stdout}");
+}
+
+#[test]
+fn probe_usage_errors_exit_2() {
+    let config = devnet_config();
+    for args in [
+        vec!["probe"],
+        vec!["probe", "--once", "--follow"],
+        vec!["probe", "--once", "--grpc-port", "port-nine"],
+        vec!["probe", "--once", "--target", "no-equals-sign"],
+        vec![
+            "probe",
+            "export",
+            "--from",
+            "2024-02-16",
+            "--to",
+            "2024-02-15",
+        ],
+        vec![
+            "probe",
+            "export",
+            "--from",
+            "yesterday",
+            "--to",
+            "2024-02-15",
+        ],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, _, stderr) = run(binary()
+            .arg("--config")
+            .arg(&config)
+            .arg("--database-url")
+            .arg(dir.path().join("db.sqlite"))
+            .args(&args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+    }
+}

@@ -1,0 +1,271 @@
+//! `akash-incentives settle` run as the administrator runs it: a configuration file naming a
+//! SQLite database that the test filled with indexed blocks and probe observations.
+//!
+//! The programme: three one-hour epochs from T0 = 2024-02-15T00:00:00Z, one liquidity-mining
+//! pool of 3 000 000 uakt (carry, α = 1, β = 0) on class h100. One provider is online with one
+//! h100 the whole time, so each epoch emits floor(balance / epochs left) = 1 000 000 and the
+//! provider takes all of it. Blocks are indexed up to T0 + 2 h, so epoch 2 is never covered.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use diesel::prelude::*;
+use store::probes::{insert_observations, GpuRecord, ObservationKey, ObservationRecord};
+use store::schema::{blocks, epochs, transfers};
+use store::{DatabaseUrl, Store};
+
+const T0: i64 = 1_707_955_200_000;
+const PROVIDER: &str = "akash1pppppppppppppppppppppppppppppppppppppp";
+const WALLET: &str = "akash1wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww";
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
+    for var in [
+        "AKASH_INCENTIVES_CONFIG",
+        "AKASH_INCENTIVES_DATABASE_URL",
+        "DATABASE_URL",
+        "AKASH_INCENTIVES_RPC_URLS",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run akash-incentives");
+    (
+        status.code().expect("exited normally"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A temporary folder with `programme.toml` and the database it names, filled with blocks
+/// every 10 minutes up to T0 + 2 h, observations every 15 minutes and one payout.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("settle.sqlite");
+        std::fs::write(dir.path().join("programme.toml"), programme(&db)).unwrap();
+        let mut store = Store::open(&DatabaseUrl::SqliteFile(db)).unwrap();
+        for height in 0..=12_i64 {
+            let time_ms = T0 + height * 600_000;
+            diesel::insert_into(blocks::table)
+                .values((
+                    blocks::height.eq(height + 1),
+                    blocks::time.eq(format!("block {height}")),
+                    blocks::time_ms.eq(time_ms),
+                    blocks::hash.eq(format!("{height:064}")),
+                    blocks::tx_count.eq(0),
+                ))
+                .execute(store.conn())
+                .unwrap();
+        }
+        let observations: Vec<ObservationRecord> = (0..12)
+            .map(|quarter| ObservationRecord {
+                key: ObservationKey {
+                    prober: "eu-1".into(),
+                    provider: PROVIDER.into(),
+                    time_ms: T0 + quarter * 900_000,
+                },
+                time: format!("quarter {quarter}"),
+                online: true,
+                latency_ms: Some(50),
+                error_kind: None,
+                error: None,
+                version: Some("0.6.4".into()),
+                cert_sha256: None,
+                status_api: Some("grpc".into()),
+                gpus: vec![GpuRecord {
+                    node: "node-1".into(),
+                    vendor: Some("nvidia".into()),
+                    model: Some("h100".into()),
+                    ram: Some("80Gi".into()),
+                    interface: Some("sxm".into()),
+                    allocatable: 1,
+                    allocated: 0,
+                    raw_allocatable: "1".into(),
+                    raw_allocated: "0".into(),
+                    clamps: None,
+                    flags: None,
+                }],
+            })
+            .collect();
+        insert_observations(&mut store, &observations).unwrap();
+        diesel::insert_into(transfers::table)
+            .values((
+                transfers::height.eq(10_i64),
+                transfers::tx_index.eq(0),
+                transfers::msg_index.eq(0),
+                transfers::leg.eq(0),
+                transfers::tx_hash.eq("AB"),
+                transfers::sender.eq(WALLET),
+                transfers::recipient.eq(PROVIDER),
+                transfers::denom.eq("uakt"),
+                transfers::amount.eq("400000"),
+            ))
+            .execute(store.conn())
+            .unwrap();
+        Setup { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("programme.toml")
+    }
+
+    fn settle(&self, args: &[&str]) -> (i32, String, String) {
+        run(binary()
+            .arg("settle")
+            .arg("--config")
+            .arg(self.config())
+            .args(args))
+    }
+
+    fn sealed_epochs(&self) -> i64 {
+        let mut store = Store::open(&DatabaseUrl::SqliteFile(
+            self.dir.path().join("settle.sqlite"),
+        ))
+        .unwrap();
+        epochs::table.count().get_result(store.conn()).unwrap()
+    }
+}
+
+fn programme(db: &Path) -> String {
+    format!(
+        r#"
+[chain]
+chain_id = "akashnet-2"
+rpc_urls = ["http://127.0.0.1:26657"]
+start_height = 1
+watched_wallets = ["{WALLET}"]
+
+[database]
+url = "{}"
+
+[program]
+name = "cli-pilot"
+start = "2024-02-15T00:00:00Z"
+epoch_length = "1h"
+epochs = 3
+denom = "uakt"
+
+[[classes]]
+name = "h100"
+gpu_model = "h100"
+
+[vesting.immediate]
+kind = "immediate"
+
+[pools.liquidity_mining]
+budget = {{ base_units = "3000000" }}
+alpha = "1"
+beta = "0"
+min_uptime = "0.9"
+vesting = "immediate"
+classes = [{{ class = "h100", share = "1" }}]
+"#,
+        db.display()
+    )
+}
+
+#[test]
+fn settle_dry_run_then_seal_then_rerun_then_positions() {
+    let setup = Setup::new();
+
+    // Nothing has ended half an hour in: a failure that says why.
+    let (code, _, stderr) = setup.settle(&["--now", "2024-02-15T00:30:00Z"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("epoch 0 has not ended: it ends at 2024-02-15T01:00:00.000Z"),
+        "{stderr}"
+    );
+
+    // A dry run over both ended epochs prints what sealing would do and writes nothing.
+    let (code, stdout, stderr) =
+        setup.settle(&["--all", "--dry-run", "--now", "2024-02-15T02:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("epoch 0 settled (dry run, nothing written) [2024-02-15T00:00:00.000Z, 2024-02-15T01:00:00.000Z) uakt: 1 line items"), "{stdout}");
+    assert!(stdout.contains("epoch 1 liquidity_mining: opening 2000000 allocated 1000000 returned 0 clawed_back 0 closing 1000000"), "{stdout}");
+    assert_eq!(setup.sealed_epochs(), 0);
+
+    // Sealing for real prints the same ledgers.
+    let (code, sealed, stderr) = setup.settle(&["--all", "--now", "2024-02-15T02:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    let pool_lines: Vec<&str> = sealed
+        .lines()
+        .filter(|l| l.contains("liquidity_mining:"))
+        .collect();
+    assert_eq!(
+        pool_lines,
+        [
+            "epoch 0 liquidity_mining: opening 3000000 allocated 1000000 returned 0 clawed_back 0 closing 2000000",
+            "epoch 1 liquidity_mining: opening 2000000 allocated 1000000 returned 0 clawed_back 0 closing 1000000",
+        ]
+    );
+    assert!(
+        sealed.contains("epoch 1 sealed [2024-02-15T01:00:00.000Z, 2024-02-15T02:00:00.000Z) uakt"),
+        "{sealed}"
+    );
+    assert_eq!(setup.sealed_epochs(), 2);
+
+    // Running again re-checks the sealed epochs, finds no late data and writes nothing.
+    let (code, again, stderr) = setup.settle(&["--through", "1", "--now", "2024-02-15T05:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(again.contains("epoch 0 already sealed"), "{again}");
+    assert!(again.contains("at 2024-02-15T02:00:00.000Z"), "{again}");
+    assert!(!again.contains("LATE DATA"), "{again}");
+    assert_eq!(setup.sealed_epochs(), 2);
+
+    // Epoch 2 has ended by 05:00, but the indexer stopped at 02:00.
+    let (code, _, stderr) = setup.settle(&["--now", "2024-02-15T05:00:00Z"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the indexer has only indexed blocks up to 2024-02-15T02:00:00.000Z"),
+        "{stderr}"
+    );
+
+    // Positions: 2 000 000 earned and vested, 400 000 already paid from the watched wallet.
+    let (code, csv, stderr) = run(binary()
+        .args([
+            "settle",
+            "positions",
+            "--at",
+            "2024-02-15T02:00:00Z",
+            "--config",
+        ])
+        .arg(setup.config()));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        csv,
+        format!("provider,earned,vested,unvested,clawed_back,paid,claimable\n{PROVIDER},2000000,2000000,0,0,400000,1600000\n")
+    );
+}
+
+#[test]
+fn settle_usage_errors_exit_2() {
+    let setup = Setup::new();
+    let (code, _, stderr) = setup.settle(&["--now", "yesterday"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not an RFC 3339 time"), "{stderr}");
+    let (code, _, stderr) = setup.settle(&["--epoch", "1", "--all"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = setup.settle(&["--through", "3"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("epoch 3 is outside programme cli-pilot, whose epochs are 0 to 2"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(binary().arg("settle"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no configuration given"), "{stderr}");
+    assert_eq!(setup.sealed_epochs(), 0);
+}

@@ -1,0 +1,382 @@
+//! GPU attribute keys and the rules that tell which GPU model a lease got.
+//!
+//! Tenants name acceptable GPUs in a group's resources as `vendor/<v>/model/<m>[/ram/<N>][/interface/<i>]`
+//! (`<m>` may be `*` for any model); providers advertise theirs as the same path under
+//! `capabilities/gpu/`. Both are attributes whose value must be true.
+//!
+//! The model of a lease is taken from the first of these rules that names exactly one model
+//! (`shared/fixtures/README.md`, "How the GPU model of a lease is known"):
+//! 1. the GPU attributes of the winning bid's `resources_offer` (market v1beta4 and later);
+//! 2. the GPU attributes of the group the lease fills;
+//! 3. the models the group accepts intersected with those the provider advertised at the lease's
+//!    height.
+//!
+//! When no rule names exactly one model the model is unknown, never guessed. The ram is the one
+//! the deciding rule names for that model, when all of its mentions of the model agree on one.
+
+use crate::decode::facts::{Attribute, ResourceUnit};
+
+/// The prefix of provider GPU capability attributes.
+const PROVIDER_GPU_PREFIX: &str = "capabilities/gpu/";
+
+/// One GPU named by an attribute key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpuSpec<'a> {
+    /// Vendor, e.g. `nvidia`.
+    pub vendor: &'a str,
+    /// Model, e.g. `h100`; `None` for the wildcard `*`.
+    pub model: Option<&'a str>,
+    /// Memory, e.g. `80Gi`, when named.
+    pub ram: Option<&'a str>,
+    /// Interface, e.g. `pcie` or `sxm`, when named.
+    pub interface: Option<&'a str>,
+}
+
+impl<'a> GpuSpec<'a> {
+    /// Parses a tenant GPU key `vendor/<v>/model/<m>[/ram/<N>][/interface/<i>]`.
+    ///
+    /// `ram` and `interface` may come in either order, each at most once; any other shape is not
+    /// a GPU key and yields `None`.
+    pub fn parse(key: &'a str) -> Option<Self> {
+        let mut parts = key.split('/');
+        let (Some("vendor"), Some(vendor), Some("model"), Some(model)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if vendor.is_empty() || model.is_empty() {
+            return None;
+        }
+        let mut spec = Self {
+            vendor,
+            model: (model != "*").then_some(model),
+            ram: None,
+            interface: None,
+        };
+        while let Some(name) = parts.next() {
+            let value = parts.next().filter(|v| !v.is_empty())?;
+            let slot = match name {
+                "ram" => &mut spec.ram,
+                "interface" => &mut spec.interface,
+                _ => return None,
+            };
+            if slot.replace(value).is_some() {
+                return None;
+            }
+        }
+        Some(spec)
+    }
+
+    /// Parses a provider capability key `capabilities/gpu/vendor/<v>/model/<m>[…]`.
+    pub fn parse_provider(key: &'a str) -> Option<Self> {
+        Self::parse(key.strip_prefix(PROVIDER_GPU_PREFIX)?)
+    }
+
+    /// Whether a GPU the provider advertises (`self`) satisfies what a tenant accepts.
+    fn satisfies(&self, accepted: &GpuSpec<'_>) -> bool {
+        let compatible = |a: Option<&str>, b: Option<&str>| a.is_none() || b.is_none() || a == b;
+        self.vendor == accepted.vendor
+            && compatible(self.model, accepted.model)
+            && compatible(self.ram, accepted.ram)
+            && compatible(self.interface, accepted.interface)
+    }
+}
+
+/// Whether an attribute value means true, as Go's `strconv.ParseBool` reads it.
+pub fn is_true(value: &str) -> bool {
+    matches!(value, "true" | "True" | "TRUE" | "t" | "T" | "1")
+}
+
+/// The GPU model names a provider advertises, sorted and without duplicates.
+pub fn provider_gpu_models(attributes: &[Attribute]) -> Vec<String> {
+    let mut models: Vec<String> = attributes
+        .iter()
+        .filter(|a| is_true(&a.value))
+        .filter_map(|a| GpuSpec::parse_provider(&a.key)?.model.map(str::to_string))
+        .collect();
+    models.sort();
+    models.dedup();
+    models
+}
+
+/// The GPU model (and ram, when known) of a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseGpu {
+    /// e.g. `h100`.
+    pub model: String,
+    /// e.g. `80Gi`, when the deciding rule names one.
+    pub ram: Option<String>,
+}
+
+/// Applies the three rules in order (see the module documentation).
+///
+/// * `offer`: the winning bid's resources offer (empty before market v1beta4 or when unknown);
+/// * `group`: the resource units of the group the lease fills, when known;
+/// * `provider_attributes`: what the provider advertised at the lease's height (empty when
+///   unknown). It is only called when the first two rules do not decide, so a caller reading
+///   the store pays for the query only then.
+pub fn resolve_lease_gpu<E>(
+    offer: &[ResourceUnit],
+    group: Option<&[ResourceUnit]>,
+    provider_attributes: impl FnOnce() -> Result<Vec<Attribute>, E>,
+) -> Result<Option<LeaseGpu>, E> {
+    if let Some(found) = single_model(&gpu_specs(offer)) {
+        return Ok(Some(found));
+    }
+    let Some(group) = group else { return Ok(None) };
+    let accepted = gpu_specs(group);
+    if let Some(found) = single_model(&accepted) {
+        return Ok(Some(found));
+    }
+    if group.iter().all(|unit| unit.gpu_units == 0) {
+        return Ok(None);
+    }
+    let provider_attributes = provider_attributes()?;
+    let advertised: Vec<GpuSpec<'_>> = provider_attributes
+        .iter()
+        .filter(|a| is_true(&a.value))
+        .filter_map(|a| GpuSpec::parse_provider(&a.key))
+        .filter(|spec| spec.model.is_some())
+        .collect();
+    // GPUs asked for without any GPU attribute: every advertised model is acceptable. (Keys
+    // that name something unparseable are not "any": they match nothing.)
+    let any_model = group
+        .iter()
+        .filter(|unit| unit.gpu_units > 0)
+        .all(|unit| !unit.gpu_attributes.iter().any(|a| is_true(&a.value)));
+    let matched: Vec<GpuSpec<'_>> = advertised
+        .iter()
+        .filter_map(|offered| {
+            if any_model {
+                return Some(*offered);
+            }
+            let wanted = accepted.iter().find(|wanted| offered.satisfies(wanted))?;
+            Some(GpuSpec {
+                ram: offered.ram.or(wanted.ram),
+                interface: offered.interface.or(wanted.interface),
+                ..*offered
+            })
+        })
+        .collect();
+    Ok(single_model(&matched))
+}
+
+/// The GPU specs named by the units that hold GPUs (true-valued, parseable keys only).
+fn gpu_specs(units: &[ResourceUnit]) -> Vec<GpuSpec<'_>> {
+    units
+        .iter()
+        .filter(|unit| unit.gpu_units > 0)
+        .flat_map(|unit| &unit.gpu_attributes)
+        .filter(|a| is_true(&a.value))
+        .filter_map(|a| GpuSpec::parse(&a.key))
+        .collect()
+}
+
+/// The one model the specs name, with the ram when every mention of it names the same one.
+fn single_model(specs: &[GpuSpec<'_>]) -> Option<LeaseGpu> {
+    let mut named = specs.iter().filter(|s| s.model.is_some());
+    let first = named.next()?;
+    let mut ram = first.ram;
+    for spec in named {
+        if (spec.vendor, spec.model) != (first.vendor, first.model) {
+            return None;
+        }
+        if spec.ram != ram {
+            ram = None;
+        }
+    }
+    Some(LeaseGpu {
+        model: first.model?.to_string(),
+        ram: ram.map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(key: &str) -> Attribute {
+        Attribute {
+            key: key.to_string(),
+            value: "true".to_string(),
+        }
+    }
+
+    fn unit(gpus: u64, keys: &[&str]) -> ResourceUnit {
+        ResourceUnit {
+            resource_id: 1,
+            count: 1,
+            cpu_millis: "1000".into(),
+            memory_bytes: "1".into(),
+            storage_bytes: "1".into(),
+            gpu_units: gpus,
+            gpu_attributes: keys.iter().map(|k| attr(k)).collect(),
+        }
+    }
+
+    use std::convert::Infallible;
+
+    /// The rules with the provider's attributes known up front.
+    fn resolve(
+        offer: &[ResourceUnit],
+        group: Option<&[ResourceUnit]>,
+        provider: Option<&[Attribute]>,
+    ) -> Option<LeaseGpu> {
+        resolve_lease_gpu(offer, group, || {
+            Ok::<_, Infallible>(provider.map(<[Attribute]>::to_vec).unwrap_or_default())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_parse_with_optional_ram_and_interface() {
+        let full = GpuSpec::parse("vendor/nvidia/model/h100/ram/80Gi/interface/pcie").unwrap();
+        assert_eq!(
+            full,
+            GpuSpec {
+                vendor: "nvidia",
+                model: Some("h100"),
+                ram: Some("80Gi"),
+                interface: Some("pcie"),
+            }
+        );
+        let swapped = GpuSpec::parse("vendor/nvidia/model/h100/interface/sxm/ram/80Gi").unwrap();
+        assert_eq!(
+            (swapped.ram, swapped.interface),
+            (Some("80Gi"), Some("sxm"))
+        );
+        assert_eq!(GpuSpec::parse("vendor/nvidia/model/*").unwrap().model, None);
+        let provider =
+            GpuSpec::parse_provider("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi");
+        assert_eq!(provider.unwrap().ram, Some("40Gi"));
+        for bad in [
+            "vendor/nvidia",
+            "vendor//model/h100",
+            "vendor/nvidia/model/",
+            "vendor/nvidia/model/h100/ram",
+            "vendor/nvidia/model/h100/ram/80Gi/ram/40Gi",
+            "vendor/nvidia/model/h100/colour/green",
+            "capabilities/gpu/vendor/nvidia/model/h100",
+            "region",
+        ] {
+            assert_eq!(GpuSpec::parse(bad), None, "{bad} is not a tenant GPU key");
+        }
+        assert_eq!(
+            GpuSpec::parse_provider("capabilities/storage/1/class"),
+            None
+        );
+    }
+
+    #[test]
+    fn provider_models_are_sorted_unique_and_only_true_ones() {
+        let mut attributes = vec![
+            attr("capabilities/gpu/vendor/nvidia/model/h100/ram/80Gi"),
+            attr("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi"),
+            attr("capabilities/gpu/vendor/nvidia/model/a100/ram/80Gi"),
+            attr("host"),
+        ];
+        attributes.push(Attribute {
+            key: "capabilities/gpu/vendor/nvidia/model/t4".into(),
+            value: "false".into(),
+        });
+        assert_eq!(provider_gpu_models(&attributes), ["a100", "h100"]);
+    }
+
+    #[test]
+    fn the_bid_offer_decides_first() {
+        let offer = [unit(1, &["vendor/nvidia/model/a100/ram/40Gi"])];
+        let group = [unit(
+            1,
+            &["vendor/nvidia/model/a100", "vendor/nvidia/model/h100"],
+        )];
+        let gpu = resolve(&offer, Some(&group), None).unwrap();
+        assert_eq!(
+            (gpu.model.as_str(), gpu.ram.as_deref()),
+            ("a100", Some("40Gi"))
+        );
+    }
+
+    #[test]
+    fn the_group_decides_when_the_offer_names_no_single_model() {
+        let offer = [unit(1, &["vendor/nvidia/model/*"])];
+        let group = [unit(2, &["vendor/nvidia/model/h100"])];
+        let gpu = resolve(&offer, Some(&group), None).unwrap();
+        assert_eq!((gpu.model.as_str(), gpu.ram), ("h100", None));
+        // Two rams for the one model: the model is known, the ram is not.
+        let group = [unit(
+            1,
+            &[
+                "vendor/nvidia/model/a100/ram/40Gi",
+                "vendor/nvidia/model/a100/ram/80Gi",
+            ],
+        )];
+        let gpu = resolve(&[], Some(&group), None).unwrap();
+        assert_eq!((gpu.model.as_str(), gpu.ram), ("a100", None));
+    }
+
+    #[test]
+    fn the_provider_narrows_a_choice_of_models() {
+        let group = [unit(
+            1,
+            &["vendor/nvidia/model/h200", "vendor/nvidia/model/h100"],
+        )];
+        let provider = [
+            attr("capabilities/gpu/vendor/nvidia/model/a100/ram/80Gi"),
+            attr("capabilities/gpu/vendor/nvidia/model/h100/ram/80Gi"),
+        ];
+        let gpu = resolve(&[], Some(&group), Some(&provider)).unwrap();
+        assert_eq!(
+            (gpu.model.as_str(), gpu.ram.as_deref()),
+            ("h100", Some("80Gi"))
+        );
+        // A wildcard group with a single-model provider.
+        let any = [unit(4, &["vendor/nvidia/model/*"])];
+        let single = [attr(
+            "capabilities/gpu/vendor/nvidia/model/rtx4090/ram/24Gi",
+        )];
+        let gpu = resolve(&[], Some(&any), Some(&single)).unwrap();
+        assert_eq!(
+            (gpu.model.as_str(), gpu.ram.as_deref()),
+            ("rtx4090", Some("24Gi"))
+        );
+        // A ram the provider does not have excludes that model.
+        let wants_80 = [unit(
+            1,
+            &[
+                "vendor/nvidia/model/a100/ram/80Gi",
+                "vendor/nvidia/model/h200",
+            ],
+        )];
+        let has_40 = [
+            attr("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi"),
+            attr("capabilities/gpu/vendor/nvidia/model/h200/ram/141Gi"),
+        ];
+        let gpu = resolve(&[], Some(&wants_80), Some(&has_40)).unwrap();
+        assert_eq!(
+            (gpu.model.as_str(), gpu.ram.as_deref()),
+            ("h200", Some("141Gi"))
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_or_unknown_model_stays_unknown() {
+        let any = [unit(1, &["vendor/nvidia/model/*"])];
+        let two = [
+            attr("capabilities/gpu/vendor/nvidia/model/a100"),
+            attr("capabilities/gpu/vendor/nvidia/model/h100"),
+        ];
+        assert_eq!(resolve(&[], Some(&any), Some(&two)), None);
+        assert_eq!(resolve(&[], Some(&any), None), None, "provider unknown");
+        assert_eq!(resolve(&[], None, Some(&two)), None, "group unknown");
+        let no_gpu = [unit(0, &[])];
+        assert_eq!(resolve(&[], Some(&no_gpu), Some(&two)), None);
+        let asked = resolve_lease_gpu(&[], Some(&any), || Err("provider queried"));
+        assert_eq!(asked, Err("provider queried"), "rule 3 needs the provider");
+        let decided = [unit(1, &["vendor/nvidia/model/t4"])];
+        let not_asked = resolve_lease_gpu(&[], Some(&decided), || Err("provider queried"));
+        assert!(
+            not_asked.unwrap().is_some(),
+            "rule 2 decides without the provider"
+        );
+    }
+}

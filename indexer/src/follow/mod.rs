@@ -1,0 +1,525 @@
+//! The indexing pipeline: fetch, decode, apply, commit.
+//!
+//! ```text
+//!  heights ──► fetch tasks (bounded, across endpoints) ──► decode (blocking pool)
+//!                                    │ in height order
+//!                                    ▼
+//!             apply thread: batch of blocks + cursor ──► one store transaction
+//! ```
+//!
+//! * Up to `fetch_concurrency` blocks are fetched at once, spread over the endpoints by
+//!   [`RpcClient`]; each is decoded as soon as it arrives (blocks with many transactions on the
+//!   blocking pool, off the async threads).
+//! * Results are handed to the apply thread strictly in height order. It applies up to
+//!   `batch_size` blocks and moves the cursor in **one** transaction, so a crash at any point
+//!   (even `kill -9`) leaves the store at a batch boundary: a restart resumes after the cursor
+//!   and ends with exactly the database an uninterrupted run gives, without gap or duplicate.
+//!   Blocks already in the store (a re-run with `--from`) are not applied twice.
+//! * A block the nodes answer for but cannot serve, after every retry, is recorded as a
+//!   [`BLOCK_UNAVAILABLE`] rejection at its height and the run goes on; `index --from H --to H`
+//!   re-fetches it later (the cursor never moves down). An unreachable node is different: the
+//!   run stops with the error and resumes from the cursor next time.
+//! * With `follow`, the pipeline polls the head every `poll_interval` once it has caught up.
+
+mod cursor;
+mod progress;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use store::Store;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{info, info_span, warn, Instrument};
+
+pub use cursor::{read_cursor, unavailable_heights, BLOCK_UNAVAILABLE};
+
+use self::cursor::advance_cursor;
+pub use progress::ProgressMode;
+
+use self::progress::{BatchReport, Progress};
+use crate::decode::{self, ApplySummary, DecodeOptions, DecodedBlock};
+use crate::metrics::IndexerMetrics;
+use crate::rpc::{RpcClient, RpcError};
+
+/// Blocks with at most this many transactions are decoded on the fetching task itself.
+const INLINE_DECODE_MAX_TXS: usize = 8;
+
+/// What to index and how.
+#[derive(Debug, Clone)]
+pub struct FollowOptions {
+    /// The chain id the cursor is kept under.
+    pub chain_id: String,
+    /// Where to start when the store has no cursor and no `from` is given.
+    pub start_height: u64,
+    /// Start here instead of after the cursor.
+    pub from: Option<u64>,
+    /// Stop after this height.
+    pub to: Option<u64>,
+    /// Keep polling the head after catching up.
+    pub follow: bool,
+    /// Blocks fetched at once.
+    pub fetch_concurrency: usize,
+    /// Blocks per transaction.
+    pub batch_size: usize,
+    /// How long a partly filled batch waits for more blocks before it is committed anyway, so
+    /// a run that keeps up with the head commits promptly.
+    pub flush_after: Duration,
+    /// How often the head is polled once caught up (`follow` only).
+    pub poll_interval: Duration,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// What the decoder needs besides the block (the watched wallets).
+    pub decode: DecodeOptions,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowReport {
+    /// The first height the run looked at (`None` when there was nothing to do).
+    pub first_height: Option<u64>,
+    /// The last height committed.
+    pub last_height: Option<u64>,
+    /// Blocks applied.
+    pub blocks_applied: u64,
+    /// Blocks skipped because the store had them already.
+    pub blocks_already_indexed: u64,
+    /// Heights recorded as [`BLOCK_UNAVAILABLE`].
+    pub unavailable_heights: Vec<u64>,
+    /// Transactions in the applied blocks.
+    pub transactions: u64,
+    /// Rejections recorded by the decoder.
+    pub rejections: u64,
+    /// Whether the run ended because it was asked to stop.
+    pub interrupted: bool,
+}
+
+/// Why a run stopped early. Everything committed before it stays committed.
+#[derive(Debug, Error)]
+pub enum FollowError {
+    /// The range asked for is empty.
+    #[error("--from {from} is above --to {to}")]
+    EmptyRange {
+        /// The start.
+        from: u64,
+        /// The end.
+        to: u64,
+    },
+    /// The nodes could not be used.
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+    /// The store failed.
+    #[error("store error: {0}")]
+    Store(#[from] diesel::result::Error),
+    /// Applying a block failed.
+    #[error("cannot apply block {height}: {source}")]
+    Apply {
+        /// The block.
+        height: u64,
+        /// Why.
+        source: decode::ApplyError,
+    },
+    /// A worker task failed (a bug: decoding and applying do not panic).
+    #[error("internal error: {0}")]
+    Worker(String),
+}
+
+/// A block as the apply thread receives it.
+enum Item {
+    Decoded(Box<DecodedBlock>),
+    Unavailable { height: u64, detail: String },
+}
+
+impl Item {
+    fn height(&self) -> u64 {
+        match self {
+            Self::Decoded(block) => block.height,
+            Self::Unavailable { height, .. } => *height,
+        }
+    }
+}
+
+/// Runs the pipeline until the range is done, `shutdown` resolves, or an error stops it.
+///
+/// The store is moved to the apply thread for the run.
+pub async fn run(
+    store: Store,
+    rpc: Arc<RpcClient>,
+    options: FollowOptions,
+    metrics: IndexerMetrics,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<FollowReport, FollowError> {
+    let options = Arc::new(options);
+    let (store, cursor) = {
+        let chain_id = options.chain_id.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = store;
+            let cursor = read_cursor(store.conn(), &chain_id);
+            (store, cursor)
+        })
+        .await
+        .map_err(|e| FollowError::Worker(e.to_string()))?
+    };
+    let cursor = cursor?;
+    if let Some(cursor) = cursor {
+        metrics.indexed_height.set(i64::try_from(cursor).unwrap_or(i64::MAX));
+    }
+    let Some((start, head)) = plan(&rpc, &options, cursor).await? else {
+        return Ok(FollowReport::default());
+    };
+    let progress = Progress::new(options.progress, start, options.last_wanted(head));
+    let (sender, receiver) = mpsc::channel::<Item>(options.batch_size.max(1) * 2);
+    let applier = {
+        let options = options.clone();
+        let metrics = metrics.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            apply_loop(store, receiver, &options, &metrics, progress, &runtime)
+        })
+    };
+    let produced = produce(&rpc, &options, start, head, sender, shutdown).await;
+    let applied = applier
+        .await
+        .map_err(|e| FollowError::Worker(e.to_string()))?;
+    let mut report = applied?;
+    report.interrupted = produced?;
+    report.first_height = Some(start);
+    Ok(report)
+}
+
+impl FollowOptions {
+    /// The last height to fetch while the head is at `head`.
+    fn last_wanted(&self, head: u64) -> u64 {
+        self.to.map_or(head, |to| to.min(head))
+    }
+}
+
+/// Where the run starts and the head it sees, or `None` when there is nothing to do.
+async fn plan(
+    rpc: &RpcClient,
+    options: &FollowOptions,
+    cursor: Option<u64>,
+) -> Result<Option<(u64, u64)>, FollowError> {
+    let start = options
+        .from
+        .or(cursor.map(|c| c + 1))
+        .unwrap_or(options.start_height)
+        .max(1);
+    if let Some(to) = options.to.filter(|to| start > *to) {
+        if options.from.is_some() {
+            return Err(FollowError::EmptyRange { from: start, to });
+        }
+        info!(cursor = ?cursor, to, "already indexed up to --to; nothing to do");
+        return Ok(None);
+    }
+    let status = rpc.status().await?;
+    if start < status.earliest_height {
+        return Err(RpcError::Pruned {
+            height: start,
+            lowest: status.earliest_height,
+        }
+        .into());
+    }
+    let head = status.latest_height;
+    if let Some(to) = options.to.filter(|to| *to > head && !options.follow) {
+        warn!(
+            to,
+            head, "the chain head is below --to; indexing up to the head (use --follow to wait)"
+        );
+    }
+    if let Some(cursor) = cursor.filter(|c| start > c.saturating_add(1)) {
+        warn!(
+            cursor,
+            start,
+            "starting above the cursor leaves heights {}..={} unindexed; the cursor stays at \
+             {cursor} until a run without --from fills them",
+            cursor + 1,
+            start - 1
+        );
+    }
+    info!(start, head, to = ?options.to, follow = options.follow, "indexing");
+    Ok(Some((start, head)))
+}
+
+/// Fetches and decodes `start..` with bounded concurrency and hands the blocks to the apply
+/// thread in height order; in follow mode, polls the head once caught up. Returns whether it
+/// stopped because `shutdown` resolved.
+async fn produce(
+    rpc: &Arc<RpcClient>,
+    options: &Arc<FollowOptions>,
+    start: u64,
+    mut head: u64,
+    sender: mpsc::Sender<Item>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<bool, FollowError> {
+    let mut window: VecDeque<JoinHandle<Result<Item, FollowError>>> = VecDeque::new();
+    let mut next = start;
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut polls_failed = 0u32;
+    let outcome = loop {
+        while window.len() < options.fetch_concurrency.max(1) && next <= options.last_wanted(head)
+        {
+            window.push_back(tokio::spawn(fetch_and_decode(
+                rpc.clone(),
+                next,
+                options.clone(),
+            )));
+            next += 1;
+        }
+        let Some(oldest) = window.front_mut() else {
+            if !options.follow || options.to.is_some_and(|to| next > to) {
+                break Ok(false);
+            }
+            // Caught up: wait, then look for new blocks; back off while the nodes fail.
+            let pause = (options.poll_interval * 2u32.pow(polls_failed.min(5)))
+                .min(Duration::from_secs(60).max(options.poll_interval));
+            tokio::select! {
+                () = &mut shutdown => break Ok(true),
+                () = tokio::time::sleep(pause) => {}
+            }
+            match rpc.status().await {
+                Ok(status) => {
+                    polls_failed = 0;
+                    head = head.max(status.latest_height);
+                }
+                Err(error) => {
+                    polls_failed += 1;
+                    warn!(%error, "cannot read the chain head; will retry");
+                }
+            }
+            continue;
+        };
+        let joined = tokio::select! {
+            () = &mut shutdown => break Ok(true),
+            joined = oldest => joined,
+        };
+        window.pop_front();
+        let item = match joined {
+            Ok(Ok(item)) => item,
+            Ok(Err(error)) => break Err(error),
+            Err(join) => break Err(FollowError::Worker(join.to_string())),
+        };
+        if sender.send(item).await.is_err() {
+            // The apply thread stopped; the caller reports its error.
+            break Ok(false);
+        }
+    };
+    for pending in window {
+        pending.abort();
+    }
+    outcome
+}
+
+/// Fetches one block, then decodes it on the blocking pool.
+async fn fetch_and_decode(
+    rpc: Arc<RpcClient>,
+    height: u64,
+    options: Arc<FollowOptions>,
+) -> Result<Item, FollowError> {
+    async move {
+        let fetched = match rpc.fetch_block(height).await {
+            Ok(fetched) => fetched,
+            Err(error) if error.is_unservable_height() => {
+                warn!(height, %error, "block unavailable; recording it and going on");
+                return Ok(Item::Unavailable {
+                    height,
+                    detail: error.to_string(),
+                });
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let inline = fetched.block.txs().len() <= INLINE_DECODE_MAX_TXS;
+        let decode = move || {
+            decode::decode_block(
+                &fetched.block,
+                &fetched.results,
+                fetched.version,
+                &options.decode,
+            )
+        };
+        // Most blocks hold a few transactions and decode in microseconds: handing them to
+        // another thread would cost more than decoding them here. Larger ones go to the
+        // blocking pool, so a heavy block never stalls the async threads.
+        let decoded = if inline {
+            decode()
+        } else {
+            tokio::task::spawn_blocking(decode)
+                .await
+                .map_err(|e| FollowError::Worker(e.to_string()))?
+        };
+        Ok(Item::Decoded(Box::new(decoded)))
+    }
+    .instrument(info_span!("block", height))
+    .await
+}
+
+/// The apply thread: gathers batches in height order and commits each in one transaction.
+fn apply_loop(
+    mut store: Store,
+    mut receiver: mpsc::Receiver<Item>,
+    options: &FollowOptions,
+    metrics: &IndexerMetrics,
+    mut progress: Progress,
+    runtime: &tokio::runtime::Handle,
+) -> Result<FollowReport, FollowError> {
+    let mut report = FollowReport::default();
+    let batch_size = options.batch_size.max(1);
+    while let Some(first) = receiver.blocking_recv() {
+        let mut batch = Vec::with_capacity(batch_size);
+        batch.push(first);
+        let deadline = tokio::time::Instant::now() + options.flush_after;
+        while batch.len() < batch_size {
+            match receiver.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    match runtime.block_on(tokio::time::timeout_at(deadline, receiver.recv())) {
+                        Ok(Some(item)) => batch.push(item),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            }
+        }
+        let batch_report = commit_batch(&mut store, &batch, options, metrics)?;
+        report.last_height = Some(batch_report.last_height);
+        report.blocks_applied += batch_report.blocks;
+        report.transactions += batch_report.txs;
+        report.blocks_already_indexed += batch_report.already_indexed;
+        report.rejections += batch_report.rejections;
+        report
+            .unavailable_heights
+            .extend(batch.iter().filter_map(|item| match item {
+                Item::Unavailable { height, .. } => Some(*height),
+                Item::Decoded(_) => None,
+            }));
+        let head = u64::try_from(metrics.chain_head_height.get()).unwrap_or(0);
+        progress.extend_to(options.last_wanted(head));
+        progress.batch(&batch_report.report, head);
+    }
+    progress.finish();
+    Ok(report)
+}
+
+struct Committed {
+    report: BatchReport,
+    last_height: u64,
+    blocks: u64,
+    txs: u64,
+    already_indexed: u64,
+    rejections: u64,
+}
+
+/// Applies one batch and moves the cursor, all in one transaction, then updates the metrics.
+fn commit_batch(
+    store: &mut Store,
+    batch: &[Item],
+    options: &FollowOptions,
+    metrics: &IndexerMetrics,
+) -> Result<Committed, FollowError> {
+    let first = batch.first().map_or(0, Item::height);
+    let last = batch.last().map_or(0, Item::height);
+    let span = info_span!("batch", first, last, blocks = batch.len());
+    let _entered = span.enter();
+    let started = Instant::now();
+    let now_ms = unix_now_ms();
+    let applied = store.transaction(|conn| {
+        let mut applied: Vec<(&DecodedBlock, ApplySummary)> = Vec::with_capacity(batch.len());
+        let mut unavailable = 0u64;
+        let mut already_indexed = 0u64;
+        let fetched: Vec<u64> = batch
+            .iter()
+            .filter_map(|item| match item {
+                Item::Decoded(block) => Some(block.height),
+                Item::Unavailable { .. } => None,
+            })
+            .collect();
+        cursor::clear_unavailable(conn, &fetched)?;
+        for item in batch {
+            match item {
+                Item::Decoded(block) => {
+                    let summary = decode::apply_block(conn, block).map_err(|source| {
+                        FollowError::Apply {
+                            height: block.height,
+                            source,
+                        }
+                    })?;
+                    if summary.already_applied {
+                        already_indexed += 1;
+                    } else {
+                        applied.push((block, summary));
+                    }
+                }
+                Item::Unavailable { height, detail } => {
+                    // A block stored by an earlier run is not a gap, even if it cannot be
+                    // fetched now.
+                    if cursor::is_indexed(conn, *height)? {
+                        already_indexed += 1;
+                    } else {
+                        cursor::record_unavailable(conn, *height, detail)?;
+                        unavailable += 1;
+                    }
+                }
+            }
+        }
+        advance_cursor(conn, &options.chain_id, first, last, now_ms)?;
+        Ok::<_, FollowError>((applied, unavailable, already_indexed))
+    });
+    let (applied, unavailable, already_indexed) = applied?;
+    let apply = started.elapsed();
+    metrics.batch_apply_seconds.observe(apply.as_secs_f64());
+    metrics.indexed_height.set(i64::try_from(last).unwrap_or(i64::MAX));
+    let mut txs = 0u64;
+    let mut rejections = 0u64;
+    for (block, summary) in &applied {
+        txs += u64::from(block.tx_count);
+        rejections += summary.rejections as u64;
+        record_block_metrics(metrics, block, summary);
+    }
+    metrics.blocks_processed.inc_by(applied.len() as u64);
+    metrics.transactions_processed.inc_by(txs);
+    if unavailable > 0 {
+        metrics.record_decode_failures(BLOCK_UNAVAILABLE, unavailable);
+    }
+    Ok(Committed {
+        report: BatchReport {
+            first_height: first,
+            last_height: last,
+            blocks: applied.len() as u64,
+            txs,
+            unavailable,
+            apply,
+        },
+        last_height: last,
+        blocks: applied.len() as u64,
+        txs,
+        already_indexed,
+        rejections,
+    })
+}
+
+/// Counts a block's rejections per reason and its unknown messages per type URL.
+fn record_block_metrics(metrics: &IndexerMetrics, block: &DecodedBlock, summary: &ApplySummary) {
+    let mut per_reason: std::collections::BTreeMap<&str, u64> = Default::default();
+    let reasons = block
+        .rejections
+        .iter()
+        .map(|r| r.reason)
+        .chain(summary.apply_rejections.iter().copied());
+    for reason in reasons {
+        *per_reason.entry(reason.as_str()).or_default() += 1;
+    }
+    for (reason, count) in per_reason {
+        metrics.record_decode_failures(reason, count);
+    }
+    for (type_url, count) in &block.unknown_messages {
+        metrics.record_unknown_messages(type_url, u64::from(*count));
+    }
+}
+
+fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,126 @@
+//! CSV exports of the indexed chain.
+//!
+//! The column names are a public interface (community scripts and our own acceptance checks read
+//! them), so they are constants here and never change silently. An empty field means null. Rows
+//! come in primary-key order, so the same database always gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use indexer::decode::gpu::provider_gpu_models;
+use indexer::decode::Attribute;
+use store::{chain, AnyConnection};
+use thiserror::Error;
+
+/// The columns of `export leases`, in order.
+pub const LEASE_COLUMNS: [&str; 17] = [
+    "owner",
+    "dseq",
+    "gseq",
+    "oseq",
+    "bseq",
+    "provider",
+    "gpu_units",
+    "gpu_model",
+    "gpu_ram",
+    "price_denom",
+    "price_amount",
+    "created_height",
+    "created_time",
+    "closed_height",
+    "closed_time",
+    "close_cause",
+    "close_reason",
+];
+
+/// The columns of `export providers`, in order.
+pub const PROVIDER_COLUMNS: [&str; 6] = [
+    "owner",
+    "host_uri",
+    "gpu_models",
+    "created_height",
+    "updated_height",
+    "deleted_height",
+];
+
+/// Why an export failed.
+#[derive(Debug, Error)]
+pub enum ExportError {
+    /// Reading the store failed.
+    #[error("cannot read the store: {0}")]
+    Store(#[from] diesel::result::Error),
+    /// Writing the CSV failed.
+    #[error("cannot write the CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// Flushing the output failed.
+    #[error("cannot write the CSV: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes every lease as CSV to `out` and returns how many rows were written.
+pub fn write_leases(conn: &mut AnyConnection, out: impl Write) -> Result<u64, ExportError> {
+    let rows = chain::leases(conn)?;
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(LEASE_COLUMNS)?;
+    for row in &rows {
+        writer.write_record([
+            row.owner.clone(),
+            row.dseq.to_string(),
+            row.gseq.to_string(),
+            row.oseq.to_string(),
+            row.bseq.to_string(),
+            row.provider.clone(),
+            optional(&row.gpu_units),
+            optional(&row.gpu_model),
+            optional(&row.gpu_ram),
+            row.price_denom.clone(),
+            row.price_amount.as_str().to_string(),
+            row.created_height.to_string(),
+            row.created_time.clone(),
+            optional(&row.closed_height),
+            optional(&row.closed_time),
+            optional(&row.close_cause),
+            optional(&row.close_reason),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(rows.len() as u64)
+}
+
+/// Writes every provider as CSV to `out` and returns how many rows were written.
+///
+/// `gpu_models` lists, sorted and `;`-joined, the models named by the provider's
+/// `capabilities/gpu/vendor/<vendor>/model/<model>[/…]` attributes with a true value, as its last
+/// create or update left them: a deleted provider keeps what it advertised just before.
+pub fn write_providers(conn: &mut AnyConnection, out: impl Write) -> Result<u64, ExportError> {
+    let rows = chain::providers(conn)?;
+    let mut current: BTreeMap<String, Vec<Attribute>> = BTreeMap::new();
+    for (owner, key, value) in chain::current_provider_attributes(conn)? {
+        current.entry(owner).or_default().push(Attribute { key, value });
+    }
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(PROVIDER_COLUMNS)?;
+    for row in &rows {
+        let advertised = match row.deleted_height {
+            Some(deleted) => chain::provider_attributes_at(conn, &row.owner, deleted - 1)?
+                .into_iter()
+                .map(|(key, value)| Attribute { key, value })
+                .collect(),
+            None => current.remove(&row.owner).unwrap_or_default(),
+        };
+        writer.write_record([
+            row.owner.clone(),
+            row.host_uri.clone(),
+            provider_gpu_models(&advertised).join(";"),
+            optional(&row.created_height),
+            optional(&row.updated_height),
+            optional(&row.deleted_height),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(rows.len() as u64)
+}
+
+fn optional<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}

@@ -1,0 +1,289 @@
+//! Measuring one epoch from the store: leased GPU time, uptime and online GPU time per provider
+//! and class, as the rewards engine's [`EpochInputs`] plus an audit record and its hash.
+//!
+//! The arithmetic is the rewards crate's ([`leased_gpu_ms`], [`Timeline`]); the stored
+//! observations become its input through the prober's own conversion
+//! ([`uptime_prober::uptime::rewards_observations`]). This module only decides what is read and
+//! who is measured:
+//!
+//! * **Leases:** every lease whose `[created, closed)` meets the window (an open lease runs to the
+//!   window's end). A lease whose GPU count is unknown (its group was never indexed) cannot be
+//!   measured; it is counted in [`ProviderMeasurement::unsized_leases`] rather than dropped
+//!   silently. Leases of unknown model land in `unattributed_leased_gpu_ms`.
+//! * **Observations:** every observation from `start − max_staleness` to the window's end: an
+//!   older one can no longer stand inside the window.
+//! * **Who is measured:** every provider with a lease or an observation among those, and every
+//!   provider of a committed contract or an R&D grant. A contract provider with nothing observed
+//!   is offline: uptime 0, no online capacity.
+//! * **Which classes enter the engine's inputs:** for each measured provider, the classes in
+//!   which it has online or leased GPU time, plus the classes of its contracts (so the SLA sees
+//!   its measured uptime even with zero capacity). A provider without any of these is still in
+//!   the audit record, with its uptime.
+//!
+//! The record ([`EpochMeasurements`]) is serialised canonically (see
+//! [`EpochMeasurements::canonical_json`]) and hashed with SHA-256: the hash sealed with an epoch
+//! lets anyone check that the published inputs are the ones that were settled, and lets a later
+//! run detect data that arrived after sealing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rewards::calendar::{DurationMs, Window};
+use rewards::leases::{leased_gpu_ms, Lease};
+use rewards::programme::Programme;
+use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
+use rewards::{EpochInputs, Measurement};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use store::settlement::{leases_overlapping, LeaseSpan};
+use store::Store;
+use uptime_prober::uptime::{records_for_window, rewards_observations};
+
+use crate::SettlementError;
+
+/// A provider's GPU time in one class over the epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassMeasurement {
+    /// `∫ online GPU count dt`, in GPU-ms.
+    pub online_gpu_ms: u128,
+    /// `Σ gpu_units × |lease ∩ epoch|`, in GPU-ms.
+    pub leased_gpu_ms: u128,
+}
+
+/// Everything measured for one provider over one epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderMeasurement {
+    /// Stored observations of the provider (all probers) that could stand inside the window.
+    pub observations: u64,
+    /// Leases of the provider overlapping the window, including those of unknown size.
+    pub leases: u64,
+    /// Online fraction of the epoch, exact.
+    pub uptime: Uptime,
+    /// Per class entering the engine's inputs (see the module docs).
+    pub classes: BTreeMap<String, ClassMeasurement>,
+    /// Leased GPU-ms of leases whose model is unknown or matches no class.
+    pub unattributed_leased_gpu_ms: u128,
+    /// Overlapping leases whose GPU count is unknown, so their GPU time could not be measured.
+    pub unsized_leases: u64,
+}
+
+/// The audit record of one epoch's measurements: what the engine was given, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochMeasurements {
+    /// Epoch index.
+    pub epoch: u32,
+    /// The epoch's window.
+    pub window: Window,
+    /// The staleness the uptime was measured with, in milliseconds.
+    pub max_staleness_ms: DurationMs,
+    /// Per provider address.
+    pub providers: BTreeMap<String, ProviderMeasurement>,
+}
+
+impl EpochMeasurements {
+    /// The engine's inputs: one [`Measurement`] per provider and class listed in the record.
+    pub fn inputs(&self) -> EpochInputs {
+        let mut inputs = EpochInputs::default();
+        for (provider, measured) in &self.providers {
+            for (class, gpu) in &measured.classes {
+                inputs.insert(
+                    class,
+                    provider,
+                    Measurement {
+                        online_gpu_ms: gpu.online_gpu_ms,
+                        leased_gpu_ms: gpu.leased_gpu_ms,
+                        uptime: measured.uptime,
+                    },
+                );
+            }
+        }
+        inputs
+    }
+
+    /// The canonical serialisation that is hashed and stored: compact JSON, struct fields in
+    /// declaration order, maps sorted by key (they are `BTreeMap`s), integers as JSON numbers.
+    pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// Σ GPU-ms under leases that match no class, over all providers.
+    pub fn unattributed_leased_gpu_ms(&self) -> u128 {
+        self.providers
+            .values()
+            .map(|p| p.unattributed_leased_gpu_ms)
+            .fold(0, u128::saturating_add)
+    }
+
+    /// Σ overlapping leases whose GPU count is unknown, over all providers.
+    pub fn unsized_leases(&self) -> u64 {
+        self.providers
+            .values()
+            .map(|p| p.unsized_leases)
+            .fold(0, u64::saturating_add)
+    }
+}
+
+/// One measured epoch: the record, the engine's inputs derived from it, and their hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasuredEpoch {
+    /// The audit record.
+    pub measurements: EpochMeasurements,
+    /// What the rewards engine settles on ([`EpochMeasurements::inputs`]).
+    pub inputs: EpochInputs,
+    /// [`EpochMeasurements::canonical_json`], exactly the text that is hashed and stored.
+    pub canonical_json: String,
+    /// Lower-case hex SHA-256 of `canonical_json`.
+    pub inputs_hash: String,
+}
+
+impl MeasuredEpoch {
+    /// Derives the inputs and the hash of a record.
+    pub fn from_measurements(measurements: EpochMeasurements) -> Result<Self, SettlementError> {
+        let canonical_json = measurements.canonical_json()?;
+        Ok(MeasuredEpoch {
+            inputs: measurements.inputs(),
+            inputs_hash: sha256_hex(&canonical_json),
+            canonical_json,
+            measurements,
+        })
+    }
+}
+
+/// Lower-case hex SHA-256 of `text`.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A provider's raw material: its observations and its overlapping leases.
+#[derive(Default)]
+struct Material {
+    observations: Vec<Observation>,
+    leases: Vec<Lease>,
+    lease_count: u64,
+    unsized_leases: u64,
+}
+
+/// Measures epoch `epoch` of `programme` from the store (see the module docs for what is read
+/// and who is measured). Reads only; the store is not changed.
+pub fn measure_epoch(
+    store: &mut Store,
+    programme: &Programme,
+    epoch: u32,
+    max_staleness_ms: DurationMs,
+) -> Result<MeasuredEpoch, SettlementError> {
+    let window = programme.calendar.window(epoch)?;
+    if max_staleness_ms == 0 {
+        return Err(SettlementError::ZeroStaleness);
+    }
+    let mut material: BTreeMap<String, Material> = BTreeMap::new();
+    for span in leases_overlapping(store.conn(), window.start_ms(), window.end_ms())? {
+        let entry = material.entry(span.provider.clone()).or_default();
+        entry.lease_count += 1;
+        match lease(&span)? {
+            Some(lease) => entry.leases.push(lease),
+            None => entry.unsized_leases += 1,
+        }
+    }
+    let records = records_for_window(store, window.start_ms(), window.end_ms(), max_staleness_ms)?;
+    for observation in rewards_observations(&records, &programme.gpu_classes) {
+        material
+            .entry(observation.provider.clone())
+            .or_default()
+            .observations
+            .push(observation);
+    }
+    let mut contract_classes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for contract in programme.committed.iter().flat_map(|pool| &pool.contracts) {
+        material.entry(contract.provider.clone()).or_default();
+        contract_classes
+            .entry(&contract.provider)
+            .or_default()
+            .insert(&contract.class);
+    }
+    for grant in programme.rnd.iter().flat_map(|pool| &pool.grants) {
+        material.entry(grant.provider.clone()).or_default();
+    }
+    let mut providers = BTreeMap::new();
+    for (provider, material) in &material {
+        let no_contract = BTreeSet::new();
+        let contracts = contract_classes
+            .get(provider.as_str())
+            .unwrap_or(&no_contract);
+        let measured = measure_provider(
+            programme,
+            window,
+            max_staleness_ms,
+            provider,
+            material,
+            contracts,
+        )?;
+        providers.insert(provider.clone(), measured);
+    }
+    MeasuredEpoch::from_measurements(EpochMeasurements {
+        epoch,
+        window,
+        max_staleness_ms,
+        providers,
+    })
+}
+
+/// The rewards crate's view of a stored lease; `None` when its GPU count is unknown.
+fn lease(span: &LeaseSpan) -> Result<Option<Lease>, SettlementError> {
+    let Some(units) = span.gpu_units else {
+        return Ok(None);
+    };
+    let gpu_units = u64::try_from(units).map_err(|_| {
+        SettlementError::corrupt(
+            format!("lease {}", span.id()),
+            format!("negative GPU count {units}"),
+        )
+    })?;
+    Ok(Some(Lease {
+        gpu_units,
+        model: span.gpu_model.clone(),
+        ram: span.gpu_ram.clone(),
+        created_ms: span.created_time_ms,
+        closed_ms: span.closed_time_ms,
+    }))
+}
+
+fn measure_provider(
+    programme: &Programme,
+    window: Window,
+    max_staleness_ms: DurationMs,
+    provider: &str,
+    material: &Material,
+    contract_classes: &BTreeSet<&str>,
+) -> Result<ProviderMeasurement, SettlementError> {
+    let uptime_error = |source: UptimeError| SettlementError::Uptime {
+        provider: provider.to_owned(),
+        source,
+    };
+    let timeline = Timeline::build(provider, &material.observations, max_staleness_ms)
+        .map_err(uptime_error)?;
+    let leased =
+        leased_gpu_ms(&material.leases, &programme.gpu_classes, window).map_err(|source| {
+            SettlementError::Lease {
+                provider: provider.to_owned(),
+                source,
+            }
+        })?;
+    let mut classes = BTreeMap::new();
+    for class in &programme.gpu_classes {
+        let gpu = ClassMeasurement {
+            online_gpu_ms: timeline.online_gpu_ms(&class.name, window),
+            leased_gpu_ms: leased.by_class.get(&class.name).copied().unwrap_or(0),
+        };
+        let has_time = gpu.online_gpu_ms > 0 || gpu.leased_gpu_ms > 0;
+        if has_time || contract_classes.contains(class.name.as_str()) {
+            classes.insert(class.name.clone(), gpu);
+        }
+    }
+    Ok(ProviderMeasurement {
+        observations: u64::try_from(material.observations.len()).unwrap_or(u64::MAX),
+        leases: material.lease_count,
+        uptime: timeline.uptime(window),
+        classes,
+        unattributed_leased_gpu_ms: leased.unattributed,
+        unsized_leases: material.unsized_leases,
+    })
+}

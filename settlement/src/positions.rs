@@ -1,0 +1,74 @@
+//! Per-provider positions: what each provider earned, what has vested, what was clawed back,
+//! what the programme's wallets already paid it, and what it can still claim.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use rewards::calendar::UnixMs;
+use rewards::programme::Programme;
+use rewards::vesting::{positions as vesting_positions, Position, PositionError, VestingEntry};
+use store::settlement::{payouts, vesting_entries};
+use store::AnyConnection;
+
+use crate::rows::entry_from_row;
+use crate::SettlementError;
+
+/// Every provider's [`Position`] at `at_ms`, from the sealed vesting entries of programme
+/// `name` ([`rewards::vesting::positions`]), with `paid` the sum of the transfers in the
+/// payout denom from any of `watched_wallets` to the provider, in blocks up to `at_ms`.
+///
+/// Transfers between two watched wallets are not payouts. A recipient that earned nothing still
+/// appears, with a negative `claimable`, so an unexpected payout is visible; so do transfers
+/// whose recipient the indexer could not name (a multi-recipient send), under the empty address.
+pub fn positions(
+    conn: &mut AnyConnection,
+    name: &str,
+    programme: &Programme,
+    watched_wallets: &[String],
+    at_ms: UnixMs,
+) -> Result<BTreeMap<String, Position>, SettlementError> {
+    let entries = vesting_entries(conn, name)?
+        .iter()
+        .map(entry_from_row)
+        .collect::<Result<Vec<VestingEntry>, _>>()?;
+    let mut paid: BTreeMap<String, u128> = BTreeMap::new();
+    for (recipient, amount) in payouts(conn, watched_wallets, &programme.denom.name, at_ms)? {
+        let sum = paid.entry(recipient.clone()).or_default();
+        *sum = sum.checked_add(amount.0).ok_or(PositionError::Overflow {
+            provider: recipient,
+        })?;
+    }
+    Ok(vesting_positions(&entries, at_ms, &paid)?)
+}
+
+/// Writes positions as CSV with the header
+/// `provider,earned,vested,unvested,clawed_back,paid,claimable` (base units; `claimable` may
+/// be negative), one row per provider in address order.
+pub fn write_positions_csv(
+    out: impl Write,
+    positions: &BTreeMap<String, Position>,
+) -> Result<(), csv::Error> {
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record([
+        "provider",
+        "earned",
+        "vested",
+        "unvested",
+        "clawed_back",
+        "paid",
+        "claimable",
+    ])?;
+    for (provider, p) in positions {
+        csv.write_record([
+            provider.clone(),
+            p.earned.to_string(),
+            p.vested.to_string(),
+            p.unvested.to_string(),
+            p.clawed_back.to_string(),
+            p.paid.to_string(),
+            p.claimable.to_string(),
+        ])?;
+    }
+    csv.flush()?;
+    Ok(())
+}

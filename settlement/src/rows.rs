@@ -1,0 +1,249 @@
+//! The rewards engine's outputs as store rows, and the rows back as engine values.
+//!
+//! Pool and reason codes are the engine's own serde names (`liquidity_mining`, `PAID`), so the
+//! database, the JSON state and any report spell them identically.
+
+use rewards::ledger::{Basis, Bucket, LineItem, PoolLedger, Reason};
+use rewards::money::PriceUse;
+use rewards::programme::PoolKind;
+use rewards::vesting::{ClawbackRecord, VestingEntry};
+use rewards::EpochSettlement;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use store::amounts::BaseUnits;
+use store::settlement::{AllocationRow, PoolLedgerRow, VestingEntryRow};
+
+use crate::SettlementError;
+
+/// The serde name of a unit enum variant (`PoolKind::LiquidityMining` → `liquidity_mining`).
+pub(crate) fn code<T: Serialize>(value: &T) -> Result<String, SettlementError> {
+    match serde_json::to_value(value)? {
+        serde_json::Value::String(name) => Ok(name),
+        other => Err(SettlementError::corrupt(
+            "code",
+            format!("{other} is not a name"),
+        )),
+    }
+}
+
+/// A pool's name as stored and reported (`committed`, `liquidity_mining`, `rnd`): the engine's
+/// serde name, so every output spells it the same way.
+pub fn pool_name(pool: PoolKind) -> String {
+    code(&pool).unwrap_or_else(|_| format!("{pool:?}"))
+}
+
+/// The unit enum variant whose serde name is `name`.
+pub(crate) fn from_code<T: DeserializeOwned>(what: &str, name: &str) -> Result<T, SettlementError> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|e| SettlementError::corrupt(what, e))
+}
+
+/// A count or index as the `INTEGER` the tables use.
+pub(crate) fn int(value: impl TryInto<i32>, what: &str) -> Result<i32, SettlementError> {
+    value
+        .try_into()
+        .map_err(|_| SettlementError::corrupt(what, "does not fit in a 32-bit INTEGER column"))
+}
+
+fn bucket_parts(bucket: &Bucket) -> (&'static str, &str) {
+    match bucket {
+        Bucket::Class(name) => ("class", name),
+        Bucket::Contract(id) => ("contract", id),
+        Bucket::Grant(id) => ("grant", id),
+    }
+}
+
+fn bucket_from(kind: &str, name: &str) -> Result<Bucket, SettlementError> {
+    let name = name.to_owned();
+    match kind {
+        "class" => Ok(Bucket::Class(name)),
+        "contract" => Ok(Bucket::Contract(name)),
+        "grant" => Ok(Bucket::Grant(name)),
+        other => Err(SettlementError::corrupt(
+            "bucket kind",
+            format!("{other:?} is not class, contract or grant"),
+        )),
+    }
+}
+
+fn basis_parts(basis: &Basis) -> (&'static str, u128) {
+    match *basis {
+        Basis::Weight(w) => ("weight", w),
+        Basis::DeliveredGpuMs(ms) => ("delivered_gpu_ms", ms),
+        Basis::Amount(a) => ("amount", a),
+    }
+}
+
+fn price_parts(price: Option<&PriceUse>) -> (Option<String>, Option<i64>, Option<String>) {
+    match price {
+        Some(p) => (
+            Some(p.usd_per_token.to_string()),
+            Some(p.from_ms),
+            Some(p.source.clone()),
+        ),
+        None => (None, None, None),
+    }
+}
+
+/// Every line item of the settlement, numbered in the engine's order.
+pub(crate) fn allocation_rows(
+    programme: &str,
+    settlement: &EpochSettlement,
+) -> Result<Vec<AllocationRow>, SettlementError> {
+    let epoch = int(settlement.epoch, "epoch")?;
+    settlement
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(line, item)| {
+            let (bucket_kind, bucket) = bucket_parts(&item.bucket);
+            let (basis_kind, basis) = basis_parts(&item.basis);
+            let (price_usd_per_token, price_from_ms, price_source) =
+                price_parts(item.price.as_ref());
+            Ok(AllocationRow {
+                programme: programme.to_owned(),
+                epoch,
+                line: int(line, "line number")?,
+                pool: code(&item.pool)?,
+                bucket_kind: bucket_kind.to_owned(),
+                bucket: bucket.to_owned(),
+                provider: item.provider.clone(),
+                basis_kind: basis_kind.to_owned(),
+                basis: BaseUnits(basis),
+                amount: BaseUnits(item.amount),
+                reason: code(&item.reason)?,
+                vesting: item.vesting.clone(),
+                price_usd_per_token,
+                price_from_ms,
+                price_source,
+            })
+        })
+        .collect()
+}
+
+/// Every pool ledger of the settlement.
+pub(crate) fn ledger_rows(
+    programme: &str,
+    settlement: &EpochSettlement,
+) -> Result<Vec<PoolLedgerRow>, SettlementError> {
+    let epoch = int(settlement.epoch, "epoch")?;
+    settlement
+        .ledgers
+        .iter()
+        .map(|ledger: &PoolLedger| {
+            let (price_usd_per_token, price_from_ms, price_source) =
+                price_parts(ledger.price.as_ref());
+            Ok(PoolLedgerRow {
+                programme: programme.to_owned(),
+                epoch,
+                pool: code(&ledger.pool)?,
+                opening: BaseUnits(ledger.opening),
+                funded: BaseUnits(ledger.funded),
+                emitted: BaseUnits(ledger.emitted),
+                allocated: BaseUnits(ledger.allocated),
+                forfeited: BaseUnits(ledger.forfeited),
+                clawed_back: BaseUnits(ledger.clawed_back),
+                returned: BaseUnits(ledger.returned),
+                carried: BaseUnits(ledger.carried),
+                shortfall: BaseUnits(ledger.shortfall),
+                closing: BaseUnits(ledger.closing),
+                price_usd_per_token,
+                price_from_ms,
+                price_source,
+            })
+        })
+        .collect()
+}
+
+/// Whether `line` is the allocation that created `entry` (the engine creates one entry per
+/// positive `PAID` or `CAPPED` line with a provider and a schedule).
+fn created(line: &LineItem, entry: &VestingEntry) -> bool {
+    matches!(line.reason, Reason::Paid | Reason::Capped)
+        && line.pool == entry.pool
+        && line.bucket == entry.bucket
+        && line.provider.as_deref() == Some(entry.provider.as_str())
+        && line.amount == entry.amount
+        && line.vesting.as_deref() == Some(entry.schedule_id.as_str())
+}
+
+/// The settlement's new vesting entries as rows numbered from `first_entry`, each pointing at
+/// the line that created it. Lines are paired with entries in order, each line at most once.
+pub(crate) fn vesting_rows(
+    programme: &str,
+    first_entry: usize,
+    settlement: &EpochSettlement,
+) -> Result<Vec<VestingEntryRow>, SettlementError> {
+    let mut used = vec![false; settlement.line_items.len()];
+    let mut rows = Vec::with_capacity(settlement.new_vesting.len());
+    for (offset, entry) in settlement.new_vesting.iter().enumerate() {
+        let line = settlement
+            .line_items
+            .iter()
+            .zip(&used)
+            .position(|(line, used)| !used && created(line, entry))
+            .ok_or_else(|| SettlementError::Inconsistent {
+                epoch: settlement.epoch,
+                problem: format!(
+                    "no allocation line for the vesting entry of {} in {:?}",
+                    entry.provider, entry.bucket
+                ),
+            })?;
+        if let Some(flag) = used.get_mut(line) {
+            *flag = true;
+        }
+        let (bucket_kind, bucket) = bucket_parts(&entry.bucket);
+        rows.push(VestingEntryRow {
+            programme: programme.to_owned(),
+            entry: int(first_entry + offset, "vesting entry number")?,
+            epoch: int(entry.epoch, "epoch")?,
+            line: int(line, "line number")?,
+            pool: code(&entry.pool)?,
+            bucket_kind: bucket_kind.to_owned(),
+            bucket: bucket.to_owned(),
+            provider: entry.provider.clone(),
+            schedule_id: entry.schedule_id.clone(),
+            schedule: serde_json::to_string(&entry.schedule)?,
+            anchor_ms: entry.anchor_ms,
+            amount: BaseUnits(entry.amount),
+            clawback_epoch: None,
+            clawback_at_ms: None,
+            clawed_back: None,
+        });
+    }
+    Ok(rows)
+}
+
+/// A stored vesting entry as the engine's [`VestingEntry`].
+pub(crate) fn entry_from_row(row: &VestingEntryRow) -> Result<VestingEntry, SettlementError> {
+    let what = format!(
+        "vesting entry {} of programme {:?}",
+        row.entry, row.programme
+    );
+    let epoch = |value: i32| u32::try_from(value).map_err(|e| SettlementError::corrupt(&what, e));
+    let clawback = match (row.clawback_epoch, row.clawback_at_ms, row.clawed_back) {
+        (None, None, None) => None,
+        (Some(clawback_epoch), Some(at_ms), Some(amount)) => Some(ClawbackRecord {
+            epoch: epoch(clawback_epoch)?,
+            at_ms,
+            amount: amount.0,
+        }),
+        _ => {
+            return Err(SettlementError::corrupt(
+                &what,
+                "clawback columns partly set",
+            ))
+        }
+    };
+    Ok(VestingEntry {
+        epoch: epoch(row.epoch)?,
+        pool: from_code::<PoolKind>(&what, &row.pool)?,
+        bucket: bucket_from(&row.bucket_kind, &row.bucket)?,
+        provider: row.provider.clone(),
+        schedule_id: row.schedule_id.clone(),
+        schedule: serde_json::from_str(&row.schedule)
+            .map_err(|e| SettlementError::corrupt(&what, e))?,
+        anchor_ms: row.anchor_ms,
+        amount: row.amount.0,
+        clawback,
+    })
+}

@@ -1,0 +1,1093 @@
+//! Settlement against a real store, on SQLite and PostgreSQL: a small programme with all three
+//! pools over three one-hour epochs, built from hand-made blocks, leases, observations and
+//! transfers, checked against amounts computed by hand.
+//!
+//! The programme (see `PROGRAMME`): epochs of 1 h from T0 = 2024-02-15T00:00:00Z, four of them;
+//! max staleness 30 min.
+//! * committed: 100 000 000 in reserve, contract `c1` of P1 for 2 a100-80gi GPUs at
+//!   1 000 000 per GPU-hour, SLA 0.9, vesting two hourly pieces, terminated after more than one
+//!   breach in a row;
+//! * liquidity mining: 4 000 000, carry, α = β = 1, min uptime 0.5, one class a100-80gi;
+//! * R&D: 2 000 000 of which a 500 000 grant to P3 in epoch 1; pro rata on h200 with α = 1,
+//!   β = 0, min uptime 0.5.
+//!
+//! What the providers do (observations every 15 min by prober `eu-1`):
+//! * P1: online with 2 a100 during epoch 0, offline from epoch 1 on; one a100 lease from
+//!   T0 + 30 min, still open. Its contract pays in epoch 0, breaches in epoch 1 and is terminated
+//!   in epoch 2, which claws back the second half of its epoch-0 pay.
+//! * P2: 4 a100, online for the first half of epoch 0 (uptime exactly 0.5), then online from
+//!   epoch 1 on; a lease of unknown size (never counted) and a 2-GPU rtx4090 lease during the
+//!   first half of epoch 1 (unattributed).
+//! * P3: 1 h200, last observed at T0 + 1 h 45, so its observation stands until T0 + 2 h 15 and
+//!   epoch 2 sees it online for a quarter of the time.
+//!
+//! Blocks are indexed every 10 minutes from T0 − 10 min to T0 + 3 h, so epoch 3 is not covered
+//! (until a test indexes one more block).
+
+use diesel::prelude::*;
+use rewards::programme::PoolKind;
+use rewards::uptime::Uptime;
+use settlement::measure::{ClassMeasurement, EpochMeasurements, ProviderMeasurement};
+use settlement::{
+    measure_epoch, positions, settle_epoch, settle_next, settle_through, EpochOutcome, Mode,
+    SettlementConfig, SettlementError,
+};
+use std::collections::BTreeMap;
+use store::amounts::BaseUnits;
+use store::probes::{insert_observations, GpuRecord, ObservationKey, ObservationRecord};
+use store::schema::{
+    allocations, blocks, epochs, leases, pool_ledgers, transfers, vesting_entries,
+};
+use store::settlement::{AllocationRow, EpochRow, PoolLedgerRow, VestingEntryRow};
+use store::{on_both_backends, Store};
+
+const T0: i64 = 1_707_955_200_000;
+const MIN: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+const NAME: &str = "test-pilot";
+
+const WALLET: &str = "akash1wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww";
+const P1: &str = "akash1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const P2: &str = "akash1cccccccccccccccccccccccccccccccccccccc";
+const P3: &str = "akash1dddddddddddddddddddddddddddddddddddddd";
+const STRANGER: &str = "akash1zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
+const OUTSIDER: &str = "akash1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+const PROGRAMME: &str = r#"
+[chain]
+chain_id = "akashnet-2"
+rpc_urls = ["http://127.0.0.1:26657"]
+start_height = 1
+watched_wallets = ["akash1wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"]
+
+[prober]
+max_staleness = "30m"
+
+[program]
+name = "test-pilot"
+start = "2024-02-15T00:00:00Z"
+epoch_length = "1h"
+epochs = 4
+denom = "uakt"
+
+[[classes]]
+name = "a100-80gi"
+gpu_model = "a100"
+gpu_ram = "80Gi"
+
+[[classes]]
+name = "h200"
+gpu_model = "h200"
+
+[vesting.immediate]
+kind = "immediate"
+
+[vesting.two-hours]
+kind = "periodic"
+period = "1h"
+count = 2
+
+[pools.committed]
+budget = { base_units = "100000000" }
+verify_capacity = true
+
+[[pools.committed.contracts]]
+id = "c1"
+provider = "akash1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+class = "a100-80gi"
+gpus = 2
+rate = { base_units = "1000000" }
+start = "2024-02-15T00:00:00Z"
+term = "365d"
+sla_uptime = "0.9"
+vesting = "two-hours"
+max_consecutive_breaches = 1
+
+[pools.liquidity_mining]
+budget = { base_units = "4000000" }
+alpha = "1"
+beta = "1"
+min_uptime = "0.5"
+vesting = "immediate"
+classes = [{ class = "a100-80gi", share = "1" }]
+
+[pools.rnd]
+budget = { base_units = "2000000" }
+alpha = "1"
+beta = "0"
+min_uptime = "0.5"
+vesting = "immediate"
+classes = [{ class = "h200", share = "1" }]
+
+[[pools.rnd.grants]]
+id = "g1"
+provider = "akash1dddddddddddddddddddddddddddddddddddddd"
+amount = { base_units = "500000" }
+epoch = 1
+vesting = "immediate"
+"#;
+
+fn config() -> settings::Config {
+    settings::parse(
+        std::path::Path::new("test-pilot.toml"),
+        PROGRAMME,
+        &settings::Environment::default(),
+    )
+    .expect("the test programme is valid")
+}
+
+fn settlement_config(config: &settings::Config) -> SettlementConfig<'_> {
+    SettlementConfig {
+        name: &config.name,
+        programme: &config.programme,
+        max_staleness_ms: u64::try_from(config.prober.max_staleness.as_millis()).unwrap(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fixture.
+
+fn block(store: &mut Store, height: i64, time_ms: i64) {
+    diesel::insert_into(blocks::table)
+        .values((
+            blocks::height.eq(height),
+            blocks::time.eq(settlement::rfc3339(time_ms)),
+            blocks::time_ms.eq(time_ms),
+            blocks::hash.eq(format!("{height:064X}")),
+            blocks::tx_count.eq(0),
+        ))
+        .execute(store.conn())
+        .unwrap();
+}
+
+struct LeaseSpec {
+    provider: &'static str,
+    dseq: i64,
+    gpu_units: Option<i64>,
+    model: Option<&'static str>,
+    ram: Option<&'static str>,
+    created_ms: i64,
+    closed_ms: Option<i64>,
+}
+
+fn lease(store: &mut Store, l: LeaseSpec) {
+    diesel::insert_into(leases::table)
+        .values((
+            leases::owner.eq("akash1tenant"),
+            leases::dseq.eq(l.dseq),
+            leases::gseq.eq(1),
+            leases::oseq.eq(1),
+            leases::provider.eq(l.provider),
+            leases::bseq.eq(0),
+            leases::gpu_units.eq(l.gpu_units),
+            leases::gpu_model.eq(l.model),
+            leases::gpu_ram.eq(l.ram),
+            leases::price_denom.eq("uakt"),
+            leases::price_amount.eq("1.5"),
+            leases::created_height.eq(1_i64),
+            leases::created_time.eq(settlement::rfc3339(l.created_ms)),
+            leases::created_time_ms.eq(l.created_ms),
+            leases::closed_height.eq(l.closed_ms.map(|_| 2_i64)),
+            leases::closed_time.eq(l.closed_ms.map(settlement::rfc3339)),
+            leases::closed_time_ms.eq(l.closed_ms),
+        ))
+        .execute(store.conn())
+        .unwrap();
+}
+
+fn transfer(
+    store: &mut Store,
+    (height, tx): (i64, i32),
+    from: &str,
+    to: &str,
+    denom: &str,
+    amount: u128,
+) {
+    diesel::insert_into(transfers::table)
+        .values((
+            transfers::height.eq(height),
+            transfers::tx_index.eq(tx),
+            transfers::msg_index.eq(0),
+            transfers::leg.eq(0),
+            transfers::tx_hash.eq(format!("TX{height}-{tx}")),
+            transfers::sender.eq(from),
+            transfers::recipient.eq(to),
+            transfers::denom.eq(denom),
+            transfers::amount.eq(BaseUnits(amount)),
+        ))
+        .execute(store.conn())
+        .unwrap();
+}
+
+/// An observation of `provider` by `prober` at `time_ms`; online ones report one node of
+/// `count` GPUs of `model`/`ram`.
+fn observation(
+    prober: &str,
+    provider: &str,
+    time_ms: i64,
+    inventory: Option<(&str, &str, i64)>,
+) -> ObservationRecord {
+    ObservationRecord {
+        key: ObservationKey {
+            prober: prober.into(),
+            provider: provider.into(),
+            time_ms,
+        },
+        time: settlement::rfc3339(time_ms),
+        online: inventory.is_some(),
+        latency_ms: Some(100),
+        error_kind: inventory.is_none().then(|| "timeout".to_string()),
+        error: None,
+        version: None,
+        cert_sha256: None,
+        status_api: None,
+        gpus: inventory
+            .map(|(model, ram, count)| GpuRecord {
+                node: "node-1".into(),
+                vendor: Some("nvidia".into()),
+                model: Some(model.into()),
+                ram: Some(ram.into()),
+                interface: None,
+                allocatable: count,
+                allocated: 0,
+                raw_allocatable: count.to_string(),
+                raw_allocated: "0".into(),
+                clamps: None,
+                flags: None,
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// P1's a100 lease from T0 + 30 min; P2's lease of unknown size and its rtx4090 lease (no
+/// class) in the first half of epoch 1; an h200 lease of P3 that ended before the programme.
+#[rustfmt::skip]
+const LEASES: [LeaseSpec; 4] = [
+    LeaseSpec { provider: P1, dseq: 1, gpu_units: Some(1), model: Some("a100"), ram: Some("80Gi"), created_ms: T0 + 30 * MIN, closed_ms: None },
+    LeaseSpec { provider: P2, dseq: 2, gpu_units: None, model: None, ram: None, created_ms: T0 - HOUR, closed_ms: None },
+    LeaseSpec { provider: P2, dseq: 3, gpu_units: Some(2), model: Some("rtx4090"), ram: None, created_ms: T0 + HOUR, closed_ms: Some(T0 + 90 * MIN) },
+    LeaseSpec { provider: P3, dseq: 4, gpu_units: Some(8), model: Some("h200"), ram: None, created_ms: T0 - 2 * HOUR, closed_ms: Some(T0 - HOUR) },
+];
+
+fn fixture(store: &mut Store) {
+    // Heights 1..=20 at T0 − 10 min … T0 + 3 h, every 10 minutes.
+    for height in 1..=20 {
+        block(store, height, T0 + (height - 2) * 10 * MIN);
+    }
+    for spec in LEASES {
+        lease(store, spec);
+    }
+    let a100 = |count| Some(("a100", "80Gi", count));
+    let mut records = Vec::new();
+    for quarter in 0..12 {
+        let t = T0 + quarter * 15 * MIN;
+        records.push(observation(
+            "eu-1",
+            P1,
+            t,
+            if quarter < 4 { a100(2) } else { None },
+        ));
+        records.push(observation(
+            "eu-1",
+            P2,
+            t,
+            if quarter == 2 || quarter == 3 {
+                None
+            } else {
+                a100(4)
+            },
+        ));
+        if quarter < 8 {
+            records.push(observation("eu-1", P3, t, Some(("h200", "141Gi", 1))));
+        }
+    }
+    insert_observations(store, &records).unwrap();
+    transfer(store, (16, 0), WALLET, P2, "uakt", 1_000_000); // T0 + 2 h 20
+    transfer(store, (16, 1), WALLET, P1, "uact", 100); // another denom: not a payout
+    transfer(store, (17, 0), OUTSIDER, P3, "uakt", 777); // not from the programme's wallet
+    transfer(store, (17, 1), WALLET, STRANGER, "uakt", 5); // paid to someone who earned nothing
+    transfer(store, (20, 0), WALLET, P1, "uakt", 1); // T0 + 3 h
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the store back.
+
+#[derive(Debug, PartialEq)]
+struct Dump {
+    epochs: Vec<EpochRow>,
+    allocations: Vec<AllocationRow>,
+    ledgers: Vec<PoolLedgerRow>,
+    entries: Vec<VestingEntryRow>,
+}
+
+fn dump(store: &mut Store) -> Dump {
+    let conn = store.conn();
+    Dump {
+        epochs: epochs::table
+            .order(epochs::epoch)
+            .select(EpochRow::as_select())
+            .load(conn)
+            .unwrap(),
+        allocations: allocations::table
+            .order((allocations::epoch, allocations::line))
+            .select(AllocationRow::as_select())
+            .load(conn)
+            .unwrap(),
+        ledgers: pool_ledgers::table
+            .order((pool_ledgers::epoch, pool_ledgers::pool))
+            .select(PoolLedgerRow::as_select())
+            .load(conn)
+            .unwrap(),
+        entries: vesting_entries::table
+            .order(vesting_entries::entry)
+            .select(VestingEntryRow::as_select())
+            .load(conn)
+            .unwrap(),
+    }
+}
+
+/// `(line, pool, bucket, provider, basis kind, basis, amount, reason, vesting)` as expected.
+type Line = (
+    i32,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    u128,
+    u128,
+    &'static str,
+    Option<&'static str>,
+);
+
+/// One stored line item, in the terms of [`Line`].
+#[derive(Debug, PartialEq)]
+struct StoredLine {
+    line: i32,
+    pool: String,
+    bucket: String,
+    provider: Option<String>,
+    basis: String,
+    amount: u128,
+    reason: String,
+    vesting: Option<String>,
+}
+
+fn lines(dump: &Dump, epoch: i32) -> Vec<StoredLine> {
+    dump.allocations
+        .iter()
+        .filter(|a| a.epoch == epoch)
+        .map(|a| StoredLine {
+            line: a.line,
+            pool: a.pool.clone(),
+            bucket: format!("{}:{}", a.bucket_kind, a.bucket),
+            provider: a.provider.clone(),
+            basis: format!("{}={}", a.basis_kind, a.basis),
+            amount: a.amount.0,
+            reason: a.reason.clone(),
+            vesting: a.vesting.clone(),
+        })
+        .collect()
+}
+
+fn expected(lines: &[Line]) -> Vec<StoredLine> {
+    lines
+        .iter()
+        .map(
+            |&(line, pool, bucket, provider, basis_kind, basis, amount, reason, vesting)| {
+                StoredLine {
+                    line,
+                    pool: pool.into(),
+                    bucket: bucket.into(),
+                    provider: provider.map(Into::into),
+                    basis: format!("{basis_kind}={basis}"),
+                    amount,
+                    reason: reason.into(),
+                    vesting: vesting.map(Into::into),
+                }
+            },
+        )
+        .collect()
+}
+
+/// `(pool, opening, funded, emitted, allocated, forfeited, clawed_back, returned, carried, closing)`.
+fn ledgers(dump: &Dump, epoch: i32) -> Vec<(String, [u128; 9])> {
+    dump.ledgers
+        .iter()
+        .filter(|l| l.epoch == epoch)
+        .map(|l| {
+            (
+                l.pool.clone(),
+                [
+                    l.opening.0,
+                    l.funded.0,
+                    l.emitted.0,
+                    l.allocated.0,
+                    l.forfeited.0,
+                    l.clawed_back.0,
+                    l.returned.0,
+                    l.carried.0,
+                    l.closing.0,
+                ],
+            )
+        })
+        .collect()
+}
+
+fn seal_three_epochs(store: &mut Store, config: &settings::Config) {
+    let cfg = settlement_config(config);
+    for epoch in 0..3 {
+        let sealed = settle_next(store, &cfg, T0 + 3 * HOUR).unwrap();
+        assert_eq!(sealed.epoch, epoch);
+        assert!(sealed.written);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+// The hand-computed expectations. α and β are used in thousandths, so weights are 1000 × GPU-ms.
+
+/// Epoch 0. Committed: c1 delivers min(2 GPUs × 1 h, 7.2e6 online GPU-ms) = 2 GPU-hours at
+/// 1 000 000. LM emits floor(4 000 000 / 4); weights P1 = 7.2e6 online + 1.8e6 leased and
+/// P2 = 7.2e6 online: 1e6 × 9/16.2 = 555 555.6 and 444 444.4, the leftover unit goes to the
+/// larger remainder (P1). P2's uptime is exactly the threshold 0.5. R&D emits
+/// floor(1 500 000 / 4).
+#[rustfmt::skip]
+const EPOCH_0: &[Line] = &[
+    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 7_200_000, 2_000_000, "PAID", Some("two-hours")),
+    (1, "liquidity_mining", "class:a100-80gi", Some(P1), "weight", 9_000_000_000, 555_556, "PAID", Some("immediate")),
+    (2, "liquidity_mining", "class:a100-80gi", Some(P2), "weight", 7_200_000_000, 444_444, "PAID", Some("immediate")),
+    (3, "rnd", "class:h200", Some(P3), "weight", 3_600_000_000, 375_000, "PAID", Some("immediate")),
+];
+
+/// Epoch 1. P1 is offline: SLA breach (nothing delivered, so nothing forfeited) and below the
+/// LM threshold with its leased weight; P2 takes the whole emission floor(3 000 000 / 3). R&D
+/// pays the grant and floor(1 125 000 / 3).
+#[rustfmt::skip]
+const EPOCH_1: &[Line] = &[
+    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 0, 0, "SLA_BREACH", None),
+    (1, "liquidity_mining", "class:a100-80gi", Some(P1), "weight", 3_600_000_000, 0, "UPTIME_BELOW_THRESHOLD", None),
+    (2, "liquidity_mining", "class:a100-80gi", Some(P2), "weight", 14_400_000_000, 1_000_000, "PAID", Some("immediate")),
+    (3, "rnd", "class:h200", Some(P3), "weight", 3_600_000_000, 375_000, "PAID", Some("immediate")),
+    (4, "rnd", "grant:g1", Some(P3), "amount", 500_000, 500_000, "PAID", Some("immediate")),
+];
+
+/// Epoch 2. The second breach in a row terminates c1 and claws back the piece of its epoch-0
+/// pay that vests exactly at the clawback instant (T0 + 3 h). P3 was online a quarter of the
+/// epoch: below threshold, so the R&D emission floor(750 000 / 2) is carried.
+#[rustfmt::skip]
+const EPOCH_2: &[Line] = &[
+    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 0, 0, "COMMITMENT_BROKEN", None),
+    (1, "committed", "contract:c1", Some(P1), "amount", 2_000_000, 1_000_000, "CLAWED_BACK", Some("two-hours")),
+    (2, "liquidity_mining", "class:a100-80gi", Some(P1), "weight", 3_600_000_000, 0, "UPTIME_BELOW_THRESHOLD", None),
+    (3, "liquidity_mining", "class:a100-80gi", Some(P2), "weight", 14_400_000_000, 1_000_000, "PAID", Some("immediate")),
+    (4, "rnd", "class:h200", None, "weight", 0, 375_000, "NO_ELIGIBLE_WEIGHT", None),
+    (5, "rnd", "class:h200", Some(P3), "weight", 900_000_000, 0, "UPTIME_BELOW_THRESHOLD", None),
+];
+
+/// Per epoch, per pool: opening, funded, emitted, allocated, forfeited, clawed back, returned,
+/// carried, closing.
+#[rustfmt::skip]
+const LEDGERS: [[(&str, [u128; 9]); 3]; 3] = [
+    [
+        ("committed",        [100_000_000, 100_000_000, 2_000_000, 2_000_000, 0, 0,         0, 0,       98_000_000]),
+        ("liquidity_mining", [4_000_000,   4_000_000,   1_000_000, 1_000_000, 0, 0,         0, 0,       3_000_000]),
+        ("rnd",              [1_500_000,   1_500_000,   375_000,   375_000,   0, 0,         0, 0,       1_125_000]),
+    ],
+    [
+        ("committed",        [98_000_000,  0,           0,         0,         0, 0,         0, 0,       98_000_000]),
+        ("liquidity_mining", [3_000_000,   0,           1_000_000, 1_000_000, 0, 0,         0, 0,       2_000_000]),
+        ("rnd",              [1_625_000,   500_000,     875_000,   875_000,   0, 0,         0, 0,       750_000]),
+    ],
+    [
+        ("committed",        [98_000_000,  0,           0,         0,         0, 1_000_000, 0, 0,       99_000_000]),
+        ("liquidity_mining", [2_000_000,   0,           1_000_000, 1_000_000, 0, 0,         0, 0,       1_000_000]),
+        ("rnd",              [750_000,     0,           375_000,   0,         0, 0,         0, 375_000, 750_000]),
+    ],
+];
+
+/// Vesting entries in creation order: (entry, epoch, line that created it, bucket, provider,
+/// anchor, amount).
+#[rustfmt::skip]
+const ENTRIES: [(i32, i32, i32, &str, &str, i64, u128); 8] = [
+    (0, 0, 0, "c1",        P1, T0 + HOUR,     2_000_000),
+    (1, 0, 1, "a100-80gi", P1, T0 + HOUR,     555_556),
+    (2, 0, 2, "a100-80gi", P2, T0 + HOUR,     444_444),
+    (3, 0, 3, "h200",      P3, T0 + HOUR,     375_000),
+    (4, 1, 2, "a100-80gi", P2, T0 + 2 * HOUR, 1_000_000),
+    (5, 1, 4, "g1",        P3, T0 + 2 * HOUR, 500_000),
+    (6, 1, 3, "h200",      P3, T0 + 2 * HOUR, 375_000),
+    (7, 2, 3, "a100-80gi", P2, T0 + 3 * HOUR, 1_000_000),
+];
+
+/// Three epochs settled one run at a time (each run continues from the stored state) give the
+/// hand-computed line items, ledgers and vesting entries.
+fn settles_three_epochs_to_hand_computed_amounts(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    seal_three_epochs(store, &config);
+    let d = dump(store);
+    for (epoch, expected_lines) in [EPOCH_0, EPOCH_1, EPOCH_2].into_iter().enumerate() {
+        let epoch = i32::try_from(epoch).unwrap();
+        assert_eq!(lines(&d, epoch), expected(expected_lines), "epoch {epoch}");
+    }
+    for (epoch, expected_ledgers) in LEDGERS.iter().enumerate() {
+        let expected_ledgers: Vec<(String, [u128; 9])> = expected_ledgers
+            .iter()
+            .map(|(pool, v)| (pool.to_string(), *v))
+            .collect();
+        assert_eq!(
+            ledgers(&d, i32::try_from(epoch).unwrap()),
+            expected_ledgers,
+            "epoch {epoch}"
+        );
+    }
+    let entries: Vec<(i32, i32, i32, &str, &str, i64, u128)> = d
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.entry,
+                e.epoch,
+                e.line,
+                e.bucket.as_str(),
+                e.provider.as_str(),
+                e.anchor_ms,
+                e.amount.0,
+            )
+        })
+        .collect();
+    assert_eq!(entries, ENTRIES);
+    assert_eq!(
+        d.entries[0].schedule,
+        r#"{"kind":"periodic","period_ms":3600000,"count":2}"#
+    );
+    // Every epoch row is sealed at the run's now, over its own window.
+    for (k, e) in d.epochs.iter().enumerate() {
+        let k = i64::try_from(k).unwrap();
+        assert_eq!(
+            (e.state.as_str(), e.start_ms, e.end_ms),
+            ("sealed", T0 + k * HOUR, T0 + (k + 1) * HOUR)
+        );
+        assert_eq!(e.sealed_at_ms, Some(T0 + 3 * HOUR));
+    }
+}
+
+/// The clawback decided in epoch 2 is written onto the entry sealed in epoch 0, and only then.
+fn clawback_updates_the_entry_sealed_in_an_earlier_epoch(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    settle_next(store, &cfg, T0 + 3 * HOUR).unwrap();
+    settle_next(store, &cfg, T0 + 3 * HOUR).unwrap();
+    let before = dump(store).entries[0].clone();
+    assert_eq!(
+        (
+            before.clawback_epoch,
+            before.clawback_at_ms,
+            before.clawed_back
+        ),
+        (None, None, None)
+    );
+    let sealed = settle_next(store, &cfg, T0 + 3 * HOUR).unwrap();
+    assert_eq!(sealed.settlement.clawbacks.len(), 1);
+    let after = dump(store).entries[0].clone();
+    assert_eq!(
+        (
+            after.clawback_epoch,
+            after.clawback_at_ms,
+            after.clawed_back
+        ),
+        (Some(2), Some(T0 + 3 * HOUR), Some(BaseUnits(1_000_000)))
+    );
+    // Nothing else about the sealed entry changed.
+    assert_eq!(
+        VestingEntryRow {
+            clawback_epoch: None,
+            clawback_at_ms: None,
+            clawed_back: None,
+            ..after
+        },
+        before
+    );
+}
+
+/// Every ledger identity holds when recomputed from the stored rows alone: per epoch and pool,
+/// against the line items and vesting entries, and across the programme.
+fn stored_rows_satisfy_every_conservation_identity(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    seal_three_epochs(store, &config);
+    let d = dump(store);
+    let sum = |epoch: i32, pool: &str, reasons: &[&str]| -> u128 {
+        d.allocations
+            .iter()
+            .filter(|a| a.epoch == epoch && a.pool == pool && reasons.contains(&a.reason.as_str()))
+            .map(|a| a.amount.0)
+            .sum()
+    };
+    let mut previous_closing: BTreeMap<String, u128> = BTreeMap::new();
+    let mut totals: BTreeMap<String, [u128; 4]> = BTreeMap::new(); // funded, allocated, clawed, returned
+    for l in &d.ledgers {
+        let (e, pool) = (l.epoch, l.pool.as_str());
+        assert_eq!(
+            l.closing.0 + l.allocated.0 + l.returned.0,
+            l.opening.0 + l.clawed_back.0,
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.emitted.0,
+            l.allocated.0 + l.forfeited.0 + l.carried.0 + l.returned.0,
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.opening.0,
+            previous_closing.get(pool).copied().unwrap_or(0) + l.funded.0,
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.allocated.0,
+            sum(e, pool, &["PAID", "CAPPED"]),
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.forfeited.0,
+            sum(e, pool, &["SLA_BREACH", "COMMITMENT_BROKEN"]),
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.clawed_back.0,
+            sum(e, pool, &["CLAWED_BACK"]),
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.carried.0 + l.returned.0,
+            sum(e, pool, &["NO_ELIGIBLE_WEIGHT", "CAP_EXCESS"]),
+            "{pool} {e}"
+        );
+        assert_eq!(
+            l.shortfall.0,
+            sum(e, pool, &["POOL_EXHAUSTED"]),
+            "{pool} {e}"
+        );
+        let vested_in: u128 = d
+            .entries
+            .iter()
+            .filter(|v| v.epoch == e && v.pool == pool)
+            .map(|v| v.amount.0)
+            .sum();
+        assert_eq!(vested_in, l.allocated.0, "entries created by {pool} in {e}");
+        let clawed: u128 = d
+            .entries
+            .iter()
+            .filter(|v| v.clawback_epoch == Some(e) && v.pool == pool)
+            .filter_map(|v| v.clawed_back.map(|c| c.0))
+            .sum();
+        assert_eq!(clawed, l.clawed_back.0, "clawbacks by {pool} in {e}");
+        previous_closing.insert(pool.to_string(), l.closing.0);
+        let t = totals.entry(pool.to_string()).or_default();
+        t[0] += l.funded.0;
+        t[1] += l.allocated.0;
+        t[2] += l.clawed_back.0;
+        t[3] += l.returned.0;
+    }
+    assert_eq!(totals.len(), 3);
+    for (pool, [funded, allocated, clawed, returned]) in &totals {
+        let balance = previous_closing[pool];
+        assert_eq!(
+            allocated - clawed + returned + balance,
+            *funded,
+            "{pool} across the programme"
+        );
+    }
+    assert_eq!(totals["committed"][0], 100_000_000);
+    assert_eq!(totals["liquidity_mining"][0], 4_000_000);
+    assert_eq!(totals["rnd"][0], 2_000_000);
+}
+
+/// Settling sealed epochs again writes nothing and reports them as already sealed, with
+/// unchanged inputs.
+fn settling_again_changes_nothing(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    seal_three_epochs(store, &config);
+    let before = dump(store);
+    let mut outcomes = Vec::new();
+    settle_through(store, &cfg, 2, T0 + 10 * HOUR, Mode::Seal, |o| {
+        outcomes.push(o)
+    })
+    .unwrap();
+    assert_eq!(outcomes.len(), 3);
+    for (k, outcome) in outcomes.iter().enumerate() {
+        let EpochOutcome::AlreadySealed(checked) = outcome else {
+            panic!("epoch {k} settled again")
+        };
+        assert!(!checked.late_data(), "epoch {k}");
+        assert_eq!(checked.sealed_at_ms, T0 + 3 * HOUR);
+        assert_eq!(
+            Some(&checked.sealed_inputs_hash),
+            before.epochs[k].inputs_hash.as_ref()
+        );
+    }
+    let EpochOutcome::AlreadySealed(again) =
+        settle_epoch(store, &cfg, 1, T0 + 10 * HOUR, Mode::Seal).unwrap()
+    else {
+        panic!("epoch 1 settled again")
+    };
+    let pools: Vec<(PoolKind, u128)> = again.pools.iter().map(|p| (p.pool, p.closing)).collect();
+    assert_eq!(
+        pools,
+        vec![
+            (PoolKind::Committed, 98_000_000),
+            (PoolKind::LiquidityMining, 2_000_000),
+            (PoolKind::Rnd, 750_000)
+        ]
+    );
+    assert_eq!(dump(store), before);
+}
+
+/// An epoch that has not ended, one the indexer has not covered, and one out of order are
+/// refused with errors that say why, and nothing is written.
+fn unfinished_unindexed_and_out_of_order_epochs_are_refused(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    let early = settle_next(store, &cfg, T0 + HOUR - 1).unwrap_err();
+    assert!(
+        matches!(early, SettlementError::NotEnded { epoch: 0, .. }),
+        "{early}"
+    );
+    assert_eq!(
+        early.to_string(),
+        "epoch 0 has not ended: it ends at 2024-02-15T01:00:00.000Z, and it is now 2024-02-15T00:59:59.999Z"
+    );
+    let ahead = settle_epoch(store, &cfg, 2, T0 + 10 * HOUR, Mode::Seal).unwrap_err();
+    assert!(
+        matches!(
+            ahead,
+            SettlementError::OutOfOrder {
+                requested: 2,
+                next: 0
+            }
+        ),
+        "{ahead}"
+    );
+    assert!(dump(store).epochs.is_empty());
+    seal_three_epochs(store, &config);
+    let before = dump(store);
+    let still_running = settle_next(store, &cfg, T0 + 3 * HOUR + 30 * MIN).unwrap_err();
+    assert!(
+        matches!(still_running, SettlementError::NotEnded { epoch: 3, .. }),
+        "{still_running}"
+    );
+    let unindexed = settle_next(store, &cfg, T0 + 5 * HOUR).unwrap_err();
+    assert!(
+        matches!(unindexed, SettlementError::NotIndexed { epoch: 3, newest_block_ms: Some(t), .. } if t == T0 + 3 * HOUR),
+        "{unindexed}"
+    );
+    assert!(
+        unindexed
+            .to_string()
+            .contains("only indexed blocks up to 2024-02-15T03:00:00.000Z"),
+        "{unindexed}"
+    );
+    // --through stops at the first epoch it cannot settle, after reporting the earlier ones.
+    let mut reported = Vec::new();
+    let stopped = settle_through(store, &cfg, 3, T0 + 5 * HOUR, Mode::Seal, |o| {
+        reported.push(o.epoch())
+    })
+    .unwrap_err();
+    assert!(matches!(
+        stopped,
+        SettlementError::NotIndexed { epoch: 3, .. }
+    ));
+    assert_eq!(reported, vec![0, 1, 2]);
+    assert_eq!(dump(store), before);
+    // Once the indexer passes the end, epoch 3 settles and it is the last one.
+    block(store, 21, T0 + 4 * HOUR);
+    assert_eq!(settle_next(store, &cfg, T0 + 5 * HOUR).unwrap().epoch, 3);
+    let done = settle_next(store, &cfg, T0 + 5 * HOUR).unwrap_err();
+    assert!(
+        matches!(done, SettlementError::Complete { epochs: 4, .. }),
+        "{done}"
+    );
+}
+
+/// An observation imported after sealing changes epoch 1's re-measured inputs: reported as late
+/// data, and the sealed rows stay exactly as they were.
+fn late_data_is_reported_and_changes_nothing(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    seal_three_epochs(store, &config);
+    let before = dump(store);
+    insert_observations(store, &[observation("us-1", P2, T0 + 70 * MIN, None)]).unwrap();
+    let mut late = Vec::new();
+    settle_through(store, &cfg, 2, T0 + 10 * HOUR, Mode::Seal, |o| {
+        if let EpochOutcome::AlreadySealed(checked) = o {
+            late.push(checked.late_data());
+        }
+    })
+    .unwrap();
+    assert_eq!(late, vec![false, true, false]);
+    let EpochOutcome::AlreadySealed(checked) =
+        settle_epoch(store, &cfg, 1, T0 + 10 * HOUR, Mode::Seal).unwrap()
+    else {
+        panic!("epoch 1 settled again")
+    };
+    assert_ne!(checked.remeasured.inputs_hash, checked.sealed_inputs_hash);
+    assert_eq!(
+        checked.remeasured.measurements.providers[P2].observations,
+        7
+    );
+    assert_eq!(dump(store), before);
+}
+
+/// A dry run over all three epochs carries the state in memory, previews exactly what sealing
+/// then writes, and writes nothing itself.
+fn dry_run_writes_nothing_and_previews_the_same_settlement(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    let mut preview = Vec::new();
+    settle_through(store, &cfg, 2, T0 + 3 * HOUR, Mode::DryRun, |o| match o {
+        EpochOutcome::Sealed(s) => preview.push((s.written, s.settlement, s.measured.inputs_hash)),
+        EpochOutcome::AlreadySealed(a) => panic!("epoch {} is not sealed", a.epoch),
+    })
+    .unwrap();
+    assert_eq!(preview.len(), 3);
+    assert!(preview.iter().all(|(written, _, _)| !written));
+    assert_eq!(
+        dump(store),
+        Dump {
+            epochs: vec![],
+            allocations: vec![],
+            ledgers: vec![],
+            entries: vec![]
+        }
+    );
+    let mut sealed = Vec::new();
+    settle_through(store, &cfg, 2, T0 + 3 * HOUR, Mode::Seal, |o| match o {
+        EpochOutcome::Sealed(s) => sealed.push((s.written, s.settlement, s.measured.inputs_hash)),
+        EpochOutcome::AlreadySealed(a) => panic!("epoch {} was sealed by the dry run", a.epoch),
+    })
+    .unwrap();
+    for ((_, dry, dry_hash), (written, real, hash)) in preview.iter().zip(&sealed) {
+        assert!(written);
+        assert_eq!(dry, real);
+        assert_eq!(dry_hash, hash);
+    }
+}
+
+/// The stored inputs are the canonical JSON of the measurements, hash to the sealed hash, and
+/// say what was measured: P3's standing observation, P2's unsized and unattributed leases, and
+/// P1 measured in its contract's class although offline.
+fn measurements_are_recorded_with_their_hash(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    seal_three_epochs(store, &config);
+    let d = dump(store);
+    for e in &d.epochs {
+        let inputs = e.inputs.as_deref().unwrap();
+        assert_eq!(
+            e.inputs_hash.as_deref(),
+            Some(settlement::measure::sha256_hex(inputs).as_str())
+        );
+    }
+    let stored: EpochMeasurements =
+        serde_json::from_str(d.epochs[1].inputs.as_deref().unwrap()).unwrap();
+    let provider = |observations,
+                    leases,
+                    online: u64,
+                    classes: &[(&str, u128, u128)],
+                    unattributed,
+                    unsized_leases| ProviderMeasurement {
+        observations,
+        leases,
+        uptime: Uptime::new(online, 3_600_000).unwrap(),
+        classes: classes
+            .iter()
+            .map(|&(c, online_gpu_ms, leased_gpu_ms)| {
+                (
+                    c.to_string(),
+                    ClassMeasurement {
+                        online_gpu_ms,
+                        leased_gpu_ms,
+                    },
+                )
+            })
+            .collect(),
+        unattributed_leased_gpu_ms: unattributed,
+        unsized_leases,
+    };
+    let expected = EpochMeasurements {
+        epoch: 1,
+        window: rewards::calendar::Window::new(T0 + HOUR, T0 + 2 * HOUR).unwrap(),
+        max_staleness_ms: 1_800_000,
+        providers: BTreeMap::from([
+            (
+                P1.to_string(),
+                provider(6, 1, 0, &[("a100-80gi", 0, 3_600_000)], 0, 0),
+            ),
+            (
+                P2.to_string(),
+                provider(
+                    6,
+                    2,
+                    3_600_000,
+                    &[("a100-80gi", 14_400_000, 0)],
+                    3_600_000,
+                    1,
+                ),
+            ),
+            (
+                P3.to_string(),
+                provider(6, 0, 3_600_000, &[("h200", 3_600_000, 0)], 0, 0),
+            ),
+        ]),
+    };
+    assert_eq!(stored, expected);
+    assert_eq!(
+        expected.canonical_json().unwrap(),
+        d.epochs[1].inputs.clone().unwrap()
+    );
+    let epoch2 = measure_epoch(store, cfg.programme, 2, cfg.max_staleness_ms).unwrap();
+    assert_eq!(
+        epoch2.measurements.providers[P3],
+        provider(2, 0, 900_000, &[("h200", 900_000, 0)], 0, 0)
+    );
+    assert_eq!(epoch2.measurements.unsized_leases(), 1);
+    assert_eq!(epoch2.inputs_hash, d.epochs[2].inputs_hash.clone().unwrap());
+}
+
+/// Positions combine the stored vesting entries (with the clawback) and the payouts from the
+/// watched wallet in the payout denom, as of the given time.
+fn positions_combine_vesting_entries_and_payouts(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    seal_three_epochs(store, &config);
+    let mut at = |t| {
+        positions(
+            store.conn(),
+            NAME,
+            &config.programme,
+            &config.chain.watched_wallets,
+            t,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|(p, x)| {
+            (
+                p,
+                (
+                    x.earned,
+                    x.vested,
+                    x.unvested,
+                    x.clawed_back,
+                    x.paid,
+                    x.claimable,
+                ),
+            )
+        })
+        .collect::<BTreeMap<_, _>>()
+    };
+    let end = at(T0 + 3 * HOUR);
+    assert_eq!(end[P1], (2_555_556, 1_555_556, 0, 1_000_000, 1, 1_555_555));
+    assert_eq!(end[P2], (2_444_444, 2_444_444, 0, 0, 1_000_000, 1_444_444));
+    assert_eq!(end[P3], (1_250_000, 1_250_000, 0, 0, 0, 1_250_000));
+    assert_eq!(end[STRANGER], (0, 0, 0, 0, 5, -5));
+    assert_eq!(end.len(), 4);
+    // Half an hour earlier the clawback has not happened: half of c1's pay is still unvested,
+    // epoch 2's allocation is not yet earned and the last payout not yet made.
+    let before = at(T0 + 150 * MIN);
+    assert_eq!(
+        before[P1],
+        (2_555_556, 1_555_556, 1_000_000, 0, 0, 1_555_556)
+    );
+    assert_eq!(before[P2], (1_444_444, 1_444_444, 0, 0, 1_000_000, 444_444));
+    // Without watched wallets nothing counts as paid.
+    let unwatched = positions(store.conn(), NAME, &config.programme, &[], T0 + 3 * HOUR).unwrap();
+    assert_eq!(unwatched.len(), 3);
+    assert!(unwatched.values().all(|p| p.paid == 0));
+    let mut csv = Vec::new();
+    settlement::write_positions_csv(
+        &mut csv,
+        &positions(
+            store.conn(),
+            NAME,
+            &config.programme,
+            &config.chain.watched_wallets,
+            T0 + 3 * HOUR,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("provider,earned,vested,unvested,clawed_back,paid,claimable")
+    );
+    assert!(csv.contains(&format!("{STRANGER},0,0,0,0,5,-5\n")), "{csv}");
+}
+
+/// Corrupted stored rows (an unreadable carried state, a negative GPU count) are reported as
+/// errors naming the row, never a panic, and nothing is written.
+fn corrupted_rows_are_errors_not_panics(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    settle_next(store, &cfg, T0 + 3 * HOUR).unwrap();
+    diesel::update(epochs::table)
+        .set(epochs::carried_state.eq("{not json"))
+        .execute(store.conn())
+        .unwrap();
+    let unreadable = settle_next(store, &cfg, T0 + 3 * HOUR).unwrap_err();
+    assert!(
+        matches!(&unreadable, SettlementError::Corrupt { what, .. } if what.contains("epoch 0")),
+        "{unreadable}"
+    );
+    diesel::delete(vesting_entries::table)
+        .execute(store.conn())
+        .unwrap();
+    diesel::delete(allocations::table)
+        .execute(store.conn())
+        .unwrap();
+    diesel::delete(pool_ledgers::table)
+        .execute(store.conn())
+        .unwrap();
+    diesel::delete(epochs::table).execute(store.conn()).unwrap();
+    lease(
+        store,
+        LeaseSpec {
+            provider: P2,
+            dseq: 9,
+            gpu_units: Some(-3),
+            model: Some("a100"),
+            ram: Some("80Gi"),
+            created_ms: T0,
+            closed_ms: None,
+        },
+    );
+    let negative = settle_next(store, &cfg, T0 + 3 * HOUR).unwrap_err();
+    assert_eq!(
+        negative.to_string(),
+        format!("stored lease akash1tenant/9/1/1/{P2}/0 is unreadable: negative GPU count -3")
+    );
+    assert!(dump(store).epochs.is_empty());
+}
+
+on_both_backends!(
+    settles_three_epochs_to_hand_computed_amounts,
+    clawback_updates_the_entry_sealed_in_an_earlier_epoch,
+    stored_rows_satisfy_every_conservation_identity,
+    settling_again_changes_nothing,
+    unfinished_unindexed_and_out_of_order_epochs_are_refused,
+    late_data_is_reported_and_changes_nothing,
+    dry_run_writes_nothing_and_previews_the_same_settlement,
+    measurements_are_recorded_with_their_hash,
+    positions_combine_vesting_entries_and_payouts,
+    corrupted_rows_are_errors_not_panics,
+);

@@ -1,0 +1,274 @@
+//! The fake's two ports: the REST gateway (HTTP/1.1: `/version`, `/status`) and the gRPC server
+//! (HTTP/2: `GetStatus`), both over TLS, each behaving as the current [`Behaviour`] says.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tracing::{debug, warn};
+
+use super::spec::{Behaviour, FakeNode, FakeProviderSpec};
+use super::wire;
+
+/// What every connection of one fake needs.
+pub(crate) struct Shared {
+    pub spec: FakeProviderSpec,
+    pub nodes: Mutex<Vec<FakeNode>>,
+    pub behaviour: watch::Sender<Behaviour>,
+    pub rest_tls: TlsAcceptor,
+    pub grpc_tls: TlsAcceptor,
+}
+
+impl Shared {
+    fn nodes(&self) -> Vec<FakeNode> {
+        self.nodes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Which port a connection came in on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Port {
+    Rest,
+    Grpc,
+}
+
+/// What a fake answers instead of a TLS ServerHello when its TLS is "bad".
+const NOT_TLS: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+/// A body that is neither JSON nor a `Status` message (a length-delimited field whose length is
+/// an overlong varint).
+const GARBAGE: &[u8] = b"\x12\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01{\"akash\": {\"vers";
+
+/// Binds a REST port and, when `with_grpc`, the next port up for gRPC (retrying until a
+/// consecutive pair is free).
+pub(crate) async fn bind_ports(
+    with_grpc: bool,
+) -> std::io::Result<(TcpListener, Option<TcpListener>)> {
+    let mut last_error = None;
+    for _ in 0..100 {
+        let rest = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        if !with_grpc {
+            return Ok((rest, None));
+        }
+        let Some(next) = rest.local_addr()?.port().checked_add(1) else {
+            continue;
+        };
+        match TcpListener::bind((Ipv4Addr::LOCALHOST, next)).await {
+            Ok(grpc) => return Ok((rest, Some(grpc))),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no free pair of consecutive ports")))
+}
+
+/// Accepts connections on one port until shutdown, closing the port while the behaviour is
+/// [`Behaviour::Down`] and reopening it on the same number afterwards.
+pub(crate) async fn listen(
+    shared: Arc<Shared>,
+    port: Port,
+    first: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Ok(address) = first.local_addr() else {
+        return;
+    };
+    let mut listener = Some(first);
+    let mut behaviour = shared.behaviour.subscribe();
+    loop {
+        if *behaviour.borrow_and_update() == Behaviour::Down {
+            listener = None;
+        } else if listener.is_none() {
+            listener = rebind(address).await;
+        }
+        tokio::select! {
+            () = until_true(&mut shutdown) => return,
+            changed = behaviour.changed() => if changed.is_err() { return },
+            accepted = accept(listener.as_ref()) => match accepted {
+                Ok((tcp, _)) => {
+                    tokio::spawn(connection(shared.clone(), port, tcp, shutdown.clone()));
+                }
+                Err(e) => {
+                    // Typically out of file descriptors: back off instead of spinning.
+                    warn!(%address, error = %e, "fake provider cannot accept");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+}
+
+async fn rebind(address: SocketAddr) -> Option<TcpListener> {
+    for _ in 0..50 {
+        match TcpListener::bind(address).await {
+            Ok(listener) => return Some(listener),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    warn!(%address, "fake provider cannot reopen its port; it stays down until its behaviour changes");
+    None
+}
+
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the flag turns true or its sender is gone.
+pub(crate) async fn until_true(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|v| *v).await;
+}
+
+async fn connection(
+    shared: Arc<Shared>,
+    port: Port,
+    tcp: TcpStream,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let behaviour = *shared.behaviour.borrow();
+    let work = async {
+        match behaviour {
+            Behaviour::Down => {}
+            Behaviour::Hang => black_hole(tcp).await,
+            Behaviour::BadTls => {
+                let mut tcp = tcp;
+                let _ = tcp.write_all(NOT_TLS).await;
+                let _ = tcp.shutdown().await;
+            }
+            _ => serve_tls(shared, port, tcp).await,
+        }
+    };
+    tokio::select! {
+        () = work => {}
+        () = until_true(&mut shutdown) => {}
+    }
+}
+
+/// Reads and discards until the peer gives up; never writes.
+async fn black_hole(mut tcp: TcpStream) {
+    let mut sink = [0u8; 4096];
+    while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
+}
+
+async fn serve_tls(shared: Arc<Shared>, port: Port, tcp: TcpStream) {
+    let acceptor = match port {
+        Port::Rest => shared.rest_tls.clone(),
+        Port::Grpc => shared.grpc_tls.clone(),
+    };
+    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => TokioIo::new(tls),
+        Ok(Err(e)) => return debug!(error = %e, "fake provider: TLS handshake failed"),
+        Err(_) => return debug!("fake provider: TLS handshake timed out"),
+    };
+    let served = match port {
+        Port::Rest => {
+            let shared = shared.clone();
+            hyper::server::conn::http1::Builder::new()
+                .serve_connection(
+                    tls,
+                    service_fn(move |request| rest(shared.clone(), request)),
+                )
+                .await
+        }
+        Port::Grpc => {
+            let shared = shared.clone();
+            hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(
+                    tls,
+                    service_fn(move |request| grpc(shared.clone(), request)),
+                )
+                .await
+        }
+    };
+    if let Err(e) = served {
+        debug!(error = %e, "fake provider: connection ended with an error");
+    }
+}
+
+type Answer = Result<Response<BoxBody<Bytes, Infallible>>, Infallible>;
+
+fn answer(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Answer {
+    let mut response = Response::new(Full::new(body.into()).boxed());
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, value);
+    }
+    Ok(response)
+}
+
+async fn rest(shared: Arc<Shared>, request: Request<Incoming>) -> Answer {
+    let behaviour = *shared.behaviour.borrow();
+    if behaviour == Behaviour::Http500 {
+        return answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            "internal error",
+        );
+    }
+    if request.method() != Method::GET {
+        return answer(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "");
+    }
+    let json = |body: Vec<u8>| answer(StatusCode::OK, "application/json", body);
+    match request.uri().path() {
+        "/version" if behaviour == Behaviour::GarbageJson => json(GARBAGE.to_vec()),
+        "/version" => json(wire::version_body(&shared.spec)),
+        "/status" if matches!(behaviour, Behaviour::GarbageJson | Behaviour::GarbageStatus) => {
+            json(GARBAGE.to_vec())
+        }
+        "/status" => json(wire::rest_status_body(&shared.spec, &shared.nodes())),
+        _ => answer(StatusCode::NOT_FOUND, "text/plain", "not found"),
+    }
+}
+
+async fn grpc(shared: Arc<Shared>, request: Request<Incoming>) -> Answer {
+    let behaviour = *shared.behaviour.borrow();
+    if behaviour == Behaviour::Http500 {
+        return answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            "internal error",
+        );
+    }
+    let (message, status) = match request.uri().path() {
+        "/akash.provider.v1.ProviderRPC/GetStatus" => {
+            if matches!(behaviour, Behaviour::GarbageJson | Behaviour::GarbageStatus) {
+                (GARBAGE.to_vec(), "0")
+            } else {
+                (wire::grpc_status(&shared.spec, &shared.nodes()), "0")
+            }
+        }
+        _ => (Vec::new(), "12"), // UNIMPLEMENTED
+    };
+    let mut frame = BytesMut::with_capacity(5 + message.len());
+    frame.put_u8(0);
+    frame.put_u32(u32::try_from(message.len()).unwrap_or(u32::MAX));
+    frame.put_slice(&message);
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from_static(status));
+    let body = Full::new(frame.freeze())
+        .with_trailers(async move { Some(Ok(trailers)) })
+        .boxed();
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    Ok(response)
+}

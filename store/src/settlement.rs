@@ -1,0 +1,398 @@
+//! Reads and writes for settlement: sealed epochs, their line items (`allocations`), pool ledgers
+//! and vesting entries, plus the few chain reads a settlement needs (how far the indexer got,
+//! the leases overlapping a window, payouts from the programme's wallets).
+//!
+//! Rows mirror the tables one to one; what the values mean (pools, buckets, reasons, schedules)
+//! is the business of the `settlement` crate, which turns the rewards engine's output into these
+//! rows and back. Sealed epochs are immutable: the only update this module offers is the
+//! clawback of an earlier vesting entry, and it refuses to overwrite an existing clawback.
+//! Callers run the writes of one epoch inside a single [`crate::Store::transaction`].
+
+use diesel::prelude::*;
+
+use crate::amounts::BaseUnits;
+use crate::schema::{
+    allocations, blocks, epochs, leases, pool_ledgers, transfers, vesting_entries,
+};
+use crate::AnyConnection;
+
+/// The `state` of a sealed epoch row.
+pub const SEALED: &str = "sealed";
+
+/// One row of `epochs`. Every column is set on a sealed row (the table checks it); the `Option`s
+/// exist because the table also admits other states.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = epochs)]
+pub struct EpochRow {
+    /// The programme's configured name.
+    pub programme: String,
+    /// Epoch index.
+    pub epoch: i32,
+    /// First millisecond of the epoch.
+    pub start_ms: i64,
+    /// First millisecond after it.
+    pub end_ms: i64,
+    /// [`SEALED`] for every row settlement writes.
+    pub state: String,
+    /// When it was sealed (the settle run's notion of now).
+    pub sealed_at_ms: Option<i64>,
+    /// Hex SHA-256 of `inputs`.
+    pub inputs_hash: Option<String>,
+    /// Canonical JSON of the measurements the epoch was settled on.
+    pub inputs: Option<String>,
+    /// Hex SHA-256 of the programme definition's canonical JSON.
+    pub programme_hash: Option<String>,
+    /// JSON of the engine state after this epoch, without its vesting entries.
+    pub carried_state: Option<String>,
+}
+
+/// One row of `allocations`: a line item of a sealed epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = allocations)]
+pub struct AllocationRow {
+    /// The programme's configured name.
+    pub programme: String,
+    /// Epoch index.
+    pub epoch: i32,
+    /// Position of the line in the epoch (0-based, the engine's order).
+    pub line: i32,
+    /// `committed`, `liquidity_mining` or `rnd`.
+    pub pool: String,
+    /// `class`, `contract` or `grant`.
+    pub bucket_kind: String,
+    /// Class name, contract id or grant id.
+    pub bucket: String,
+    /// Provider address; `None` on class-level lines.
+    pub provider: Option<String>,
+    /// `weight`, `delivered_gpu_ms` or `amount`.
+    pub basis_kind: String,
+    /// The basis value.
+    pub basis: BaseUnits,
+    /// Base units.
+    pub amount: BaseUnits,
+    /// Reason code (`PAID`, `SLA_BREACH`, …).
+    pub reason: String,
+    /// Vesting schedule id of allocated and clawed-back amounts.
+    pub vesting: Option<String>,
+    /// USD per whole token, when the amount came from a USD figure.
+    pub price_usd_per_token: Option<String>,
+    /// When that price came into force.
+    pub price_from_ms: Option<i64>,
+    /// The price table's source.
+    pub price_source: Option<String>,
+}
+
+/// One row of `pool_ledgers`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pool_ledgers)]
+pub struct PoolLedgerRow {
+    /// The programme's configured name.
+    pub programme: String,
+    /// Epoch index.
+    pub epoch: i32,
+    /// `committed`, `liquidity_mining` or `rnd`.
+    pub pool: String,
+    /// Balance at the start of the epoch, funding included.
+    pub opening: BaseUnits,
+    /// Money that entered the pool this epoch.
+    pub funded: BaseUnits,
+    /// Put up for allocation.
+    pub emitted: BaseUnits,
+    /// Allocated to providers.
+    pub allocated: BaseUnits,
+    /// Withheld for cause; stays in the pool.
+    pub forfeited: BaseUnits,
+    /// Unvested amounts taken back.
+    pub clawed_back: BaseUnits,
+    /// Sent back to the community pool.
+    pub returned: BaseUnits,
+    /// Undistributed, staying in the pool.
+    pub carried: BaseUnits,
+    /// Committed pay the pool could not cover.
+    pub shortfall: BaseUnits,
+    /// Balance at the end of the epoch.
+    pub closing: BaseUnits,
+    /// USD per whole token, when a USD figure was converted for this pool this epoch.
+    pub price_usd_per_token: Option<String>,
+    /// When that price came into force.
+    pub price_from_ms: Option<i64>,
+    /// The price table's source.
+    pub price_source: Option<String>,
+}
+
+/// One row of `vesting_entries`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = vesting_entries)]
+pub struct VestingEntryRow {
+    /// The programme's configured name.
+    pub programme: String,
+    /// Creation index across the programme (0-based, stable).
+    pub entry: i32,
+    /// Epoch in which the amount was earned.
+    pub epoch: i32,
+    /// The allocation line that created the entry.
+    pub line: i32,
+    /// Pool that paid it.
+    pub pool: String,
+    /// `class`, `contract` or `grant`.
+    pub bucket_kind: String,
+    /// Class name, contract id or grant id.
+    pub bucket: String,
+    /// Provider address.
+    pub provider: String,
+    /// Name of the schedule in the configuration.
+    pub schedule_id: String,
+    /// The schedule itself, as JSON.
+    pub schedule: String,
+    /// End of the epoch in which the amount was earned.
+    pub anchor_ms: i64,
+    /// Amount allocated.
+    pub amount: BaseUnits,
+    /// The epoch whose settlement clawed the entry back.
+    pub clawback_epoch: Option<i32>,
+    /// The clawback instant.
+    pub clawback_at_ms: Option<i64>,
+    /// The part that went back to the pool.
+    pub clawed_back: Option<BaseUnits>,
+}
+
+/// The sealed epoch numbers of `programme`, ascending.
+pub fn sealed_epoch_numbers(conn: &mut AnyConnection, programme: &str) -> QueryResult<Vec<i32>> {
+    epochs::table
+        .filter(epochs::programme.eq(programme))
+        .filter(epochs::state.eq(SEALED))
+        .order(epochs::epoch)
+        .select(epochs::epoch)
+        .load(conn)
+}
+
+/// The sealed row of `epoch`, if that epoch is sealed.
+pub fn sealed_epoch(
+    conn: &mut AnyConnection,
+    programme: &str,
+    epoch: i32,
+) -> QueryResult<Option<EpochRow>> {
+    epochs::table
+        .find((programme, epoch))
+        .filter(epochs::state.eq(SEALED))
+        .select(EpochRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes an epoch row.
+pub fn insert_epoch(conn: &mut AnyConnection, row: &EpochRow) -> QueryResult<()> {
+    diesel::insert_into(epochs::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Writes line items. One statement per row: diesel's MultiConnection has no multi-row INSERT,
+/// and inside the sealing transaction single-row inserts are cheap on both backends.
+pub fn insert_allocations(conn: &mut AnyConnection, rows: &[AllocationRow]) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_into(allocations::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes pool ledgers.
+pub fn insert_pool_ledgers(conn: &mut AnyConnection, rows: &[PoolLedgerRow]) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_into(pool_ledgers::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes new vesting entries.
+pub fn insert_vesting_entries(
+    conn: &mut AnyConnection,
+    rows: &[VestingEntryRow],
+) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_into(vesting_entries::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Records the clawback of entry `entry` by epoch `clawback_epoch` at `at_ms`, unless the entry
+/// already has one. Returns how many rows changed: 1, or 0 when the entry does not exist or was
+/// already clawed back (which the caller must treat as an inconsistency).
+pub fn record_clawback(
+    conn: &mut AnyConnection,
+    programme: &str,
+    entry: i32,
+    clawback_epoch: i32,
+    at_ms: i64,
+    amount: BaseUnits,
+) -> QueryResult<usize> {
+    diesel::update(
+        vesting_entries::table
+            .find((programme, entry))
+            .filter(vesting_entries::clawback_epoch.is_null()),
+    )
+    .set((
+        vesting_entries::clawback_epoch.eq(clawback_epoch),
+        vesting_entries::clawback_at_ms.eq(at_ms),
+        vesting_entries::clawed_back.eq(amount),
+    ))
+    .execute(conn)
+}
+
+/// The line items of one epoch, in line order.
+pub fn allocations(
+    conn: &mut AnyConnection,
+    programme: &str,
+    epoch: i32,
+) -> QueryResult<Vec<AllocationRow>> {
+    allocations::table
+        .filter(allocations::programme.eq(programme))
+        .filter(allocations::epoch.eq(epoch))
+        .order(allocations::line)
+        .select(AllocationRow::as_select())
+        .load(conn)
+}
+
+/// The pool ledgers of one epoch, ordered by pool name.
+pub fn pool_ledgers(
+    conn: &mut AnyConnection,
+    programme: &str,
+    epoch: i32,
+) -> QueryResult<Vec<PoolLedgerRow>> {
+    pool_ledgers::table
+        .filter(pool_ledgers::programme.eq(programme))
+        .filter(pool_ledgers::epoch.eq(epoch))
+        .order(pool_ledgers::pool)
+        .select(PoolLedgerRow::as_select())
+        .load(conn)
+}
+
+/// Every vesting entry of `programme`, in creation order.
+pub fn vesting_entries(
+    conn: &mut AnyConnection,
+    programme: &str,
+) -> QueryResult<Vec<VestingEntryRow>> {
+    vesting_entries::table
+        .filter(vesting_entries::programme.eq(programme))
+        .order(vesting_entries::entry)
+        .select(VestingEntryRow::as_select())
+        .load(conn)
+}
+
+/// The block times of the oldest and newest indexed blocks, or `None` before the first block.
+/// A settlement may only use the chain up to the newest block time.
+pub fn indexed_time_span(conn: &mut AnyConnection) -> QueryResult<Option<(i64, i64)>> {
+    let (oldest, newest): (Option<i64>, Option<i64>) = blocks::table
+        .select((
+            diesel::dsl::min(blocks::time_ms),
+            diesel::dsl::max(blocks::time_ms),
+        ))
+        .first(conn)?;
+    Ok(oldest.zip(newest))
+}
+
+/// A lease's identity and the columns that settle what it is worth in an epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct LeaseSpan {
+    /// The tenant.
+    pub owner: String,
+    /// Deployment sequence.
+    pub dseq: i64,
+    /// Group sequence.
+    pub gseq: i32,
+    /// Order sequence.
+    pub oseq: i32,
+    /// The provider.
+    pub provider: String,
+    /// Bid sequence.
+    pub bseq: i32,
+    /// GPUs held; `None` when the indexer never saw the lease's group.
+    pub gpu_units: Option<i64>,
+    /// GPU model, when known.
+    pub gpu_model: Option<String>,
+    /// GPU memory size, when known.
+    pub gpu_ram: Option<String>,
+    /// Block time of the creation, unix milliseconds.
+    pub created_time_ms: i64,
+    /// Block time of the closing; `None` while open.
+    pub closed_time_ms: Option<i64>,
+}
+
+impl LeaseSpan {
+    /// `owner/dseq/gseq/oseq/provider/bseq`, the lease id as Akash tools print it.
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}/{}/{}/{}/{}",
+            self.owner, self.dseq, self.gseq, self.oseq, self.provider, self.bseq
+        )
+    }
+}
+
+/// Every lease whose `[created, closed)` meets `[from_ms, to_ms)`, ordered by provider and id.
+pub fn leases_overlapping(
+    conn: &mut AnyConnection,
+    from_ms: i64,
+    to_ms: i64,
+) -> QueryResult<Vec<LeaseSpan>> {
+    leases::table
+        .filter(leases::created_time_ms.lt(to_ms))
+        .filter(
+            leases::closed_time_ms
+                .is_null()
+                .or(leases::closed_time_ms.gt(from_ms)),
+        )
+        .order((
+            leases::provider,
+            leases::owner,
+            leases::dseq,
+            leases::gseq,
+            leases::oseq,
+            leases::bseq,
+        ))
+        .select((
+            leases::owner,
+            leases::dseq,
+            leases::gseq,
+            leases::oseq,
+            leases::provider,
+            leases::bseq,
+            leases::gpu_units,
+            leases::gpu_model,
+            leases::gpu_ram,
+            leases::created_time_ms,
+            leases::closed_time_ms,
+        ))
+        .load(conn)
+}
+
+/// `(recipient, amount)` of every transfer of `denom` sent by one of `senders` in a block whose
+/// time is at most `until_ms`, in chain order. Transfers between two of the `senders` are left
+/// out: moving money between the programme's own wallets pays nobody.
+pub fn payouts(
+    conn: &mut AnyConnection,
+    senders: &[String],
+    denom: &str,
+    until_ms: i64,
+) -> QueryResult<Vec<(String, BaseUnits)>> {
+    transfers::table
+        .inner_join(blocks::table.on(blocks::height.eq(transfers::height)))
+        .filter(transfers::sender.eq_any(senders))
+        .filter(transfers::recipient.ne_all(senders))
+        .filter(transfers::denom.eq(denom))
+        .filter(blocks::time_ms.le(until_ms))
+        .order((
+            transfers::height,
+            transfers::tx_index,
+            transfers::msg_index,
+            transfers::leg,
+        ))
+        .select((transfers::recipient, transfers::amount))
+        .load(conn)
+}

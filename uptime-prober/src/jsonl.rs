@@ -1,0 +1,487 @@
+//! Moving observations between probers and auditors as JSON Lines, one observation per line:
+//!
+//! ```json
+//! {"prober":"eu-1","provider":"akash1...","time":"2024-02-15T00:15:00Z","online":true,"latency_ms":120,"error":null,"gpus":[{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}]}
+//! ```
+//!
+//! **Nodes and the `gpus` array.** Each element of `gpus` is one node with GPUs, in node-name
+//! order, carrying the node's GPU class and its *sanitised* counts. Node names, vendor, raw
+//! values, clamp codes, flags, version and certificate fingerprint stay local: they explain a
+//! number but do not change it. On import, element `i` becomes node `gpus[000i]` (zero-padded,
+//! so the order survives), with its counts as raw values. A `null` model is a node whose class
+//! could not be determined; it stays classless after import. So export → import → export gives
+//! the same lines, and the uptime and online GPU counts computed from them are unchanged.
+//!
+//! **Errors.** `error` is `"<kind>: <message>"` (kind as stored, e.g. `timeout`); on import a
+//! known kind prefix is split off again, anything else is kept as the message.
+//!
+//! **Import** is idempotent on (prober, provider, time). A line whose key is already stored with
+//! the same content is counted as identical; with different content it is a conflict and the
+//! stored observation is kept. Malformed lines are rejected with their line number and reason,
+//! and every good line is still imported. Hostile input (huge numbers, negative counts, bad times,
+//! enormous lines, control characters) is a rejection, never a panic or an abort.
+
+use std::io::{BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+use store::probes::{self, GpuRecord, InsertOutcome, ObservationKey, ObservationRecord};
+use store::Store;
+
+use crate::error::ErrorKind;
+use crate::time::{format_time, parse_time};
+
+/// Longest line read; longer lines are rejected without being held in memory.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// Rejections kept in the report (the count continues beyond it).
+const MAX_REJECTIONS_KEPT: usize = 10_000;
+/// Longest rejection reason kept.
+const MAX_REASON_CHARS: usize = 300;
+/// Observations written per transaction during an import.
+const IMPORT_BATCH: usize = 1_000;
+/// Observations read per query during an export.
+const EXPORT_PAGE: usize = 1_000;
+/// Largest latency accepted, in milliseconds (a day).
+const MAX_LATENCY_MS: u64 = 86_400_000;
+/// Longest error message accepted.
+const MAX_ERROR_CHARS: usize = 4096;
+/// Longest prober or provider id accepted.
+const MAX_ID_CHARS: usize = 128;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    prober: String,
+    provider: String,
+    time: String,
+    online: bool,
+    latency_ms: Option<u64>,
+    error: Option<String>,
+    gpus: Vec<LineGpu>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineGpu {
+    model: Option<String>,
+    ram: Option<String>,
+    interface: Option<String>,
+    allocatable: u64,
+    allocated: u64,
+}
+
+/// Why an export or import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// Reading the input or writing the output failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A stored observation cannot be expressed in the format (should not happen).
+    #[error("cannot encode a stored observation: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// A line that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Non-blank lines read.
+    pub lines: usize,
+    /// Observations newly stored.
+    pub inserted: usize,
+    /// Lines whose observation was already stored, unchanged.
+    pub identical: usize,
+    /// Lines whose key was already stored with other content (stored one kept): line numbers.
+    pub conflicting: Vec<(usize, ObservationKey)>,
+    /// All rejected lines.
+    pub rejected_total: usize,
+    /// The first 10,000 rejections, with line numbers and reasons.
+    pub rejections: Vec<Rejection>,
+}
+
+/// Writes every observation with `from_ms ≤ time < to_ms` to `out`, ordered by time, prober
+/// and provider; returns how many lines were written.
+pub fn export(
+    store: &mut Store,
+    from_ms: i64,
+    to_ms: i64,
+    out: &mut impl Write,
+) -> Result<usize, TransferError> {
+    let mut written = 0;
+    let mut after: Option<ObservationKey> = None;
+    loop {
+        let page =
+            probes::load_observations(store.conn(), from_ms, to_ms, after.as_ref(), EXPORT_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.key.clone());
+        for record in &page {
+            serde_json::to_writer(&mut *out, &to_line(record))?;
+            out.write_all(b"\n")?;
+            written += 1;
+        }
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+fn to_line(record: &ObservationRecord) -> Line {
+    Line {
+        prober: record.key.prober.clone(),
+        provider: record.key.provider.clone(),
+        time: format_time(record.key.time_ms),
+        online: record.online,
+        latency_ms: record.latency_ms.and_then(|l| u64::try_from(l).ok()),
+        error: match (&record.error_kind, &record.error) {
+            (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
+            (Some(kind), None) => Some(kind.clone()),
+            (None, message) => message.clone(),
+        },
+        gpus: record
+            .gpus
+            .iter()
+            .map(|g| LineGpu {
+                model: g.model.clone(),
+                ram: g.ram.clone(),
+                interface: g.interface.clone(),
+                allocatable: u64::try_from(g.allocatable).unwrap_or(0),
+                allocated: u64::try_from(g.allocated).unwrap_or(0),
+            })
+            .collect(),
+    }
+}
+
+/// Imports JSON Lines from `input`; counts above `max_gpus_per_node` are rejected (the exporter
+/// clamps to its own maximum, so a larger count means the line was not produced by a prober
+/// with the same rules).
+pub fn import(
+    store: &mut Store,
+    input: impl BufRead,
+    max_gpus_per_node: u32,
+) -> Result<ImportReport, TransferError> {
+    let mut report = ImportReport::default();
+    let mut reader = BoundedLines::new(input, MAX_LINE_BYTES);
+    let mut batch: Vec<(usize, ObservationRecord)> = Vec::new();
+    let mut number = 0;
+    while let Some(line) = reader.next_line()? {
+        number += 1;
+        let parsed = match line {
+            RawLine::TooLong(bytes) => Err(format!(
+                "line is {bytes} bytes or more, above the {MAX_LINE_BYTES}-byte limit"
+            )),
+            RawLine::Text(bytes) => match std::str::from_utf8(&bytes) {
+                Err(e) => Err(format!("line is not UTF-8: {e}")),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => parse_line(text, max_gpus_per_node),
+            },
+        };
+        report.lines += 1;
+        match parsed {
+            Ok(record) => batch.push((number, record)),
+            Err(reason) => {
+                report.rejected_total += 1;
+                if report.rejections.len() < MAX_REJECTIONS_KEPT {
+                    // Parser messages can quote the line; keep the report small whatever it held.
+                    let reason = crate::text::clean(&reason, MAX_REASON_CHARS);
+                    report.rejections.push(Rejection {
+                        line: number,
+                        reason,
+                    });
+                }
+            }
+        }
+        if batch.len() >= IMPORT_BATCH {
+            store_batch(store, &mut batch, &mut report)?;
+        }
+    }
+    store_batch(store, &mut batch, &mut report)?;
+    Ok(report)
+}
+
+fn store_batch(
+    store: &mut Store,
+    batch: &mut Vec<(usize, ObservationRecord)>,
+    report: &mut ImportReport,
+) -> Result<(), TransferError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<ObservationRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
+    let summary = probes::insert_observations(store, &records)?;
+    for ((line, record), outcome) in batch.drain(..).zip(summary.outcomes) {
+        match outcome {
+            InsertOutcome::Inserted => report.inserted += 1,
+            InsertOutcome::Identical => report.identical += 1,
+            InsertOutcome::Conflicting => report.conflicting.push((line, record.key)),
+        }
+    }
+    Ok(())
+}
+
+/// Reads one line as an observation, or says exactly what is wrong with it.
+pub fn parse_line(text: &str, max_gpus_per_node: u32) -> Result<ObservationRecord, String> {
+    let line: Line = serde_json::from_str(text).map_err(|e| format!("not an observation: {e}"))?;
+    check_id("prober", &line.prober)?;
+    check_id("provider", &line.provider)?;
+    let time_ms = parse_time(&line.time)?;
+    if let Some(latency) = line.latency_ms.filter(|l| *l > MAX_LATENCY_MS) {
+        return Err(format!("latency_ms {latency} is above a day"));
+    }
+    if line.online && line.error.is_some() {
+        return Err("an online observation cannot carry an error".into());
+    }
+    if !line.online && !line.gpus.is_empty() {
+        return Err("an offline observation cannot list GPUs".into());
+    }
+    if line.gpus.len() > crate::MAX_NODES {
+        return Err(format!(
+            "{} GPU entries, above the {} accepted",
+            line.gpus.len(),
+            crate::MAX_NODES
+        ));
+    }
+    let (error_kind, error) = match line.error {
+        None => (None, None),
+        Some(text) => {
+            if text.chars().count() > MAX_ERROR_CHARS || text.chars().any(char::is_control) {
+                return Err(format!(
+                    "error is longer than {MAX_ERROR_CHARS} characters or holds control characters"
+                ));
+            }
+            split_error(text)
+        }
+    };
+    let gpus = line
+        .gpus
+        .into_iter()
+        .enumerate()
+        .map(|(i, gpu)| gpu_from_line(i, gpu, max_gpus_per_node))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ObservationRecord {
+        key: ObservationKey {
+            prober: line.prober,
+            provider: line.provider,
+            time_ms,
+        },
+        time: format_time(time_ms),
+        online: line.online,
+        latency_ms: line.latency_ms.and_then(|l| i64::try_from(l).ok()),
+        error_kind,
+        error,
+        version: None,
+        cert_sha256: None,
+        status_api: None,
+        gpus,
+    })
+}
+
+fn check_id(field: &str, value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.chars().count() <= MAX_ID_CHARS
+        && !value.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field} must be 1 to {MAX_ID_CHARS} characters without spaces or control characters"
+        ))
+    }
+}
+
+fn split_error(text: String) -> (Option<String>, Option<String>) {
+    match text.split_once(": ") {
+        Some((kind, message)) if ErrorKind::from_code(kind).is_some() => {
+            (Some(kind.to_string()), Some(message.to_string()))
+        }
+        _ => match ErrorKind::from_code(&text) {
+            Some(_) => (Some(text), None),
+            None => (None, Some(text)),
+        },
+    }
+}
+
+fn gpu_from_line(index: usize, gpu: LineGpu, max_gpus_per_node: u32) -> Result<GpuRecord, String> {
+    let at = |what: String| format!("gpus[{index}]: {what}");
+    if gpu.allocatable > u64::from(max_gpus_per_node) {
+        return Err(at(format!(
+            "allocatable {} is above the {max_gpus_per_node} per node accepted",
+            gpu.allocatable
+        )));
+    }
+    if gpu.allocated > gpu.allocatable {
+        return Err(at(format!(
+            "allocated {} is above allocatable {}",
+            gpu.allocated, gpu.allocatable
+        )));
+    }
+    for (field, value, max) in [
+        ("model", &gpu.model, 64),
+        ("ram", &gpu.ram, 32),
+        ("interface", &gpu.interface, 32),
+    ] {
+        if let Some(value) = value {
+            let ok = !value.is_empty()
+                && value.chars().count() <= max
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
+            if !ok {
+                return Err(at(format!(
+                    "{field} {value:?} is not 1 to {max} letters, digits or -_.+"
+                )));
+            }
+        }
+    }
+    // Both counts are at most max_gpus_per_node (a u32), so they fit an i64.
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Ok(GpuRecord {
+        node: format!("gpus[{index:04}]"),
+        vendor: None,
+        model: gpu.model,
+        ram: gpu.ram,
+        interface: gpu.interface,
+        allocatable: count(gpu.allocatable),
+        allocated: count(gpu.allocated),
+        raw_allocatable: gpu.allocatable.to_string(),
+        raw_allocated: gpu.allocated.to_string(),
+        clamps: None,
+        flags: None,
+    })
+}
+
+/// A line as read: its bytes (without the line break), or only its length when too long.
+enum RawLine {
+    Text(Vec<u8>),
+    TooLong(usize),
+}
+
+/// Splits input into lines without ever holding more than `max` bytes of one line.
+struct BoundedLines<R> {
+    input: R,
+    max: usize,
+}
+
+impl<R: BufRead> BoundedLines<R> {
+    fn new(input: R, max: usize) -> Self {
+        Self { input, max }
+    }
+
+    fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
+        let mut line = Vec::new();
+        let mut length = 0usize;
+        let mut any = false;
+        loop {
+            let chunk = self.input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            any = true;
+            let (piece, found_end) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(end) => (&chunk[..end], true),
+                None => (chunk, false),
+            };
+            length = length.saturating_add(piece.len());
+            if length <= self.max {
+                line.extend_from_slice(piece);
+            } else {
+                line = Vec::new();
+            }
+            let consumed = piece.len() + usize::from(found_end);
+            self.input.consume(consumed);
+            if found_end {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        if length > self.max {
+            return Ok(Some(RawLine::TooLong(length)));
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Ok(Some(RawLine::Text(line)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"prober":"eu-1","provider":"akash1xyz","time":"2024-02-15T00:15:00Z","online":true,"latency_ms":120,"error":null,"gpus":[{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}]}"#;
+
+    #[test]
+    fn the_documented_example_parses_and_prints_back_identically() {
+        let record = parse_line(GOOD, 16).unwrap();
+        assert_eq!(record.key.time_ms, 1_707_956_100_000);
+        assert_eq!(record.gpus[0].node, "gpus[0000]");
+        assert_eq!(serde_json::to_string(&to_line(&record)).unwrap(), GOOD);
+    }
+
+    #[test]
+    fn error_kinds_survive_the_text_form() {
+        let line = r#"{"prober":"p","provider":"a","time":"2024-02-15T00:15:00.5Z","online":false,"latency_ms":10000,"error":"timeout: version: no TLS handshake within 10s","gpus":[]}"#;
+        let record = parse_line(line, 16).unwrap();
+        assert_eq!(record.error_kind.as_deref(), Some("timeout"));
+        assert_eq!(
+            record.error.as_deref(),
+            Some("version: no TLS handshake within 10s")
+        );
+        let back = serde_json::to_string(&to_line(&record)).unwrap();
+        assert_eq!(back, line.replace(".5Z", ".500Z"));
+        let free = parse_line(&line.replace("timeout: ", "provider said: "), 16).unwrap();
+        assert_eq!(free.error_kind, None);
+    }
+
+    #[test]
+    fn hostile_lines_are_rejected_with_reasons() {
+        let cases = [
+            (GOOD.replace("\"allocatable\":8", "\"allocatable\":18446744073709551616"), "not an observation"),
+            (GOOD.replace("\"allocatable\":8", "\"allocatable\":-1"), "not an observation"),
+            (GOOD.replace("\"allocatable\":8", "\"allocatable\":8.5"), "not an observation"),
+            (GOOD.replace("\"allocatable\":8", "\"allocatable\":17"), "above the 16 per node"),
+            (GOOD.replace("\"allocated\":3", "\"allocated\":9"), "above allocatable"),
+            (GOOD.replace("2024-02-15T00:15:00Z", "2024-02-15 00:15"), "not an RFC 3339 time"),
+            (GOOD.replace("2024-02-15T00:15:00Z", "1970-01-01T00:00:00Z"), "outside the years"),
+            (GOOD.replace("\"latency_ms\":120", "\"latency_ms\":99999999999"), "above a day"),
+            (GOOD.replace("\"error\":null", "\"error\":\"x\""), "online observation cannot carry"),
+            (GOOD.replace("\"online\":true", "\"online\":false"), "offline observation cannot list"),
+            (GOOD.replace("\"prober\":\"eu-1\"", "\"prober\":\"\""), "prober must be"),
+            (GOOD.replace("akash1xyz", "akash1\\u0000"), "provider must be"),
+            (GOOD.replace("\"a100\"", "\"a100; drop\""), "model"),
+            (GOOD.replace("}]}", "}],\"extra\":1}"), "unknown field"),
+            (GOOD.replace(",\"gpus\":[{\"model\":\"a100\",\"ram\":\"80Gi\",\"interface\":\"sxm\",\"allocatable\":8,\"allocated\":3}]", ""), "missing field `gpus`"),
+            ("[".repeat(10_000), "not an observation"),
+            ("null".into(), "not an observation"),
+        ];
+        for (line, expected) in cases {
+            let err = parse_line(&line, 16).unwrap_err();
+            assert!(err.contains(expected), "{line:.80}: {err}");
+        }
+    }
+
+    #[test]
+    fn bounded_lines_split_and_refuse_oversized_lines() {
+        let input = format!("a\r\n{}\nb\n\nlast", "x".repeat(50));
+        let mut lines =
+            BoundedLines::new(std::io::BufReader::with_capacity(7, input.as_bytes()), 10);
+        let mut seen = Vec::new();
+        while let Some(line) = lines.next_line().unwrap() {
+            seen.push(match line {
+                RawLine::Text(t) => String::from_utf8(t).unwrap(),
+                RawLine::TooLong(n) => format!("<{n}>"),
+            });
+        }
+        assert_eq!(seen, ["a", "<50>", "b", "", "last"]);
+    }
+}

@@ -1,0 +1,121 @@
+//! Stored observations as input to the rewards engine's uptime function
+//! ([`rewards::uptime::Timeline`]), which is the one definition of uptime and online GPU count.
+//!
+//! Each observation's GPUs are counted per programme class: a node counts toward the class whose
+//! model and memory size match its own ([`GpuClass::matches`]), with its sanitised allocatable
+//! count. Nodes without a class (no, mixed or invalid GPU info) count toward none. An online
+//! observation always reports an inventory (possibly empty); an offline one reports none.
+
+use std::collections::BTreeMap;
+
+use rewards::programme::GpuClass;
+use rewards::uptime::Observation;
+use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
+use store::{Store, StoreError};
+
+/// Page size when reading observations.
+const PAGE: usize = 5_000;
+
+/// The rewards engine's view of `records`, with GPU counts per class of `classes`.
+pub fn rewards_observations(
+    records: &[ObservationRecord],
+    classes: &[GpuClass],
+) -> Vec<Observation> {
+    records
+        .iter()
+        .map(|record| Observation {
+            prober: record.key.prober.clone(),
+            provider: record.key.provider.clone(),
+            time_ms: record.key.time_ms,
+            online: record.online,
+            gpus: record.online.then(|| class_counts(&record.gpus, classes)),
+        })
+        .collect()
+}
+
+fn class_counts(gpus: &[GpuRecord], classes: &[GpuClass]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for gpu in gpus {
+        let Some(model) = gpu.model.as_deref() else {
+            continue;
+        };
+        // Classes of a valid programme never overlap; the first match is the only one.
+        if let Some(class) = classes
+            .iter()
+            .find(|c| c.matches(model, gpu.ram.as_deref()))
+        {
+            let count = u64::try_from(gpu.allocatable).unwrap_or(0);
+            *counts.entry(class.name.clone()).or_insert(0) += count;
+        }
+    }
+    counts
+}
+
+/// Every stored observation that can matter for a window `[from_ms, to_ms)`: those made from
+/// `from_ms − max_staleness_ms` on (an older one can no longer stand inside the window).
+pub fn records_for_window(
+    store: &mut Store,
+    from_ms: i64,
+    to_ms: i64,
+    max_staleness_ms: u64,
+) -> Result<Vec<ObservationRecord>, StoreError> {
+    let earliest = from_ms.saturating_sub(i64::try_from(max_staleness_ms).unwrap_or(i64::MAX));
+    let mut records = Vec::new();
+    let mut after: Option<ObservationKey> = None;
+    loop {
+        let page = probes::load_observations(store.conn(), earliest, to_ms, after.as_ref(), PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.key.clone());
+        records.extend(page);
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpu(model: Option<&str>, ram: Option<&str>, allocatable: i64) -> GpuRecord {
+        GpuRecord {
+            node: format!("{model:?}{ram:?}{allocatable}"),
+            vendor: None,
+            model: model.map(Into::into),
+            ram: ram.map(Into::into),
+            interface: None,
+            allocatable,
+            allocated: 0,
+            raw_allocatable: allocatable.to_string(),
+            raw_allocated: "0".into(),
+            clamps: None,
+            flags: None,
+        }
+    }
+
+    #[test]
+    fn nodes_count_toward_the_matching_class_only() {
+        let classes = vec![
+            GpuClass {
+                name: "a100-80".into(),
+                gpu_model: "a100".into(),
+                gpu_ram: Some("80Gi".into()),
+            },
+            GpuClass {
+                name: "h100".into(),
+                gpu_model: "H100".into(),
+                gpu_ram: None,
+            },
+        ];
+        let gpus = vec![
+            gpu(Some("a100"), Some("80Gi"), 8),
+            gpu(Some("a100"), Some("40Gi"), 4),
+            gpu(Some("h100"), None, 2),
+            gpu(Some("h100"), Some("80Gi"), 1),
+            gpu(None, None, 16),
+        ];
+        let counts = class_counts(&gpus, &classes);
+        assert_eq!(
+            counts,
+            BTreeMap::from([("a100-80".to_string(), 8), ("h100".to_string(), 3)])
+        );
+    }
+}
