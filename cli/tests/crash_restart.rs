@@ -13,7 +13,17 @@ use simnet::chain::Faults;
 fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {
     let truth = truth("era-a-small");
     let last = truth["last_height"].as_u64().unwrap();
-    let node = Node::start(&fixture("era-a-small"), Faults::default());
+    // Short stalls stretch the run to a few seconds even on a fast machine, so the kills below
+    // land inside it rather than after it.
+    let node = Node::start(
+        &fixture("era-a-small"),
+        Faults {
+            seed: 4,
+            stall: 0.10,
+            stall_for: Duration::from_millis(50),
+            ..Faults::default()
+        },
+    );
     let dir = tempfile::tempdir().unwrap();
     let url = node.url();
     // Small batches and few blocks in flight: many commits, so kills land between, during and
@@ -48,7 +58,7 @@ fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(5..120)));
+        std::thread::sleep(Duration::from_millis(rng.u64(20..150)));
         if child.try_wait().unwrap().is_none() {
             kills_mid_run += 1;
         }
@@ -66,7 +76,15 @@ fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {
     );
     index(&config, &crashed, &[]);
     assert_eq!(cursor(), Some(last));
-    assert_eq!(export(&crashed, "leases"), clean_leases, "leases differ after crashes");
-    assert_eq!(export(&crashed, "providers"), clean_providers, "providers differ after crashes");
+    assert_eq!(
+        export(&crashed, "leases"),
+        clean_leases,
+        "leases differ after crashes"
+    );
+    assert_eq!(
+        export(&crashed, "providers"),
+        clean_providers,
+        "providers differ after crashes"
+    );
     assert_matches_truth(&truth, &crashed);
 }

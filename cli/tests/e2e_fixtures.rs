@@ -65,13 +65,21 @@ fn e2e_a_second_run_resumes_after_the_cursor_and_changes_nothing() {
         String::from_utf8_lossy(&again.stdout)
     );
     // Re-fetching an already indexed range must not apply anything twice.
-    let rerun = index(&config, &database, &["--from", "13759600", "--to", "13759700"]);
+    let rerun = index(
+        &config,
+        &database,
+        &["--from", "13759600", "--to", "13759700"],
+    );
     assert!(
         String::from_utf8_lossy(&rerun.stdout).contains("101 already indexed"),
         "{}",
         String::from_utf8_lossy(&rerun.stdout)
     );
-    assert_ne!(half, export(&database, "leases"), "the second run must have added leases");
+    assert_ne!(
+        half,
+        export(&database, "leases"),
+        "the second run must have added leases"
+    );
     assert_matches_truth(&truth, &database);
 }
 
@@ -92,7 +100,13 @@ fn e2e_follow_mode_keeps_up_with_a_growing_head() {
     let mut child = binary()
         .arg("--config")
         .arg(&config)
-        .args(["--database-url", &database, "index", "--follow", "--no-progress"])
+        .args([
+            "--database-url",
+            &database,
+            "index",
+            "--follow",
+            "--no-progress",
+        ])
         .args(["--poll-interval-ms", "100"])
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -136,10 +150,16 @@ fn e2e_follow_mode_keeps_up_with_a_growing_head() {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "no clean stop after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no clean stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(exit.success(), "the follower exits 0 when asked to stop: {exit:?}");
+    assert!(
+        exit.success(),
+        "the follower exits 0 when asked to stop: {exit:?}"
+    );
     assert_matches_truth(&truth, &database);
 }
 
@@ -184,4 +204,80 @@ fn export_writes_the_documented_headers_to_stdout_and_files_alike() {
         .find(|row| row["closed_height"].is_empty())
         .expect("an open lease at height 23940300");
     assert!(open["closed_time"].is_empty() && open["close_cause"].is_empty());
+}
+
+#[test]
+fn e2e_simnet_cli_generates_and_serves_a_chain_the_indexer_reads() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("synthetic");
+    let generated = run_within(
+        binary()
+            .args([
+                "simnet",
+                "generate",
+                "--blocks",
+                "300",
+                "--providers",
+                "12",
+                "--seed",
+                "7",
+            ])
+            .arg("--out")
+            .arg(&chain),
+        Duration::from_secs(60),
+    );
+    assert!(generated.status.success());
+    let summary = String::from_utf8_lossy(&generated.stdout).into_owned();
+    let wallet = summary
+        .lines()
+        .find_map(|l| l.strip_prefix("programme wallet (payouts): "))
+        .expect("the generator names the programme wallet")
+        .to_string();
+
+    let mut server = binary()
+        .args(["simnet", "serve", "--listen", "127.0.0.1:0", "--fixture"])
+        .arg(&chain)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+
+    let config = write_config(
+        dir.path(),
+        &ChainConfig {
+            rpc_url: &url,
+            start_height: 14_000_000,
+            watched_wallet: &wallet,
+            fetch_concurrency: 8,
+            batch_size: 100,
+            request_timeout: "5s",
+        },
+    );
+    let database = dir.path().join("synthetic.sqlite").display().to_string();
+    let output = index(&config, &database, &[]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("300 block(s) applied") && stdout.contains("0 rejection(s)"),
+        "{stdout}"
+    );
+    let leases = csv_rows(&export(&database, "leases"));
+    let providers = csv_rows(&export(&database, "providers"));
+    assert_eq!(providers.len(), 12);
+    assert!(!leases.is_empty(), "the synthetic chain creates leases");
+    assert!(
+        leases.iter().all(|l| !l["gpu_model"].is_empty()),
+        "every synthetic bid names its GPU model"
+    );
 }

@@ -53,7 +53,10 @@ fn fault_500s_429s_resets_and_stalls_do_not_change_the_result() {
     assert!(!stdout.contains("could not be fetched"), "{stdout}");
     let injected = node.server.injected();
     assert!(
-        injected.http_500 > 50 && injected.http_429 > 20 && injected.resets > 0 && injected.stalls > 0,
+        injected.http_500 > 50
+            && injected.http_429 > 20
+            && injected.resets > 0
+            && injected.stalls > 0,
         "the node did not misbehave as asked: {injected:?}"
     );
     assert_matches_truth(&truth, &database);

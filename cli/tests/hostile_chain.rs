@@ -73,7 +73,10 @@ fn append_txs(chain: &Path, height: u64, txs: Vec<(String, Value)>) {
         results["txs_results"] = json!([]);
     }
     for (raw, result) in txs {
-        block["block"]["data"]["txs"].as_array_mut().unwrap().push(json!(raw));
+        block["block"]["data"]["txs"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(raw));
         results["txs_results"].as_array_mut().unwrap().push(result);
     }
     write_json(&block_path, &block);
@@ -91,8 +94,11 @@ fn hostile_inputs_are_recorded_and_the_run_goes_on() {
         std::fs::create_dir_all(chain.join(sub)).unwrap();
         for entry in std::fs::read_dir(fixture("era-a-small").join(sub)).unwrap() {
             let entry = entry.unwrap();
-            std::fs::write(chain.join(sub).join(entry.file_name()), std::fs::read(entry.path()).unwrap())
-                .unwrap();
+            std::fs::write(
+                chain.join(sub).join(entry.file_name()),
+                std::fs::read(entry.path()).unwrap(),
+            )
+            .unwrap();
         }
     }
     std::fs::write(
@@ -118,7 +124,8 @@ fn hostile_inputs_are_recorded_and_the_run_goes_on() {
     let (garbage_height, garbage_index) = staking[0];
     let path = chain.join(format!("block/{garbage_height}.json"));
     let mut block = read_json(&path);
-    block["block"]["data"]["txs"][garbage_index] = json!(BASE64.encode(b"\xff\xfe\xfdnot a transaction"));
+    block["block"]["data"]["txs"][garbage_index] =
+        json!(BASE64.encode(b"\xff\xfe\xfdnot a transaction"));
     write_json(&path, &block);
 
     // 2. A transaction cut in half.
@@ -184,7 +191,10 @@ fn hostile_inputs_are_recorded_and_the_run_goes_on() {
         &chain,
         event_height,
         vec![(
-            tx(&[(indexer::decode::messages::cosmos::MSG_SEND, send.encode_to_vec())]),
+            tx(&[(
+                indexer::decode::messages::cosmos::MSG_SEND,
+                send.encode_to_vec(),
+            )]),
             result(json!([{"type": "akash.v1", "attributes": [
                 {"key": BASE64.encode("module"), "value": BASE64.encode("market"), "index": true},
                 {"key": BASE64.encode("action"), "value": "%%% not base64 %%%", "index": true}
@@ -225,12 +235,20 @@ fn hostile_inputs_are_recorded_and_the_run_goes_on() {
             .iter()
             .any(|(h, i, why, _)| *h == height as i64 && *i == index && why == reason)
     };
-    assert!(has(garbage_height, garbage_index as i32, "undecodable_tx"), "{rejections:?}");
-    assert!(has(cut_height, cut_index as i32, "undecodable_tx"), "{rejections:?}");
+    assert!(
+        has(garbage_height, garbage_index as i32, "undecodable_tx"),
+        "{rejections:?}"
+    );
+    assert!(
+        has(cut_height, cut_index as i32, "undecodable_tx"),
+        "{rejections:?}"
+    );
     assert!(has(appended, 0, "unknown_type_url"), "{rejections:?}");
     assert!(
-        rejections.iter().any(|(_, _, why, url)| why == "unknown_type_url"
-            && url.as_deref() == Some(UNKNOWN_TYPE_URL)),
+        rejections
+            .iter()
+            .any(|(_, _, why, url)| why == "unknown_type_url"
+                && url.as_deref() == Some(UNKNOWN_TYPE_URL)),
         "{rejections:?}"
     );
     assert!(has(appended, 1, "absurd_value"), "{rejections:?}");

@@ -100,6 +100,44 @@ fn measure(
     }
     let apply = started.elapsed();
 
+    if std::env::var_os("BENCH_BARE").is_some() {
+        let bare: Vec<DecodedBlock> = decoded
+            .iter()
+            .map(|b| DecodedBlock {
+                facts: Vec::new(),
+                ..b.clone()
+            })
+            .collect();
+        let mut store = store::testing::sqlite();
+        let started = Instant::now();
+        for batch in bare.chunks(BATCH) {
+            store
+                .transaction(|conn| {
+                    for block in batch {
+                        apply_block(conn, block)
+                            .map_err(|e| StoreError::Migration(e.to_string()))?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .expect("apply");
+        }
+        println!(
+            "  bare block rows {:>8.1} µs/block",
+            started.elapsed().as_secs_f64() * 1e6 / decoded.len() as f64
+        );
+        let mut kinds = std::collections::BTreeMap::new();
+        for fact in decoded.iter().flat_map(|b| &b.facts) {
+            let name = format!("{:?}", fact.fact);
+            let name = name
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_string();
+            *kinds.entry(name).or_insert(0) += 1;
+        }
+        println!("  facts by kind: {kinds:?}");
+    }
+
     let count = parsed.len().max(1) as f64;
     let per_block = |d: Duration| d.as_secs_f64() * 1e6 / count;
     let rate = |d: Duration| count / d.as_secs_f64().max(1e-9);

@@ -468,20 +468,7 @@ pub fn dump_indexer_tables(conn: &mut AnyConnection) -> QueryResult<String> {
             bids::provider,
             bids::bseq
         ),
-        (
-            String,
-            i64,
-            i32,
-            i32,
-            String,
-            i32,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>
-        )
+        (String, i64, i32, i32, String, i32, String, String, String, i64)
     );
     let leases = store::chain::leases(conn)?;
     let _ = writeln!(dump, "leases: {} rows", leases.len());

@@ -16,7 +16,8 @@ const FIRST: u64 = 13_759_500;
 const LAST: u64 = 13_760_099;
 
 async fn serve(faults: Faults) -> ChainServer {
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/era-a-small");
+    let folder =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/era-a-small");
     ChainServer::start(
         ChainSource::folder(folder).unwrap(),
         ServeOptions {
@@ -99,7 +100,10 @@ async fn follow_indexes_the_fixture_and_keeps_its_metrics() {
     assert_eq!(metrics.transactions_processed.get(), 486);
     assert!(metrics.batch_apply_seconds.get_sample_count() >= 600 / 40);
     let mut store = reopen(&db);
-    assert_eq!(follow::read_cursor(store.conn(), "akashnet-2").unwrap(), Some(LAST));
+    assert_eq!(
+        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        Some(LAST)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,8 +129,14 @@ async fn follow_records_a_missing_block_and_a_later_run_fetches_it() {
     assert_eq!(report.blocks_applied, 100);
     assert_eq!(metrics.decode_failures(follow::BLOCK_UNAVAILABLE), 1);
     let mut store = reopen(&db);
-    assert_eq!(follow::unavailable_heights(store.conn()).unwrap(), vec![missing]);
-    assert_eq!(follow::read_cursor(store.conn(), "akashnet-2").unwrap(), Some(FIRST + 100));
+    assert_eq!(
+        follow::unavailable_heights(store.conn()).unwrap(),
+        vec![missing]
+    );
+    assert_eq!(
+        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        Some(FIRST + 100)
+    );
 
     // The node has the block again: `--from H --to H` fills the gap and clears the record,
     // without moving the cursor back.
@@ -142,8 +152,13 @@ async fn follow_records_a_missing_block_and_a_later_run_fetches_it() {
     .unwrap();
     assert_eq!(report.blocks_applied, 1);
     let mut store = reopen(&db);
-    assert!(follow::unavailable_heights(store.conn()).unwrap().is_empty());
-    assert_eq!(follow::read_cursor(store.conn(), "akashnet-2").unwrap(), Some(FIRST + 100));
+    assert!(follow::unavailable_heights(store.conn())
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        Some(FIRST + 100)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,12 +173,19 @@ async fn follow_stops_on_request_at_a_batch_boundary_and_resumes() {
     })
     .await;
     let metrics = metrics();
+    // Ask to stop once a few batches are in.
+    let progress = metrics.clone();
+    let stop = async move {
+        while progress.indexed_height.get() < (FIRST + 100) as i64 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
     let report = follow::run(
         reopen(&db),
         client(&server, &metrics),
         options(None, None),
         metrics.clone(),
-        tokio::time::sleep(Duration::from_millis(300)),
+        stop,
     )
     .await
     .unwrap();
@@ -171,7 +193,10 @@ async fn follow_stops_on_request_at_a_batch_boundary_and_resumes() {
     let stopped_at = report.last_height.expect("some batches were committed");
     assert!(stopped_at < LAST, "the run was meant to be interrupted");
     let mut store = reopen(&db);
-    assert_eq!(follow::read_cursor(store.conn(), "akashnet-2").unwrap(), Some(stopped_at));
+    assert_eq!(
+        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        Some(stopped_at)
+    );
 
     let report = follow::run(
         reopen(&db),
@@ -182,7 +207,11 @@ async fn follow_stops_on_request_at_a_batch_boundary_and_resumes() {
     )
     .await
     .unwrap();
-    assert_eq!(report.first_height, Some(stopped_at + 1), "it resumes after the cursor");
+    assert_eq!(
+        report.first_height,
+        Some(stopped_at + 1),
+        "it resumes after the cursor"
+    );
     assert_eq!(report.last_height, Some(LAST));
     assert_eq!(report.blocks_already_indexed, 0, "nothing is applied twice");
 }
@@ -208,5 +237,8 @@ async fn follow_refuses_a_start_below_what_the_node_keeps() {
         }
         other => panic!("expected a pruned error, got {other}"),
     }
-    assert!(message.contains("archive node"), "the error must say what to do: {message}");
+    assert!(
+        message.contains("archive node"),
+        "the error must say what to do: {message}"
+    );
 }

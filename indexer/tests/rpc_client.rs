@@ -39,7 +39,11 @@ fn quick_retries(attempts: u32) -> RetryPolicy {
     }
 }
 
-fn make_client(urls: Vec<String>, retry: RetryPolicy, timeout: Duration) -> (RpcClient, IndexerMetrics) {
+fn make_client(
+    urls: Vec<String>,
+    retry: RetryPolicy,
+    timeout: Duration,
+) -> (RpcClient, IndexerMetrics) {
     let metrics = IndexerMetrics::register(&prometheus::Registry::new()).unwrap();
     let client = RpcClient::new(
         RpcOptions {
@@ -96,13 +100,20 @@ async fn rpc_server_speaks_cometbft_uri_and_json_rpc() {
         .send()
         .await
         .unwrap();
-    assert_eq!(above.status(), 500, "URI errors come with HTTP 500, as CometBFT sends them");
+    assert_eq!(
+        above.status(),
+        500,
+        "URI errors come with HTTP 500, as CometBFT sends them"
+    );
     let above: serde_json::Value = above.json().await.unwrap();
     assert_eq!(above["error"]["code"], -32603);
     assert_eq!(above["error"]["message"], "Internal error");
     assert_eq!(
         above["error"]["data"],
-        format!("height {} must be less than or equal to the current blockchain height {LAST}", LAST + 5)
+        format!(
+            "height {} must be less than or equal to the current blockchain height {LAST}",
+            LAST + 5
+        )
     );
 
     let below: serde_json::Value = http
@@ -126,12 +137,21 @@ async fn rpc_fetches_fixture_blocks_through_tendermint_rpc() {
     let server = serve(Faults::default()).await;
     let (client, _) = make_client(vec![server.url()], quick_retries(3), Duration::from_secs(5));
     let status = client.status().await.unwrap();
-    assert_eq!((status.earliest_height, status.latest_height), (FIRST, LAST));
+    assert_eq!(
+        (status.earliest_height, status.latest_height),
+        (FIRST, LAST)
+    );
     let fetched = client.fetch_block(FIRST + 20).await.unwrap();
     assert_eq!(fetched.version, CometVersion::V034);
     let expected = file_json("block", FIRST + 20);
-    assert_eq!(fetched.block.hash(), expected["block_id"]["hash"].as_str().unwrap());
-    assert_eq!(fetched.block.txs().len(), expected["block"]["data"]["txs"].as_array().unwrap().len());
+    assert_eq!(
+        fetched.block.hash(),
+        expected["block_id"]["hash"].as_str().unwrap()
+    );
+    assert_eq!(
+        fetched.block.txs().len(),
+        expected["block"]["data"]["txs"].as_array().unwrap().len()
+    );
     assert_eq!(fetched.results.height.0, FIRST + 20);
     assert_eq!(client.version_at(23_939_793), CometVersion::V038);
 }
@@ -149,18 +169,26 @@ async fn rpc_pruned_and_lagging_heights_fail_at_once_with_typed_errors() {
     let (client, metrics) = make_client(vec![server.url()], patient, Duration::from_secs(5));
     let started = Instant::now();
     match client.block(FIRST - 1).await {
-        Err(RpcError::Pruned { height, lowest }) => assert_eq!((height, lowest), (FIRST - 1, FIRST)),
+        Err(RpcError::Pruned { height, lowest }) => {
+            assert_eq!((height, lowest), (FIRST - 1, FIRST))
+        }
         other => panic!("expected a pruned error, got {other:?}"),
     }
     match client.block_results(LAST + 1).await {
         Err(RpcError::AboveHead { height, head }) => assert_eq!((height, head), (LAST + 1, LAST)),
         other => panic!("expected an above-head error, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_secs(5), "typed errors must not be retried");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "typed errors must not be retried"
+    );
     assert_eq!(metrics.rpc_errors(&server.url(), "pruned"), 1);
     assert_eq!(metrics.rpc_errors(&server.url(), "lagging"), 1);
     // The endpoint now knows its pruning height and is not asked again below it.
-    assert!(matches!(client.block(FIRST - 10).await, Err(RpcError::Pruned { .. })));
+    assert!(matches!(
+        client.block(FIRST - 10).await,
+        Err(RpcError::Pruned { .. })
+    ));
     assert_eq!(metrics.rpc_errors(&server.url(), "pruned"), 1);
 }
 
@@ -174,7 +202,11 @@ async fn rpc_retries_through_500s_429s_and_resets() {
         ..Faults::default()
     })
     .await;
-    let (client, metrics) = make_client(vec![server.url()], quick_retries(12), Duration::from_secs(5));
+    let (client, metrics) = make_client(
+        vec![server.url()],
+        quick_retries(12),
+        Duration::from_secs(5),
+    );
     for height in FIRST..FIRST + 60 {
         let fetched = client.fetch_block(height).await.unwrap();
         assert_eq!(fetched.block.height(), height);
@@ -200,7 +232,10 @@ async fn rpc_rotates_a_dead_endpoint_out() {
         Duration::from_secs(2),
     );
     let status = client.status().await.unwrap();
-    assert_eq!(status.latest_height, LAST, "one live endpoint is enough for the status");
+    assert_eq!(
+        status.latest_height, LAST,
+        "one live endpoint is enough for the status"
+    );
     for height in FIRST..FIRST + 40 {
         client.fetch_block(height).await.unwrap();
     }
@@ -219,11 +254,21 @@ async fn rpc_gives_up_within_bounds_on_stalls_and_missing_blocks() {
         ..Faults::default()
     })
     .await;
-    let (client, metrics) = make_client(vec![server.url()], quick_retries(3), Duration::from_millis(200));
+    let (client, metrics) = make_client(
+        vec![server.url()],
+        quick_retries(3),
+        Duration::from_millis(200),
+    );
     let started = Instant::now();
     let error = client.block(FIRST).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2), "3 attempts of 200 ms must stop early");
-    assert!(!error.is_unservable_height(), "a node that never answers is not a missing block");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "3 attempts of 200 ms must stop early"
+    );
+    assert!(
+        !error.is_unservable_height(),
+        "a node that never answers is not a missing block"
+    );
     match error {
         RpcError::GaveUp { attempts, last, .. } => {
             assert_eq!(attempts, 3);
@@ -238,7 +283,11 @@ async fn rpc_gives_up_within_bounds_on_stalls_and_missing_blocks() {
         ..Faults::default()
     })
     .await;
-    let (client, _) = make_client(vec![missing.url()], quick_retries(3), Duration::from_secs(2));
+    let (client, _) = make_client(
+        vec![missing.url()],
+        quick_retries(3),
+        Duration::from_secs(2),
+    );
     let error = client.fetch_block(FIRST + 3).await.unwrap_err();
     assert!(error.is_unservable_height(), "{error}");
     client.fetch_block(FIRST + 4).await.unwrap();
@@ -262,8 +311,13 @@ async fn rpc_refuses_a_node_of_another_chain() {
     )
     .unwrap();
     match client.status().await {
-        Err(RpcError::WrongChain { found, expected, .. }) => {
-            assert_eq!((found.as_str(), expected.as_str()), ("akashnet-2", "sandbox-01"));
+        Err(RpcError::WrongChain {
+            found, expected, ..
+        }) => {
+            assert_eq!(
+                (found.as_str(), expected.as_str()),
+                ("akashnet-2", "sandbox-01")
+            );
         }
         other => panic!("expected a wrong-chain error, got {other:?}"),
     }

@@ -96,7 +96,10 @@ pub fn write_providers(conn: &mut AnyConnection, out: impl Write) -> Result<u64,
     let rows = chain::providers(conn)?;
     let mut current: BTreeMap<String, Vec<Attribute>> = BTreeMap::new();
     for (owner, key, value) in chain::current_provider_attributes(conn)? {
-        current.entry(owner).or_default().push(Attribute { key, value });
+        current
+            .entry(owner)
+            .or_default()
+            .push(Attribute { key, value });
     }
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(PROVIDER_COLUMNS)?;

@@ -95,9 +95,7 @@ diesel::table! {
         price_denom -> Text,
         price_amount -> Text,
         resources_offer -> Text,
-        state -> Text,
         created_height -> BigInt,
-        closed_height -> Nullable<BigInt>,
     }
 }
 

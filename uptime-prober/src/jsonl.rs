@@ -470,6 +470,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Arbitrary text, and the example line with any one byte replaced, never panic.
+        #[test]
+        fn any_line_is_an_observation_or_a_reason(text in "\\PC{0,200}", at in 0usize..GOOD.len(), byte in proptest::num::u8::ANY) {
+            let _ = parse_line(&text, 16);
+            let mut bytes = GOOD.as_bytes().to_vec();
+            bytes[at] = byte;
+            if let Ok(mutated) = std::str::from_utf8(&bytes) {
+                if let Ok(record) = parse_line(mutated, 16) {
+                    proptest::prop_assert!(record.gpus.iter().all(|g| g.allocated <= g.allocatable && g.allocatable <= 16));
+                }
+            }
+        }
+    }
+
     #[test]
     fn bounded_lines_split_and_refuse_oversized_lines() {
         let input = format!("a\r\n{}\nb\n\nlast", "x".repeat(50));

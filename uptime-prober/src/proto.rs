@@ -149,3 +149,62 @@ impl Status {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    #[test]
+    fn a_status_decodes_to_nodes_with_gpu_quantities_and_info() {
+        let status = Status {
+            errors: vec![],
+            cluster: Some(ClusterStatus {
+                inventory: Some(Inventory {
+                    cluster: Some(Cluster {
+                        nodes: vec![Node {
+                            name: "n1".into(),
+                            resources: Some(NodeResources {
+                                gpu: Some(Gpu {
+                                    quantity: Some(ResourcePair {
+                                        allocatable: Some(Quantity {
+                                            string: Some("8".into()),
+                                        }),
+                                        allocated: Some(Quantity {
+                                            string: Some("3".into()),
+                                        }),
+                                    }),
+                                    info: vec![GpuInfo {
+                                        vendor: "nvidia".into(),
+                                        name: "a100".into(),
+                                        interface: "SXM4".into(),
+                                        memory_size: "80Gi".into(),
+                                    }],
+                                }),
+                            }),
+                        }],
+                    }),
+                }),
+            }),
+        };
+        let decoded = Status::decode(status.encode_to_vec().as_slice()).unwrap();
+        let nodes = decoded.into_raw_nodes();
+        assert_eq!(nodes[0].allocatable.as_deref(), Some("8"));
+        assert_eq!(nodes[0].allocated, RawAllocated::Reported(Some("3".into())));
+        assert_eq!(nodes[0].info.as_ref().unwrap()[0].name, "a100");
+        assert!(
+            Status::default().into_raw_nodes().is_empty(),
+            "no inventory, no nodes"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_or_err(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Ok(status) = Status::decode(bytes.as_slice()) {
+                let _ = status.into_raw_nodes();
+            }
+        }
+    }
+}

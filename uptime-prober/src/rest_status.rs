@@ -161,6 +161,19 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_body_parses_or_errs(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse(&body);
+        }
+
+        #[test]
+        fn any_json_values_in_the_node_list_parse_or_err(gpu in "\\PC{0,30}", name in "\\PC{0,30}") {
+            let body = format!(r#"{{"cluster":{{"inventory":{{"available":{{"nodes":[{{"name":{name:?},"allocatable":{{"gpu":{gpu}}},"available":{{"gpu":{gpu:?}}}}}]}}}}}}}}"#);
+            let _ = parse(body.as_bytes());
+        }
+    }
+
     #[test]
     fn bodies_that_are_not_a_status_are_errors() {
         assert!(matches!(parse(b"<html>"), Err(RestStatusError::NotJson(_))));

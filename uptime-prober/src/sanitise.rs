@@ -591,6 +591,35 @@ mod tests {
         assert_eq!(by_name("none").allocatable, 4);
     }
 
+    proptest::proptest! {
+        /// Whatever the provider sends, the counts end up within the limits, and any count that
+        /// differs from what was sent carries a clamp for that field.
+        #[test]
+        fn counts_always_end_within_limits_and_every_change_is_recorded(
+            allocatable in "(-?[0-9]{1,22}(\\.[0-9]{1,3})?(k|Ki|m|e[0-9])?)|\\PC{0,12}",
+            allocated in "(-?[0-9]{1,22}(\\.[0-9]{1,3})?(k|Ki|m|e[0-9])?)|\\PC{0,12}",
+            devices in 0usize..24,
+            max in 1u32..64,
+        ) {
+            let node = grpc_node("n", &allocatable, &allocated, vec![a100(); devices]);
+            for n in sanitise_nodes(vec![node], max) {
+                proptest::prop_assert!(n.allocated <= n.allocatable && n.allocatable <= max);
+                let clamped = |field| n.clamps.iter().any(|c| c.field == field);
+                let exact = |raw: &str| match quantity::parse(raw) {
+                    _ if raw.is_empty() => Some(0),
+                    Quantity::NonNegative { whole, fractional: false } => Some(whole),
+                    _ => None,
+                };
+                if exact(&allocatable) != Some(u128::from(n.allocatable)) {
+                    proptest::prop_assert!(clamped(CountField::Allocatable), "{:?}", n);
+                }
+                if exact(&allocated) != Some(u128::from(n.allocated)) {
+                    proptest::prop_assert!(clamped(CountField::Allocated), "{:?}", n);
+                }
+            }
+        }
+    }
+
     #[test]
     fn cpu_only_nodes_are_dropped_and_names_made_unique() {
         let nodes = sanitise_nodes(

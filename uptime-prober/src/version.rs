@@ -113,6 +113,14 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_version_text_parses_or_errs(text in "\\PC{0,40}", body in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let _ = ProviderVersion::parse(&text);
+            let _ = ProviderVersion::from_body(&body);
+        }
+    }
+
     #[test]
     fn malformed_bodies_and_versions_are_errors() {
         for body in [

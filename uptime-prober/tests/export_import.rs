@@ -61,7 +61,7 @@ fn classes() -> Vec<GpuClass> {
 /// Three days of observations by three probers of five providers, with outages, disagreeing
 /// probers, gaps longer than the staleness limit, several nodes, unclassified and clamped nodes.
 fn observations() -> Vec<ObservationRecord> {
-    let mut dice = Dice(0x5eed_0f_a11);
+    let mut dice = Dice(0x0005_eed0_fa11);
     let mut records = Vec::new();
     for (p, provider) in PROVIDERS.iter().enumerate() {
         for prober in PROBERS {
@@ -70,7 +70,7 @@ fn observations() -> Vec<ObservationRecord> {
                 // Sometimes a prober misses probes (its own outage): staleness expires.
                 let skip = dice.below(20) == 0;
                 if !skip {
-                    let online = dice.below(10) >= u64::try_from(p).unwrap() + 1;
+                    let online = dice.below(10) > u64::try_from(p).unwrap();
                     records.push(record(&mut dice, prober, provider, t, online));
                 }
                 t += INTERVAL_MS + i64::try_from(dice.below(2_000)).unwrap() - 1_000;

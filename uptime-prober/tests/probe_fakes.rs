@@ -267,7 +267,7 @@ async fn changes_over_time_are_seen_by_later_rounds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_results_kinds_clamps_and_gpus() {
-    let fakes = vec![
+    let fakes = [
         start(healthy("a", 8, 1)).await,
         start(healthy("b", 4, 0)).await,
         start(FakeProviderSpec::up(

@@ -198,7 +198,7 @@ fn a_probed_round_is_stored_unchanged(store: &mut Store) {
     use simnet::providers::{Behaviour, FakeNode, FakeProviderSpec};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (round, prober_id) = runtime.block_on(async {
-        let fakes = vec![
+        let fakes = [
             common::start(common::healthy("akash1up", 8, 3)).await,
             common::start(FakeProviderSpec::up(
                 "akash1absurd",

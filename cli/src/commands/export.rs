@@ -25,7 +25,8 @@ pub struct ExportArgs {
     out: Option<PathBuf>,
 }
 
-type Exporter = fn(&mut AnyConnection, &mut dyn Write) -> Result<u64, reports::exports::ExportError>;
+type Exporter =
+    fn(&mut AnyConnection, &mut dyn Write) -> Result<u64, reports::exports::ExportError>;
 
 pub fn run(command: ExportCommand, context: &Context) -> anyhow::Result<()> {
     let (args, what, export): (ExportArgs, &str, Exporter) = match command {
@@ -59,14 +60,12 @@ fn write_atomically(
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let file = File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let file =
+        File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut out = BufWriter::new(file);
     let rows = write(&mut out)?;
     out.flush()?;
-    out.into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&partial, path)
         .with_context(|| format!("cannot move {} to {}", partial.display(), path.display()))?;
     Ok(rows)

@@ -104,12 +104,14 @@ pub fn serve(args: ServeArgs, context: &Context) -> anyhow::Result<()> {
     };
     let runtime = context.runtime()?;
     runtime.block_on(async move {
-        let server = ChainServer::start(source, options).await.map_err(|e| match e {
-            ServeError::NotLoopback(_) | ServeError::Faults(_) => {
-                anyhow::Error::new(UsageError(e.to_string()))
-            }
-            other => anyhow::Error::new(other),
-        })?;
+        let server = ChainServer::start(source, options)
+            .await
+            .map_err(|e| match e {
+                ServeError::NotLoopback(_) | ServeError::Faults(_) => {
+                    anyhow::Error::new(UsageError(e.to_string()))
+                }
+                other => anyhow::Error::new(other),
+            })?;
         if let Some(head) = args.head {
             server.set_head(head);
         }

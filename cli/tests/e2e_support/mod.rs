@@ -20,7 +20,8 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The fixture's `truth.json`.
 pub fn truth(name: &str) -> Value {
     let path = fixture(name).join("truth.json");
-    serde_json::from_slice(&std::fs::read(&path).expect("read truth.json")).expect("parse truth.json")
+    serde_json::from_slice(&std::fs::read(&path).expect("read truth.json"))
+        .expect("parse truth.json")
 }
 
 /// A chain folder served on 127.0.0.1 from a runtime of its own, for as long as this lives.
@@ -260,7 +261,12 @@ pub fn differences(truth: &Value, leases_csv: &str, providers_csv: &str) -> Vec<
             problems.push(format!("provider {} is not in truth", row["owner"]));
             continue;
         };
-        for field in ["host_uri", "created_height", "updated_height", "deleted_height"] {
+        for field in [
+            "host_uri",
+            "created_height",
+            "updated_height",
+            "deleted_height",
+        ] {
             if row[field] != text(&expected[field]) {
                 problems.push(format!(
                     "provider {} {field}: exported {:?}, truth {:?}",
@@ -303,7 +309,11 @@ pub fn assert_matches_truth(truth: &Value, database: &str) {
         store_problems.len(),
         store_problems.join("\n")
     );
-    let problems = differences(truth, &export(database, "leases"), &export(database, "providers"));
+    let problems = differences(
+        truth,
+        &export(database, "leases"),
+        &export(database, "providers"),
+    );
     assert!(
         problems.is_empty(),
         "{} difference(s) in the exports:\n{}",

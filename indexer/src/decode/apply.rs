@@ -42,19 +42,6 @@ macro_rules! on_backend {
     };
 }
 
-/// The `bids` row of a bid id, as a filter usable in selects and updates.
-macro_rules! bid_row {
-    ($id:expr) => {
-        bids::table
-            .filter(bids::owner.eq(&$id.owner))
-            .filter(bids::dseq.eq($id.dseq))
-            .filter(bids::gseq.eq($id.gseq))
-            .filter(bids::oseq.eq($id.oseq))
-            .filter(bids::provider.eq(&$id.provider))
-            .filter(bids::bseq.eq($id.bseq))
-    };
-}
-
 /// What applying a block did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplySummary {
@@ -217,7 +204,6 @@ impl Applier<'_> {
             Fact::GroupEnded { id, end } => self.group_ended(id, *end),
             Fact::GroupStarted { id } => self.group_started(id),
             Fact::BidCreated { id, price, offer } => self.bid_created(id, price, offer),
-            Fact::BidClosed { id } => self.bid_closed(id),
             Fact::LeaseCreated {
                 id,
                 price,
@@ -433,11 +419,13 @@ impl Applier<'_> {
                 ));
             }
         }
-        if !group_rows.is_empty() {
+        // One statement per row: a fixed shape is prepared once and reused, which beats a
+        // batch of varying size that SQLite must parse every time.
+        for row in group_rows {
             on_backend!(&mut *self.conn, |c| diesel::insert_into(
                 deployment_groups::table
             )
-            .values(&group_rows)
+            .values(row)
             .on_conflict_do_nothing()
             .execute(c))?;
         }
@@ -476,14 +464,6 @@ impl Applier<'_> {
             deployment_groups::closed_height.eq(height),
         ))
         .execute(self.conn)?;
-        diesel::update(
-            bids::table
-                .filter(bids::owner.eq(&id.owner))
-                .filter(bids::dseq.eq(id.dseq))
-                .filter(bids::closed_height.is_null()),
-        )
-        .set((bids::state.eq("closed"), bids::closed_height.eq(height)))
-        .execute(self.conn)?;
         Ok(())
     }
 
@@ -504,18 +484,6 @@ impl Applier<'_> {
                 .set(deployment_groups::state.eq(end.as_str()))
                 .execute(self.conn)?,
         };
-        diesel::update(
-            bids::table
-                .filter(bids::owner.eq(&id.owner))
-                .filter(bids::dseq.eq(id.dseq))
-                .filter(bids::gseq.eq(id.gseq))
-                .filter(bids::closed_height.is_null()),
-        )
-        .set((
-            bids::state.eq("closed"),
-            bids::closed_height.eq(Some(self.height)),
-        ))
-        .execute(self.conn)?;
         Ok(())
     }
 
@@ -540,8 +508,8 @@ impl Applier<'_> {
     ) -> Result<(), ApplyError> {
         let height = self.height;
         let offer = serde_json::to_string(offer).unwrap_or_else(|_| "[]".to_string());
-        // A bid id can be reused once the earlier bid is gone (before bseq existed); the newest
-        // bid is the one a later lease is made from.
+        // The chain refuses a second bid under one id (closed bids stay in its store), so an
+        // existing row is the same bid.
         on_backend!(&mut *self.conn, |c| diesel::insert_into(bids::table)
             .values((
                 bids::owner.eq(&id.owner),
@@ -553,37 +521,10 @@ impl Applier<'_> {
                 bids::price_denom.eq(&price.denom),
                 bids::price_amount.eq(&price.amount),
                 bids::resources_offer.eq(&offer),
-                bids::state.eq("open"),
                 bids::created_height.eq(height),
             ))
-            .on_conflict((
-                bids::owner,
-                bids::dseq,
-                bids::gseq,
-                bids::oseq,
-                bids::provider,
-                bids::bseq,
-            ))
-            .do_update()
-            .set((
-                bids::price_denom.eq(&price.denom),
-                bids::price_amount.eq(&price.amount),
-                bids::resources_offer.eq(&offer),
-                bids::state.eq("open"),
-                bids::created_height.eq(height),
-                bids::closed_height.eq(None::<i64>),
-            ))
+            .on_conflict_do_nothing()
             .execute(c))?;
-        Ok(())
-    }
-
-    fn bid_closed(&mut self, id: &LeaseId) -> Result<(), ApplyError> {
-        diesel::update(bid_row!(id).filter(bids::closed_height.is_null()))
-            .set((
-                bids::state.eq("closed"),
-                bids::closed_height.eq(Some(self.height)),
-            ))
-            .execute(self.conn)?;
         Ok(())
     }
 
@@ -594,7 +535,13 @@ impl Applier<'_> {
         event_price: Option<&Price>,
         via_authz: bool,
     ) -> Result<(), ApplyError> {
-        let bid: Option<(String, ChainDecimal, String)> = bid_row!(id)
+        let bid: Option<(String, ChainDecimal, String)> = bids::table
+            .filter(bids::owner.eq(&id.owner))
+            .filter(bids::dseq.eq(id.dseq))
+            .filter(bids::gseq.eq(id.gseq))
+            .filter(bids::oseq.eq(id.oseq))
+            .filter(bids::provider.eq(&id.provider))
+            .filter(bids::bseq.eq(id.bseq))
             .select((bids::price_denom, bids::price_amount, bids::resources_offer))
             .first(self.conn)
             .optional()?;
@@ -669,9 +616,6 @@ impl Applier<'_> {
             ))
             .on_conflict_do_nothing()
             .execute(c))?;
-        diesel::update(bid_row!(id).filter(bids::closed_height.is_null()))
-            .set(bids::state.eq("active"))
-            .execute(self.conn)?;
         Ok(())
     }
 
@@ -744,9 +688,6 @@ impl Applier<'_> {
             leases::close_reason.eq(reason),
         ))
         .execute(self.conn)?;
-        diesel::update(bid_row!(id).filter(bids::closed_height.is_null()))
-            .set((bids::state.eq("closed"), bids::closed_height.eq(height)))
-            .execute(self.conn)?;
         Ok(())
     }
 

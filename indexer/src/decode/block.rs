@@ -196,24 +196,15 @@ fn decode_tx(
             detail: bounded_detail(detail),
         })
     };
-    let raw = match raw_bytes(tx) {
-        Ok(raw) => raw,
-        Err(error) => {
-            return reject(
-                &mut decoded.rejections,
-                None,
-                RejectionReason::UndecodableTx,
-                error,
-            )
-        }
-    };
-    let hash = tx_hash(&raw);
+    // The result decides first: a failed transaction changed nothing, so its bytes are not even
+    // decoded (it is only counted).
+    let hash_of_text = || raw_bytes(tx).ok().map(|raw| tx_hash(&raw));
     let result = match result {
         JsonObject::Object(result) => result,
         JsonObject::Malformed(value) => {
             return reject(
                 &mut decoded.rejections,
-                Some(&hash),
+                hash_of_text().as_deref(),
                 RejectionReason::MalformedTxResult,
                 format!("result is not an object: {value}; not applied"),
             )
@@ -228,12 +219,24 @@ fn decode_tx(
         JsonCode::Malformed(value) => {
             return reject(
                 &mut decoded.rejections,
-                Some(&hash),
+                hash_of_text().as_deref(),
                 RejectionReason::MalformedTxResult,
                 format!("result code is not a number: {value}; not applied"),
             )
         }
     }
+    let raw = match raw_bytes(tx) {
+        Ok(raw) => raw,
+        Err(error) => {
+            return reject(
+                &mut decoded.rejections,
+                None,
+                RejectionReason::UndecodableTx,
+                error,
+            )
+        }
+    };
+    let hash = tx_hash(&raw);
     let messages = match body_messages(&raw) {
         Ok(messages) => messages,
         Err(error) => {
@@ -421,10 +424,6 @@ fn merge(
                 take(&|e| matches!(e, ChainEvent::GroupEnded { id: g, .. } if *g == id));
                 out.push(Fact::GroupEnded { id, end });
             }
-            Fact::BidClosed { id } => {
-                take(&|e| matches!(e, ChainEvent::BidClosed { id: b } if *b == id));
-                out.push(Fact::BidClosed { id });
-            }
             other => out.push(other),
         }
     }
@@ -495,7 +494,6 @@ fn push_event_fact(
             }
             Fact::LeaseClosed { id, cause, reason }
         }
-        ChainEvent::BidClosed { id } => Fact::BidClosed { id },
         ChainEvent::DeploymentClosed { id } => Fact::DeploymentClosed { id },
         ChainEvent::GroupEnded { id, end } => Fact::GroupEnded { id, end },
     });

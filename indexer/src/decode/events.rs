@@ -9,8 +9,7 @@
 //!   a plain `msg_index` tying the event to the message that emitted it.
 //!
 //! Only the events the indexer needs are read: lease created (its price), lease closed (which
-//! lease, and the chain's reason), bid closed (losing bids close when a lease is made),
-//! deployment closed, group closed or paused. Events of other
+//! lease, and the chain's reason), deployment closed, group closed or paused. Events of other
 //! types are skipped without decoding their attributes.
 
 use std::borrow::Cow;
@@ -30,8 +29,6 @@ pub(crate) enum ChainEvent {
     LeaseCreated { id: LeaseId, price: Option<Price> },
     /// A lease was closed.
     LeaseClosed { id: LeaseId, reason: EventReason },
-    /// A bid was closed (by its provider, or because another bid won the order).
-    BidClosed { id: LeaseId },
     /// A deployment was closed.
     DeploymentClosed { id: DeploymentId },
     /// A group was closed or paused.
@@ -80,7 +77,6 @@ pub(crate) fn decode_event(
         "akash.v1" => None,
         "akash.market.v1.EventLeaseCreated"
         | "akash.market.v1.EventLeaseClosed"
-        | "akash.market.v1.EventBidClosed"
         | "akash.deployment.v1.EventDeploymentClosed"
         | "akash.deployment.v1.EventGroupClosed"
         | "akash.deployment.v1.EventGroupPaused" => Some(kind),
@@ -225,7 +221,6 @@ fn decode_untyped<'a>(
             id: lease()?,
             reason: EventReason::Absent,
         },
-        (Some("market"), Some("bid-closed")) => ChainEvent::BidClosed { id: lease()? },
         (Some("deployment"), Some("deployment-closed")) => {
             ChainEvent::DeploymentClosed { id: deployment()? }
         }
@@ -344,7 +339,6 @@ fn decode_typed<'a>(
                 reason,
             }
         }
-        "akash.market.v1.EventBidClosed" => ChainEvent::BidClosed { id: lease()? },
         "akash.deployment.v1.EventDeploymentClosed" => {
             ChainEvent::DeploymentClosed { id: deployment()? }
         }

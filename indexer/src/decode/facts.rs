@@ -299,11 +299,6 @@ pub enum Fact {
         /// The resources offer (market v1beta4 and later; empty before).
         offer: Vec<ResourceUnit>,
     },
-    /// `MsgCloseBid`, or a bid-closed event (a losing bid when a lease is made).
-    BidClosed {
-        /// The bid.
-        id: LeaseId,
-    },
     /// `MsgCreateLease`.
     LeaseCreated {
         /// The lease.

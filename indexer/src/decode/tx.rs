@@ -478,15 +478,13 @@ fn facts_of(
     })
 }
 
+/// `MsgCloseBid`: the provider closes its bid, and with it the lease made from it (if any).
 fn bid_closed(id: LeaseId, reason: Option<String>) -> Vec<Fact> {
-    vec![
-        Fact::LeaseClosed {
-            id: id.clone(),
-            cause: Some(CloseCause::Provider),
-            reason,
-        },
-        Fact::BidClosed { id },
-    ]
+    vec![Fact::LeaseClosed {
+        id,
+        cause: Some(CloseCause::Provider),
+        reason,
+    }]
 }
 
 /// The reason a v1beta5 close message gives, when it is a known, set reason. The event the

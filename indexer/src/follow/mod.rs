@@ -32,7 +32,7 @@ use store::Store;
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{debug_span, info, info_span, warn, Instrument};
 
 pub use cursor::{read_cursor, unavailable_heights, BLOCK_UNAVAILABLE};
 
@@ -164,19 +164,21 @@ pub async fn run(
     };
     let cursor = cursor?;
     if let Some(cursor) = cursor {
-        metrics.indexed_height.set(i64::try_from(cursor).unwrap_or(i64::MAX));
+        metrics
+            .indexed_height
+            .set(i64::try_from(cursor).unwrap_or(i64::MAX));
     }
     let Some((start, head)) = plan(&rpc, &options, cursor).await? else {
         return Ok(FollowReport::default());
     };
     let progress = Progress::new(options.progress, start, options.last_wanted(head));
-    let (sender, receiver) = mpsc::channel::<Item>(options.batch_size.max(1) * 2);
+    // Two batches in flight: one being committed, one being filled behind it.
+    let (sender, receiver) = mpsc::channel::<Vec<Item>>(2);
     let applier = {
         let options = options.clone();
         let metrics = metrics.clone();
-        let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            apply_loop(store, receiver, &options, &metrics, progress, &runtime)
+            apply_loop(store, receiver, &options, &metrics, progress)
         })
     };
     let produced = produce(&rpc, &options, start, head, sender, shutdown).await;
@@ -244,23 +246,28 @@ async fn plan(
 }
 
 /// Fetches and decodes `start..` with bounded concurrency and hands the blocks to the apply
-/// thread in height order; in follow mode, polls the head once caught up. Returns whether it
-/// stopped because `shutdown` resolved.
+/// thread in height order, a whole batch at a time (one wake-up per batch, not per block); in
+/// follow mode, polls the head once caught up. Returns whether it stopped because `shutdown`
+/// resolved. Whatever was fetched in order before it stops is still handed over.
 async fn produce(
     rpc: &Arc<RpcClient>,
     options: &Arc<FollowOptions>,
     start: u64,
     mut head: u64,
-    sender: mpsc::Sender<Item>,
+    sender: mpsc::Sender<Vec<Item>>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<bool, FollowError> {
+    let batch_size = options.batch_size.max(1);
     let mut window: VecDeque<JoinHandle<Result<Item, FollowError>>> = VecDeque::new();
+    let mut batch: Vec<Item> = Vec::with_capacity(batch_size);
+    // When the oldest block of the open batch arrived: a partly filled batch is committed
+    // `flush_after` later, so a run that keeps up with the head commits promptly.
+    let mut batch_opened: Option<tokio::time::Instant> = None;
     let mut next = start;
     let mut shutdown = std::pin::pin!(shutdown);
     let mut polls_failed = 0u32;
     let outcome = loop {
-        while window.len() < options.fetch_concurrency.max(1) && next <= options.last_wanted(head)
-        {
+        while window.len() < options.fetch_concurrency.max(1) && next <= options.last_wanted(head) {
             window.push_back(tokio::spawn(fetch_and_decode(
                 rpc.clone(),
                 next,
@@ -269,6 +276,9 @@ async fn produce(
             next += 1;
         }
         let Some(oldest) = window.front_mut() else {
+            if !hand_over(&sender, &mut batch, &mut batch_opened).await {
+                break Ok(false);
+            }
             if !options.follow || options.to.is_some_and(|to| next > to) {
                 break Ok(false);
             }
@@ -291,25 +301,57 @@ async fn produce(
             }
             continue;
         };
+        let flush_at = batch_opened.map(|opened| opened + options.flush_after);
         let joined = tokio::select! {
             () = &mut shutdown => break Ok(true),
+            () = sleep_until_some(flush_at) => {
+                if !hand_over(&sender, &mut batch, &mut batch_opened).await {
+                    break Ok(false);
+                }
+                continue;
+            }
             joined = oldest => joined,
         };
         window.pop_front();
-        let item = match joined {
-            Ok(Ok(item)) => item,
+        match joined {
+            Ok(Ok(item)) => batch.push(item),
             Ok(Err(error)) => break Err(error),
             Err(join) => break Err(FollowError::Worker(join.to_string())),
-        };
-        if sender.send(item).await.is_err() {
-            // The apply thread stopped; the caller reports its error.
+        }
+        batch_opened.get_or_insert_with(tokio::time::Instant::now);
+        if batch.len() >= batch_size && !hand_over(&sender, &mut batch, &mut batch_opened).await {
             break Ok(false);
         }
     };
     for pending in window {
         pending.abort();
     }
+    // Blocks already fetched in order are committed even when stopping.
+    hand_over(&sender, &mut batch, &mut batch_opened).await;
     outcome
+}
+
+/// Sends the open batch to the apply thread; `false` when that thread has stopped (the caller
+/// reports its error).
+async fn hand_over(
+    sender: &mpsc::Sender<Vec<Item>>,
+    batch: &mut Vec<Item>,
+    opened: &mut Option<tokio::time::Instant>,
+) -> bool {
+    *opened = None;
+    if batch.is_empty() {
+        return true;
+    }
+    let full = std::mem::replace(batch, Vec::with_capacity(batch.capacity()));
+    sender.send(full).await.is_ok()
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Fetches one block, then decodes it on the blocking pool.
@@ -351,37 +393,20 @@ async fn fetch_and_decode(
         };
         Ok(Item::Decoded(Box::new(decoded)))
     }
-    .instrument(info_span!("block", height))
+    .instrument(debug_span!("block", height))
     .await
 }
 
-/// The apply thread: gathers batches in height order and commits each in one transaction.
+/// The apply thread: commits each batch, in height order, in one transaction.
 fn apply_loop(
     mut store: Store,
-    mut receiver: mpsc::Receiver<Item>,
+    mut receiver: mpsc::Receiver<Vec<Item>>,
     options: &FollowOptions,
     metrics: &IndexerMetrics,
     mut progress: Progress,
-    runtime: &tokio::runtime::Handle,
 ) -> Result<FollowReport, FollowError> {
     let mut report = FollowReport::default();
-    let batch_size = options.batch_size.max(1);
-    while let Some(first) = receiver.blocking_recv() {
-        let mut batch = Vec::with_capacity(batch_size);
-        batch.push(first);
-        let deadline = tokio::time::Instant::now() + options.flush_after;
-        while batch.len() < batch_size {
-            match receiver.try_recv() {
-                Ok(item) => batch.push(item),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    match runtime.block_on(tokio::time::timeout_at(deadline, receiver.recv())) {
-                        Ok(Some(item)) => batch.push(item),
-                        Ok(None) | Err(_) => break,
-                    }
-                }
-            }
-        }
+    while let Some(batch) = receiver.blocking_recv() {
         let batch_report = commit_batch(&mut store, &batch, options, metrics)?;
         report.last_height = Some(batch_report.last_height);
         report.blocks_applied += batch_report.blocks;
@@ -439,12 +464,11 @@ fn commit_batch(
         for item in batch {
             match item {
                 Item::Decoded(block) => {
-                    let summary = decode::apply_block(conn, block).map_err(|source| {
-                        FollowError::Apply {
+                    let summary =
+                        decode::apply_block(conn, block).map_err(|source| FollowError::Apply {
                             height: block.height,
                             source,
-                        }
-                    })?;
+                        })?;
                     if summary.already_applied {
                         already_indexed += 1;
                     } else {
@@ -469,7 +493,9 @@ fn commit_batch(
     let (applied, unavailable, already_indexed) = applied?;
     let apply = started.elapsed();
     metrics.batch_apply_seconds.observe(apply.as_secs_f64());
-    metrics.indexed_height.set(i64::try_from(last).unwrap_or(i64::MAX));
+    metrics
+        .indexed_height
+        .set(i64::try_from(last).unwrap_or(i64::MAX));
     let mut txs = 0u64;
     let mut rejections = 0u64;
     for (block, summary) in &applied {

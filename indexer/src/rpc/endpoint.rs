@@ -181,7 +181,10 @@ mod tests {
             display_url("https://user:secret@rpc.example.org:443/"),
             "https://rpc.example.org"
         );
-        assert_eq!(display_url("http://127.0.0.1:26657"), "http://127.0.0.1:26657");
+        assert_eq!(
+            display_url("http://127.0.0.1:26657"),
+            "http://127.0.0.1:26657"
+        );
     }
 
     #[test]

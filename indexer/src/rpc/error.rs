@@ -74,7 +74,13 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.endpoint, self.kind.label(), self.detail)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.endpoint,
+            self.kind.label(),
+            self.detail
+        )
     }
 }
 
@@ -125,9 +131,7 @@ pub enum RpcError {
         expected: String,
     },
     /// The retry budget ran out.
-    #[error(
-        "{call} failed after {attempts} attempt(s) over {elapsed:.1?}; last error: {last}"
-    )]
+    #[error("{call} failed after {attempts} attempt(s) over {elapsed:.1?}; last error: {last}")]
     GaveUp {
         /// What was asked (`block 123`, `status`).
         call: String,
@@ -185,8 +189,10 @@ pub(crate) fn node_error_kind(data: &str) -> FailureKind {
     if let Some(lowest) = number_after(data, "is not available, lowest height is ") {
         return FailureKind::Pruned { lowest };
     }
-    if let Some(head) = number_after(data, "must be less than or equal to the current blockchain height ")
-    {
+    if let Some(head) = number_after(
+        data,
+        "must be less than or equal to the current blockchain height ",
+    ) {
         return FailureKind::Lagging { head };
     }
     FailureKind::NodeError
@@ -194,7 +200,9 @@ pub(crate) fn node_error_kind(data: &str) -> FailureKind {
 
 fn number_after(text: &str, marker: &str) -> Option<u64> {
     let rest = &text[text.find(marker)? + marker.len()..];
-    let digits: &str = &rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())];
+    let digits: &str = &rest[..rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len())];
     digits.parse().ok()
 }
 

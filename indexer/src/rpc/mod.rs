@@ -136,13 +136,7 @@ impl RpcClient {
         let endpoints = options
             .urls
             .iter()
-            .map(|url| {
-                Endpoint::new(
-                    url,
-                    options.request_timeout,
-                    options.in_flight_per_endpoint,
-                )
-            })
+            .map(|url| Endpoint::new(url, options.request_timeout, options.in_flight_per_endpoint))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             endpoints,
@@ -164,7 +158,10 @@ impl RpcClient {
         let mut first_error = None;
         let mut status: Option<ChainStatus> = None;
         let now = Instant::now();
-        let all_benched = self.endpoints.iter().all(|e| e.benched_until(now).is_some());
+        let all_benched = self
+            .endpoints
+            .iter()
+            .all(|e| e.benched_until(now).is_some());
         for index in 0..self.endpoints.len() {
             let endpoint = &self.endpoints[index];
             if !all_benched && endpoint.benched_until(now).is_some() {
@@ -255,7 +252,9 @@ impl RpcClient {
             || HeightRequest::<M>::new(height),
             |result| match M::height(result) {
                 found if found == height => Ok(()),
-                found => Err(format!("asked for height {height}, the node answered {found}")),
+                found => Err(format!(
+                    "asked for height {height}, the node answered {found}"
+                )),
             },
         )
         .await
@@ -346,7 +345,11 @@ impl RpcClient {
                 if let Some(head) = head {
                     return Err(RpcError::AboveHead { height, head });
                 }
-                let known = self.endpoints.iter().filter_map(Endpoint::known_earliest).min();
+                let known = self
+                    .endpoints
+                    .iter()
+                    .filter_map(Endpoint::known_earliest)
+                    .min();
                 if let Some(lowest) = lowest.or(known) {
                     return Err(RpcError::Pruned { height, lowest });
                 }
@@ -371,9 +374,11 @@ impl RpcClient {
     /// are rotated out, the one that comes back first.
     fn choose(&self, height: Option<u64>, ruled_out: &[bool]) -> Option<usize> {
         let now = Instant::now();
-        let usable = self.endpoints.iter().enumerate().filter(|(i, e)| {
-            !ruled_out[*i] && !height.is_some_and(|h| e.has_pruned(h))
-        });
+        let usable = self
+            .endpoints
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| !ruled_out[*i] && !height.is_some_and(|h| e.has_pruned(h)));
         let mut best: Option<(usize, Option<Instant>, usize)> = None;
         for (index, endpoint) in usable {
             let benched = endpoint.benched_until(now);

@@ -89,7 +89,7 @@ CREATE TABLE group_resources (
     FOREIGN KEY (owner, dseq, gseq) REFERENCES deployment_groups (owner, dseq, gseq)
 );
 
--- Market: bids and leases.
+-- Market: bids (what each provider offered, at what price) and leases.
 CREATE TABLE bids (
     owner           TEXT    NOT NULL,
     dseq            BIGINT  NOT NULL,
@@ -101,9 +101,7 @@ CREATE TABLE bids (
     price_amount    TEXT    NOT NULL,
     -- JSON array of offered resource units (market v1beta4 and later); '[]' before.
     resources_offer TEXT    NOT NULL,
-    state           TEXT    NOT NULL CHECK (state IN ('open', 'active', 'closed')),
     created_height  BIGINT  NOT NULL,
-    closed_height   BIGINT,
     PRIMARY KEY (owner, dseq, gseq, oseq, provider, bseq)
 );
 

@@ -9,7 +9,9 @@ use base64::Engine as _;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
-use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw};
+use cosmrs::proto::cosmos::tx::v1beta1::{
+    mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
+};
 use cosmrs::proto::prost::Message as _;
 use indexer::decode::messages::cosmos::Any;
 use serde_json::{json, Value};
@@ -120,10 +122,12 @@ pub(crate) fn pseudo_bytes(seed: u64, len: usize) -> Vec<u8> {
 
 /// Upper-case hex of 32 filler bytes, as CometBFT writes hashes.
 pub(crate) fn pseudo_hash(seed: u64) -> String {
-    pseudo_bytes(seed, 32)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    use std::fmt::Write as _;
+    let mut hash = String::with_capacity(64);
+    for byte in pseudo_bytes(seed, 32) {
+        let _ = write!(hash, "{byte:02X}");
+    }
+    hash
 }
 
 /// The `/block` result of a block.

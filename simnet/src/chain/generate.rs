@@ -21,10 +21,10 @@ use indexer::decode::messages::base::{
     Storage,
 };
 use indexer::decode::messages::cosmos::{self, Any, MsgExec, MsgMultiSend, MsgSend, MultiSendLeg};
+use indexer::decode::messages::dec_to_wire;
 use indexer::decode::messages::deployment::v1beta3 as deployment;
 use indexer::decode::messages::market::v1beta4 as market;
 use indexer::decode::messages::provider::{self as provider_msg, ProviderInfo};
-use indexer::decode::messages::dec_to_wire;
 use thiserror::Error;
 
 use super::encode::{block_json, block_results_json, pseudo_hash, tx_bytes, GenEvent, GenTx};
@@ -171,7 +171,10 @@ pub fn write_folder(
     let mut first: Option<(String, String)> = None;
     let mut last: Option<(String, String)> = None;
     for block in generator.by_ref() {
-        write(&dir.join(format!("block/{}.json", block.height)), &block.block)?;
+        write(
+            &dir.join(format!("block/{}.json", block.height)),
+            &block.block,
+        )?;
         write(
             &dir.join(format!("block_results/{}.json", block.height)),
             &block.block_results,
@@ -257,9 +260,19 @@ enum CloseBy {
 
 #[derive(Clone, Copy)]
 enum Action {
-    Bid { deployment: usize, group: usize },
-    Lease { deployment: usize, group: usize },
-    Close { deployment: usize, group: usize, by: CloseBy },
+    Bid {
+        deployment: usize,
+        group: usize,
+    },
+    Lease {
+        deployment: usize,
+        group: usize,
+    },
+    Close {
+        deployment: usize,
+        group: usize,
+        by: CloseBy,
+    },
 }
 
 /// Iterates over the blocks of a synthetic chain.
@@ -282,7 +295,9 @@ impl ChainGenerator {
     /// Prepares the accounts; blocks are made as the iterator is advanced.
     pub fn new(options: &GenerateOptions) -> Result<Self, GenerateError> {
         if options.blocks == 0 {
-            return Err(GenerateError::Options("at least one block is needed".into()));
+            return Err(GenerateError::Options(
+                "at least one block is needed".into(),
+            ));
         }
         if options.first_height == 0
             || options
@@ -676,7 +691,11 @@ impl ChainGenerator {
                 }],
             };
             messages.push(Any::pack(market::MSG_CREATE_BID, &message));
-            events.push(message_event(market::MSG_CREATE_BID, &provider.address, "market"));
+            events.push(message_event(
+                market::MSG_CREATE_BID,
+                &provider.address,
+                "market",
+            ));
             events.push(
                 id_event("bid-created", &owner, dseq, gseq, &provider.address)
                     .attr("price-denom", "uakt")
@@ -746,9 +765,15 @@ impl ChainGenerator {
         for (p, losing_price) in &group.bids {
             if *p != winner {
                 events.push(
-                    id_event("bid-closed", &owner, dseq, gseq, &self.providers[*p].address)
-                        .attr("price-denom", "uakt")
-                        .attr("price-amount", losing_price.clone()),
+                    id_event(
+                        "bid-closed",
+                        &owner,
+                        dseq,
+                        gseq,
+                        &self.providers[*p].address,
+                    )
+                    .attr("price-denom", "uakt")
+                    .attr("price-amount", losing_price.clone()),
                 );
             }
         }
@@ -764,11 +789,14 @@ impl ChainGenerator {
                 _ => CloseBy::InsufficientFunds,
             };
             let close_at = height + 20 + self.rng.u64(..3_000);
-            self.schedule.entry(close_at).or_default().push(Action::Close {
-                deployment: d,
-                group: g,
-                by,
-            });
+            self.schedule
+                .entry(close_at)
+                .or_default()
+                .push(Action::Close {
+                    deployment: d,
+                    group: g,
+                    by,
+                });
         }
         Some(GenTx {
             messages,
@@ -846,7 +874,12 @@ impl ChainGenerator {
                 vec![id_event("bid-closed", &owner, dseq, gseq, &provider)],
             ),
             // The chain closes the lease itself while settling the provider's withdrawal.
-            _ => (market::MSG_WITHDRAW_LEASE, provider.clone(), "market", vec![]),
+            _ => (
+                market::MSG_WITHDRAW_LEASE,
+                provider.clone(),
+                "market",
+                vec![],
+            ),
         };
         events.insert(0, message_event(type_url, &signer, module));
         events.push(closed);
@@ -1124,6 +1157,9 @@ mod tests {
         }
         assert_eq!(leases, summary.leases_created);
         assert_eq!(u64::from(failed), summary.failed_transactions);
-        assert!(payouts > 0, "the programme payout at block 750 must be a watched transfer");
+        assert!(
+            payouts > 0,
+            "the programme payout at block 750 must be a watched transfer"
+        );
     }
 }

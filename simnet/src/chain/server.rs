@@ -81,12 +81,13 @@ impl ChainServer {
             return Err(ServeError::NotLoopback(options.listen));
         }
         options.faults.validate()?;
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: options.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(options.listen)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: options.listen,
+                    source,
+                })?;
         let addr = listener.local_addr().map_err(|source| ServeError::Bind {
             addr: options.listen,
             source,
@@ -196,8 +197,8 @@ async fn serve_connection(stream: TcpStream, router: Router) {
             .insert(ConnectionControl(handle.clone()));
         router.clone().oneshot(request)
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service);
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         result = connection => {
             if let Err(error) = result {
@@ -256,7 +257,10 @@ impl RpcError {
     }
 }
 
-async fn uri_status(State(node): State<Node>, Extension(c): Extension<ConnectionControl>) -> Response {
+async fn uri_status(
+    State(node): State<Node>,
+    Extension(c): Extension<ConnectionControl>,
+) -> Response {
     answer(&node, &c, Form::Uri, Ok(Call::Status)).await
 }
 

@@ -120,10 +120,7 @@ impl ChainSource {
     pub fn range(&self) -> (u64, u64) {
         match self {
             Self::Folder(f) => (f.earliest, f.latest),
-            Self::Memory(m) => (
-                m.first_height,
-                m.first_height + m.blocks.len() as u64 - 1,
-            ),
+            Self::Memory(m) => (m.first_height, m.first_height + m.blocks.len() as u64 - 1),
         }
     }
 

@@ -99,6 +99,9 @@ pub(crate) async fn listen(
             changed = behaviour.changed() => if changed.is_err() { return },
             accepted = accept(listener.as_ref()) => match accepted {
                 Ok((tcp, _)) => {
+                    // As Go servers (the real provider) do: without it, Nagle's algorithm and the
+                    // client's delayed ACKs add 40 ms stalls to every exchange.
+                    let _ = tcp.set_nodelay(true);
                     tokio::spawn(connection(shared.clone(), port, tcp, shutdown.clone()));
                 }
                 Err(e) => {
