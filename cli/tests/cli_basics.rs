@@ -19,11 +19,17 @@ fn binary() -> Command {
 }
 
 fn config(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../config")
+        .join(name)
 }
 
 fn run(command: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = command.output().expect("run akash-incentives");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run akash-incentives");
     (
         status.code().expect("exited normally"),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -34,25 +40,43 @@ fn run(command: &mut Command) -> (i32, String, String) {
 #[test]
 fn config_check_accepts_the_shipped_configurations() {
     for name in ["example.toml", "devnet.toml"] {
-        let (code, stdout, stderr) = run(binary().args(["config", "check", "--config"]).arg(config(name)));
+        let (code, stdout, stderr) = run(binary()
+            .args(["config", "check", "--config"])
+            .arg(config(name)));
         assert_eq!(code, 0, "{name}: {stderr}");
         assert!(stdout.contains("valid"), "{stdout}");
     }
-    let (_, stdout, _) = run(binary().args(["config", "check", "--config"]).arg(config("example.toml")));
+    let (_, stdout, _) = run(binary()
+        .args(["config", "check", "--config"])
+        .arg(config("example.toml")));
     assert!(stdout.contains("120 epochs of 1day"), "{stdout}");
-    assert!(stdout.contains("pool committed: budget $2000000, 2 contract(s)"), "{stdout}");
+    assert!(
+        stdout.contains("pool committed: budget $2000000, 2 contract(s)"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_broken_configuration_exits_2_and_names_file_line_and_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(config("example.toml")).unwrap().replacen("epochs = 120", "epochs = 0", 1);
-    let line = text.lines().position(|l| l.starts_with("epochs = 0")).unwrap() + 1;
+    let text = std::fs::read_to_string(config("example.toml"))
+        .unwrap()
+        .replacen("epochs = 120", "epochs = 0", 1);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("epochs = 0"))
+        .unwrap()
+        + 1;
     let path = dir.path().join("broken.toml");
     std::fs::write(&path, text).unwrap();
     let (code, _, stderr) = run(binary().args(["config", "check", "--config"]).arg(&path));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains(&format!("broken.toml:{line}: program.epochs: the programme has no epochs")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "broken.toml:{line}: program.epochs: the programme has no epochs"
+        )),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -72,7 +96,10 @@ fn commands_still_to_come_say_so_with_status_2() {
     for command in ["report", "verify"] {
         let (code, _, stderr) = run(binary().arg(command));
         assert_eq!(code, 2, "{command}");
-        assert!(stderr.contains("not implemented yet"), "{command}: {stderr}");
+        assert!(
+            stderr.contains("not implemented yet"),
+            "{command}: {stderr}"
+        );
     }
 }
 
@@ -95,15 +122,25 @@ fn db_migrate_then_status_on_a_new_sqlite_file() {
 fn the_database_url_comes_from_the_environment_when_not_given() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("from-env.sqlite");
-    let (code, _, stderr) = run(binary().args(["db", "migrate"]).env("AKASH_INCENTIVES_DATABASE_URL", &db));
+    let (code, _, stderr) = run(binary()
+        .args(["db", "migrate"])
+        .env("AKASH_INCENTIVES_DATABASE_URL", &db));
     assert_eq!(code, 0, "{stderr}");
     assert!(db.exists());
 }
 
 #[test]
 fn an_unreachable_database_is_a_failure_with_its_cause() {
-    let (code, _, stderr) = run(binary().args(["db", "status", "--database-url", "postgres://nobody@127.0.0.1:1/none"]));
+    let (code, _, stderr) = run(binary().args([
+        "db",
+        "status",
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+    ]));
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("cannot connect to the PostgreSQL database"), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to the PostgreSQL database"),
+        "{stderr}"
+    );
     assert!(stderr.contains("caused by"), "{stderr}");
 }

@@ -472,6 +472,32 @@ fn era_b_event_only_closes_follow_the_reason(store: &mut Store) {
     );
 }
 
+/// A lease on a bid the index never saw, with no lease-created event to give its price, cannot be
+/// recorded truthfully: it is left out and the reason is stored with the block.
+fn a_lease_of_unknown_price_is_recorded_as_rejected(store: &mut Store) {
+    let mut chain = TestChain::new(CometVersion::V034, 10);
+    chain.push(vec![TestTx::ok(&[lease_a(1, 1)])]);
+    let blocks = decode(&chain);
+    let summary = store
+        .transaction(|conn| {
+            apply_block(conn, &blocks[0]).map_err(|e| StoreError::Migration(e.to_string()))
+        })
+        .unwrap();
+    assert_eq!(
+        summary.apply_rejections,
+        [RejectionReason::LeasePriceUnknown]
+    );
+    assert_eq!(summary.rejections, 1);
+    assert!(leases(store.conn()).unwrap().is_empty());
+    use diesel::prelude::*;
+    use store::schema::indexer_rejections;
+    let reasons: Vec<String> = indexer_rejections::table
+        .select(indexer_rejections::reason)
+        .load(store.conn())
+        .unwrap();
+    assert_eq!(reasons, ["lease_price_unknown"]);
+}
+
 fn provider_msg(type_url: &str, gpu_keys: &[&str], region: &str) -> Any {
     let mut attributes: Vec<Attribute> = gpu_keys
         .iter()
@@ -677,4 +703,5 @@ store::on_both_backends!(
     era_b_event_only_closes_follow_the_reason,
     provider_history_decides_wildcard_leases,
     only_watched_transfers_are_recorded,
+    a_lease_of_unknown_price_is_recorded_as_rejected,
 );

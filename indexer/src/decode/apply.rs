@@ -552,7 +552,7 @@ impl Applier<'_> {
                 self.rejections.push(Rejection {
                     tx_index,
                     tx_hash: None,
-                    reason: RejectionReason::InvalidMessage,
+                    reason: RejectionReason::LeasePriceUnknown,
                     type_url: None,
                     detail: bounded_detail(format_args!(
                         "lease {id} not recorded: its price is unknown (no lease-created event \

@@ -382,6 +382,9 @@ pub enum RejectionReason {
     UnknownCloseReason,
     /// The block results are for another height than the block; no transaction is applied.
     ResultsHeightMismatch,
+    /// A lease whose price cannot be known (no lease-created event price and its bid was never
+    /// seen, e.g. created before indexing began); the lease is not recorded.
+    LeasePriceUnknown,
 }
 
 impl RejectionReason {
@@ -399,11 +402,12 @@ impl RejectionReason {
             Self::MalformedEvent => "malformed_event",
             Self::UnknownCloseReason => "unknown_close_reason",
             Self::ResultsHeightMismatch => "results_height_mismatch",
+            Self::LeasePriceUnknown => "lease_price_unknown",
         }
     }
 
     /// Every reason, for registering metrics up front.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::UndecodableTx,
         Self::UnknownTypeUrl,
         Self::UndecodableMessage,
@@ -415,6 +419,7 @@ impl RejectionReason {
         Self::MalformedEvent,
         Self::UnknownCloseReason,
         Self::ResultsHeightMismatch,
+        Self::LeasePriceUnknown,
     ];
 }
 

@@ -1,17 +1,18 @@
 //! The indexing pipeline: fetch, decode, apply, commit.
 //!
 //! ```text
-//!  heights ──► fetch tasks (bounded, across endpoints) ──► decode (blocking pool)
-//!                                    │ in height order
-//!                                    ▼
-//!             apply thread: batch of blocks + cursor ──► one store transaction
+//!  heights ──► fetch + decode tasks (bounded, across endpoints)
+//!                      │ in height order, a batch at a time
+//!                      ▼
+//!  apply thread: batch of blocks + cursor ──► one store transaction
 //! ```
 //!
 //! * Up to `fetch_concurrency` blocks are fetched at once, spread over the endpoints by
 //!   [`RpcClient`]; each is decoded as soon as it arrives (blocks with many transactions on the
 //!   blocking pool, off the async threads).
-//! * Results are handed to the apply thread strictly in height order. It applies up to
-//!   `batch_size` blocks and moves the cursor in **one** transaction, so a crash at any point
+//! * Results are handed to the apply thread strictly in height order, `batch_size` blocks at
+//!   a time (fewer after `flush_after` when the head is near). It applies a batch and moves the
+//!   cursor in **one** transaction, so a crash at any point
 //!   (even `kill -9`) leaves the store at a batch boundary: a restart resumes after the cursor
 //!   and ends with exactly the database an uninterrupted run gives, without gap or duplicate.
 //!   Blocks already in the store (a re-run with `--from`) are not applied twice.
@@ -35,9 +36,9 @@ use tokio::task::JoinHandle;
 use tracing::{debug_span, info, info_span, warn, Instrument};
 
 pub use cursor::{read_cursor, unavailable_heights, BLOCK_UNAVAILABLE};
+pub use progress::ProgressMode;
 
 use self::cursor::advance_cursor;
-pub use progress::ProgressMode;
 
 use self::progress::{BatchReport, Progress};
 use crate::decode::{self, ApplySummary, DecodeOptions, DecodedBlock};
@@ -46,6 +47,9 @@ use crate::rpc::{RpcClient, RpcError};
 
 /// Blocks with at most this many transactions are decoded on the fetching task itself.
 const INLINE_DECODE_MAX_TXS: usize = 8;
+
+/// Decoded batches that may wait for the apply thread.
+const BATCHES_QUEUED: usize = 4;
 
 /// What to index and how.
 #[derive(Debug, Clone)]
@@ -172,8 +176,8 @@ pub async fn run(
         return Ok(FollowReport::default());
     };
     let progress = Progress::new(options.progress, start, options.last_wanted(head));
-    // Two batches in flight: one being committed, one being filled behind it.
-    let (sender, receiver) = mpsc::channel::<Vec<Item>>(2);
+    // A few batches of slack, so a slow commit (a WAL checkpoint) does not stall fetching.
+    let (sender, receiver) = mpsc::channel::<Vec<Item>>(BATCHES_QUEUED);
     let applier = {
         let options = options.clone();
         let metrics = metrics.clone();
