@@ -132,10 +132,11 @@ fn open_sqlite(path: &str, url: &DatabaseUrl) -> Result<AnyConnection, StoreErro
     let mut conn = SqliteConnection::establish(path).map_err(connect_error)?;
     // WAL lets readers (exports, `db status`) run while the indexer writes; foreign keys are off by
     // default in SQLite and must be switched on per connection; the busy timeout turns a brief
-    // lock held by another process into a wait instead of an error.
+    // lock held by another process into a wait instead of an error, so it is set first: switching
+    // a brand-new file to WAL takes a lock that another process may be holding at that moment.
     conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     )
     .map_err(|e| connect_error(diesel::ConnectionError::CouldntSetupConfiguration(e)))?;
     Ok(AnyConnection::Sqlite(conn))
