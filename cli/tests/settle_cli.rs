@@ -16,7 +16,7 @@ use store::{DatabaseUrl, Store};
 
 const T0: i64 = 1_707_955_200_000;
 const PROVIDER: &str = "akash1pppppppppppppppppppppppppppppppppppppp";
-const WALLET: &str = "akash1wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww";
+const WALLET: &str = "akash1wamhwamhwamhwamhwamhwamhwamhwamhph98cf";
 
 fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
@@ -185,7 +185,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
     let (code, _, stderr) = setup.settle(&["--now", "2024-02-15T00:30:00Z"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("epoch 0 has not ended: it ends at 2024-02-15T01:00:00.000Z"),
+        stderr.contains("epoch 0 has not ended: it ends at 2024-02-15T01:00:00Z"),
         "{stderr}"
     );
 
@@ -193,7 +193,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
     let (code, stdout, stderr) =
         setup.settle(&["--all", "--dry-run", "--now", "2024-02-15T02:00:00Z"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("epoch 0 settled (dry run, nothing written) [2024-02-15T00:00:00.000Z, 2024-02-15T01:00:00.000Z) uakt: 1 line items"), "{stdout}");
+    assert!(stdout.contains("epoch 0 settled (dry run, nothing written) [2024-02-15T00:00:00Z, 2024-02-15T01:00:00Z) uakt: 1 line items"), "{stdout}");
     assert!(stdout.contains("epoch 1 liquidity_mining: opening 2000000 allocated 1000000 returned 0 clawed_back 0 closing 1000000"), "{stdout}");
     assert_eq!(setup.sealed_epochs(), 0);
 
@@ -212,7 +212,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         ]
     );
     assert!(
-        sealed.contains("epoch 1 sealed [2024-02-15T01:00:00.000Z, 2024-02-15T02:00:00.000Z) uakt"),
+        sealed.contains("epoch 1 sealed [2024-02-15T01:00:00Z, 2024-02-15T02:00:00Z) uakt"),
         "{sealed}"
     );
     assert_eq!(setup.sealed_epochs(), 2);
@@ -221,7 +221,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
     let (code, again, stderr) = setup.settle(&["--through", "1", "--now", "2024-02-15T05:00:00Z"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(again.contains("epoch 0 already sealed"), "{again}");
-    assert!(again.contains("at 2024-02-15T02:00:00.000Z"), "{again}");
+    assert!(again.contains("at 2024-02-15T02:00:00Z"), "{again}");
     assert!(!again.contains("LATE DATA"), "{again}");
     assert_eq!(setup.sealed_epochs(), 2);
 
@@ -229,7 +229,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
     let (code, _, stderr) = setup.settle(&["--now", "2024-02-15T05:00:00Z"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("the indexer has only indexed blocks up to 2024-02-15T02:00:00.000Z"),
+        stderr.contains("the indexer has only indexed blocks up to 2024-02-15T02:00:00Z"),
         "{stderr}"
     );
 

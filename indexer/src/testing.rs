@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
+use domain::LeaseId;
 use serde::Deserialize;
 use store::schema::{
     bids, blocks, deployment_groups, deployments, group_resources, indexer_rejections,
@@ -161,6 +162,20 @@ pub struct TruthLease {
     pub close_reason: Option<String>,
 }
 
+impl TruthLease {
+    /// The lease's id.
+    pub fn id(&self) -> LeaseId {
+        LeaseId {
+            owner: self.owner.clone(),
+            dseq: self.dseq,
+            gseq: self.gseq,
+            oseq: self.oseq,
+            provider: self.provider.clone(),
+            bseq: self.bseq,
+        }
+    }
+}
+
 /// A payout in `truth.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TruthPayout {
@@ -286,36 +301,11 @@ fn compare_leases(
             truth.authz_wrapped
         ));
     }
-    let mut expected: BTreeMap<(String, i64, i32, i32, String, i32), &TruthLease> = truth
-        .leases
-        .values()
-        .map(|l| {
-            (
-                (
-                    l.owner.clone(),
-                    l.dseq,
-                    l.gseq,
-                    l.oseq,
-                    l.provider.clone(),
-                    l.bseq,
-                ),
-                l,
-            )
-        })
-        .collect();
+    let mut expected: BTreeMap<LeaseId, &TruthLease> =
+        truth.leases.values().map(|l| (l.id(), l)).collect();
     for row in &stored {
-        let key = (
-            row.owner.clone(),
-            row.dseq,
-            row.gseq,
-            row.oseq,
-            row.provider.clone(),
-            row.bseq,
-        );
-        let name = format!(
-            "{}/{}/{}/{}/{}/{}",
-            key.0, key.1, key.2, key.3, key.4, key.5
-        );
+        let key = row.id();
+        let name = key.to_string();
         let Some(lease) = expected.remove(&key) else {
             differences.push(format!("lease {name}: in the store, not in truth"));
             continue;
@@ -355,10 +345,7 @@ fn compare_leases(
         }
     }
     for lease in expected.values() {
-        differences.push(format!(
-            "lease {}/{}/{}/{}/{}/{}: missing from the store",
-            lease.owner, lease.dseq, lease.gseq, lease.oseq, lease.provider, lease.bseq
-        ));
+        differences.push(format!("lease {}: missing from the store", lease.id()));
     }
     Ok(())
 }

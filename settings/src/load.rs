@@ -321,12 +321,9 @@ fn check_http_url(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A cheap shape check: the `akash` bech32 prefix followed by bech32 characters only.
+/// Whether `address` is a real `akash1…` account address (bech32 checksum included).
 fn looks_like_account(address: &str) -> bool {
-    const BECH32: &str = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-    address.strip_prefix("akash1").is_some_and(|data| {
-        (38..=90).contains(&data.len()) && data.chars().all(|c| BECH32.contains(c))
-    })
+    domain::ProviderAddr::parse(address).is_ok()
 }
 
 fn millis(found: &mut Found, key: &KeyPath, duration: Duration) -> u64 {
@@ -627,14 +624,9 @@ fn price_csv(path: &Path, key: &KeyPath, found: &mut Found) -> Option<Vec<PriceP
 
 /// `YYYY-MM-DD` (00:00 UTC that day) or an RFC 3339 instant, as unix milliseconds.
 fn instant_or_date(text: &str) -> Option<i64> {
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis());
-    }
-    chrono::DateTime::parse_from_rfc3339(text)
+    domain::UnixMs::parse(text)
         .ok()
-        .map(|t| t.timestamp_millis())
+        .map(domain::UnixMs::as_millis)
 }
 
 #[cfg(test)]

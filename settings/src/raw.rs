@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::values::{BaseUnitsText, DurationText, ExactDecimal, Instant};
+use domain::{BaseUnits, UnixMs};
+
+use crate::values::{DurationText, ExactDecimal};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -73,19 +75,20 @@ pub struct RawMetrics {
 #[serde(deny_unknown_fields)]
 pub struct RawProgram {
     pub name: String,
-    pub start: Instant,
+    #[serde(deserialize_with = "domain::time::rfc3339_text")]
+    pub start: UnixMs,
     pub epoch_length: DurationText,
     pub epochs: u32,
     pub denom: String,
     /// How many base units make one whole token; 10^6 (uakt, uact) unless given.
-    pub base_units_per_token: Option<BaseUnitsText>,
+    pub base_units_per_token: Option<BaseUnits>,
 }
 
 /// An amount in base units of the payout denom, or in US dollars: exactly one of the two.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMoney {
-    pub base_units: Option<BaseUnitsText>,
+    pub base_units: Option<BaseUnits>,
     pub usd: Option<ExactDecimal>,
 }
 
@@ -159,7 +162,8 @@ pub struct RawContract {
     pub class: String,
     pub gpus: u64,
     pub rate: RawMoney,
-    pub start: Instant,
+    #[serde(deserialize_with = "domain::time::rfc3339_text")]
+    pub start: UnixMs,
     pub term: DurationText,
     pub sla_uptime: ExactDecimal,
     pub vesting: String,

@@ -1,5 +1,6 @@
 //! Value types of the configuration file that need more than serde's defaults: durations written
-//! as `"15m"`, exact decimals, and RFC 3339 instants.
+//! as `"15m"` and exact decimals. Instants and base units are `domain`'s ([`domain::UnixMs`] read
+//! with [`domain::time::rfc3339_text`], [`domain::BaseUnits`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -68,77 +69,22 @@ impl<'de> Deserialize<'de> for ExactDecimal {
     }
 }
 
-/// An instant written in RFC 3339 (`"2024-03-01T00:00:00Z"`), held as unix milliseconds (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Instant(pub i64);
-
-impl<'de> Deserialize<'de> for Instant {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        chrono::DateTime::parse_from_rfc3339(text.trim())
-            .map(|t| Self(t.timestamp_millis()))
-            .map_err(|e| {
-                de::Error::custom(format!(
-                    "{text:?} is not an RFC 3339 time ({e}); write it like \"2024-03-01T00:00:00Z\""
-                ))
-            })
-    }
-}
-
-/// A whole number of base units, written as a string or an integer (TOML integers stop at 2^63).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BaseUnitsText(pub u128);
-
-impl<'de> Deserialize<'de> for BaseUnitsText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UnitsVisitor;
-
-        impl Visitor<'_> for UnitsVisitor {
-            type Value = BaseUnitsText;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a whole number of base units, e.g. \"2000000000000\"")
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<BaseUnitsText, E> {
-                let digits = text.trim().replace('_', "");
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(E::custom(format!(
-                        "{text:?} is not a whole number of base units"
-                    )));
-                }
-                digits.parse().map(BaseUnitsText).map_err(|_| {
-                    E::custom(format!(
-                        "{text:?} is too large (at most 2^128 - 1 base units)"
-                    ))
-                })
-            }
-
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<BaseUnitsText, E> {
-                u128::try_from(value)
-                    .map(BaseUnitsText)
-                    .map_err(|_| E::custom(format!("{value} is negative; amounts cannot be")))
-            }
-
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<BaseUnitsText, E> {
-                Ok(BaseUnitsText(u128::from(value)))
-            }
-        }
-
-        deserializer.deserialize_any(UnitsVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::{BaseUnits, UnixMs};
 
     #[derive(Debug, Deserialize)]
     struct Doc {
         d: Option<DurationText>,
         x: Option<ExactDecimal>,
-        t: Option<Instant>,
-        u: Option<BaseUnitsText>,
+        #[serde(default, deserialize_with = "instant")]
+        t: Option<UnixMs>,
+        u: Option<BaseUnits>,
+    }
+
+    fn instant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<UnixMs>, D::Error> {
+        domain::time::rfc3339_text(deserializer).map(Some)
     }
 
     fn parse(text: &str) -> Result<Doc, toml::de::Error> {
@@ -176,7 +122,7 @@ mod tests {
             .unwrap()
             .t
             .unwrap();
-        assert_eq!(t, Instant(1_709_251_200_000));
+        assert_eq!(t, UnixMs(1_709_251_200_000));
         assert!(parse("t = \"2024-03-01\"").is_err());
     }
 
@@ -186,7 +132,7 @@ mod tests {
             .unwrap()
             .u
             .unwrap();
-        assert_eq!(u, BaseUnitsText(u128::MAX));
+        assert_eq!(u, BaseUnits(u128::MAX));
         assert!(parse("u = -1").is_err());
         assert!(parse("u = \"1.5\"").is_err());
     }

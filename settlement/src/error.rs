@@ -21,8 +21,8 @@ pub enum SettlementError {
     /// The epoch's window has not ended yet: settling it now would pay on partial data.
     #[error(
         "epoch {epoch} has not ended: it ends at {}, and it is now {}",
-        rfc3339(*end_ms),
-        rfc3339(*now_ms)
+        domain::UnixMs(*end_ms),
+        domain::UnixMs(*now_ms)
     )]
     NotEnded {
         /// The epoch.
@@ -37,9 +37,9 @@ pub enum SettlementError {
     #[error(
         "epoch {epoch} ends at {}, but the indexer has {}; run `akash-incentives index` until \
          it has indexed a block at or after the epoch's end",
-        rfc3339(*end_ms),
+        domain::UnixMs(*end_ms),
         match newest_block_ms {
-            Some(t) => format!("only indexed blocks up to {}", rfc3339(*t)),
+            Some(t) => format!("only indexed blocks up to {}", domain::UnixMs(*t)),
             None => "not indexed any block yet".to_string(),
         }
     )]
@@ -146,12 +146,4 @@ impl SettlementError {
             problem: problem.to_string(),
         }
     }
-}
-
-/// `t` as RFC 3339 UTC with milliseconds, or the raw number when it is out of chrono's range.
-pub fn rfc3339(t: UnixMs) -> String {
-    chrono::DateTime::from_timestamp_millis(t).map_or_else(
-        || format!("{t} ms"),
-        |d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    )
 }

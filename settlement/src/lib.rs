@@ -52,7 +52,7 @@ mod positions;
 mod rows;
 mod seal;
 
-pub use error::{rfc3339, SettlementError};
+pub use error::SettlementError;
 pub use measure::{measure_epoch, EpochMeasurements, MeasuredEpoch};
 pub use positions::{positions, write_positions_csv};
 pub use rows::pool_name;

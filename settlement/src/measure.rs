@@ -34,7 +34,7 @@ use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
 use rewards::{EpochInputs, Measurement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use store::settlement::{leases_overlapping, LeaseSpan};
+use store::chain::{leases_overlapping, LeaseRow};
 use store::Store;
 use uptime_prober::uptime::{records_for_window, rewards_observations};
 
@@ -227,7 +227,7 @@ pub fn measure_epoch(
 }
 
 /// The rewards crate's view of a stored lease; `None` when its GPU count is unknown.
-fn lease(span: &LeaseSpan) -> Result<Option<Lease>, SettlementError> {
+fn lease(span: &LeaseRow) -> Result<Option<Lease>, SettlementError> {
     let Some(units) = span.gpu_units else {
         return Ok(None);
     };

@@ -3,6 +3,7 @@
 //! Pool and reason codes are the engine's own serde names (`liquidity_mining`, `PAID`), so the
 //! database, the JSON state and any report spell them identically.
 
+use domain::BaseUnits;
 use rewards::ledger::{Basis, Bucket, LineItem, PoolLedger, Reason};
 use rewards::money::PriceUse;
 use rewards::programme::PoolKind;
@@ -10,7 +11,6 @@ use rewards::vesting::{ClawbackRecord, VestingEntry};
 use rewards::EpochSettlement;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use store::amounts::BaseUnits;
 use store::settlement::{AllocationRow, PoolLedgerRow, VestingEntryRow};
 
 use crate::SettlementError;

@@ -18,11 +18,11 @@
 //! with the sealed one: equal means nothing arrived late; different means data arrived after
 //! sealing ([`AlreadySealed::late_data`]), which is reported loudly and changes nothing.
 
+use domain::BaseUnits;
 use rewards::calendar::{DurationMs, UnixMs, Window};
 use rewards::ledger::PoolLedger;
 use rewards::programme::{PoolKind, Programme};
 use rewards::{Engine, EpochSettlement, ProgrammeState};
-use store::amounts::BaseUnits;
 use store::settlement::{
     indexed_time_span, insert_allocations, insert_epoch, insert_pool_ledgers,
     insert_vesting_entries, pool_ledgers, record_clawback, sealed_epoch, sealed_epoch_numbers,
@@ -33,7 +33,7 @@ use tracing::{info, info_span, warn};
 
 use crate::measure::{measure_epoch, sha256_hex, MeasuredEpoch};
 use crate::rows::{self, int};
-use crate::{rfc3339, SettlementError};
+use crate::SettlementError;
 
 /// What settlement needs from the configuration. Plain values, so the crate can be used and
 /// tested without a configuration file.
@@ -335,7 +335,7 @@ impl<'c> Session<'c> {
         }
         if let Some((oldest, _)) = coverage.filter(|(oldest, _)| *oldest > window.start_ms()) {
             warn!(
-                oldest_block = %rfc3339(oldest),
+                oldest_block = %domain::UnixMs(oldest),
                 "the oldest indexed block is after the epoch's start: leases created before it \
                  are unknown to the indexer and earn nothing"
             );
@@ -467,10 +467,10 @@ impl<'c> Session<'c> {
                 format!(
                     "it was sealed for [{}, {}) but the configuration now puts it at [{}, {}); \
                      the programme's calendar must not change once epochs are sealed",
-                    rfc3339(row.start_ms),
-                    rfc3339(row.end_ms),
-                    rfc3339(window.start_ms()),
-                    rfc3339(window.end_ms())
+                    domain::UnixMs(row.start_ms),
+                    domain::UnixMs(row.end_ms),
+                    domain::UnixMs(window.start_ms()),
+                    domain::UnixMs(window.end_ms())
                 ),
             ));
         }

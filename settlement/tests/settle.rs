@@ -25,6 +25,7 @@
 //! (until a test indexes one more block).
 
 use diesel::prelude::*;
+use domain::BaseUnits;
 use rewards::programme::PoolKind;
 use rewards::uptime::Uptime;
 use settlement::measure::{ClassMeasurement, EpochMeasurements, ProviderMeasurement};
@@ -33,7 +34,6 @@ use settlement::{
     SettlementConfig, SettlementError,
 };
 use std::collections::BTreeMap;
-use store::amounts::BaseUnits;
 use store::probes::{insert_observations, GpuRecord, ObservationKey, ObservationRecord};
 use store::schema::{
     allocations, blocks, epochs, leases, pool_ledgers, transfers, vesting_entries,
@@ -46,7 +46,7 @@ const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 const NAME: &str = "test-pilot";
 
-const WALLET: &str = "akash1wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww";
+const WALLET: &str = "akash1wamhwamhwamhwamhwamhwamhwamhwamhph98cf";
 const P1: &str = "akash1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const P2: &str = "akash1cccccccccccccccccccccccccccccccccccccc";
 const P3: &str = "akash1dddddddddddddddddddddddddddddddddddddd";
@@ -58,7 +58,7 @@ const PROGRAMME: &str = r#"
 chain_id = "akashnet-2"
 rpc_urls = ["http://127.0.0.1:26657"]
 start_height = 1
-watched_wallets = ["akash1wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"]
+watched_wallets = ["akash1wamhwamhwamhwamhwamhwamhwamhwamhph98cf"]
 
 [prober]
 max_staleness = "30m"
@@ -151,7 +151,7 @@ fn block(store: &mut Store, height: i64, time_ms: i64) {
     diesel::insert_into(blocks::table)
         .values((
             blocks::height.eq(height),
-            blocks::time.eq(settlement::rfc3339(time_ms)),
+            blocks::time.eq(domain::UnixMs(time_ms).to_string()),
             blocks::time_ms.eq(time_ms),
             blocks::hash.eq(format!("{height:064X}")),
             blocks::tx_count.eq(0),
@@ -185,10 +185,10 @@ fn lease(store: &mut Store, l: LeaseSpec) {
             leases::price_denom.eq("uakt"),
             leases::price_amount.eq("1.5"),
             leases::created_height.eq(1_i64),
-            leases::created_time.eq(settlement::rfc3339(l.created_ms)),
+            leases::created_time.eq(domain::UnixMs(l.created_ms).to_string()),
             leases::created_time_ms.eq(l.created_ms),
             leases::closed_height.eq(l.closed_ms.map(|_| 2_i64)),
-            leases::closed_time.eq(l.closed_ms.map(settlement::rfc3339)),
+            leases::closed_time.eq(l.closed_ms.map(|t| domain::UnixMs(t).to_string())),
             leases::closed_time_ms.eq(l.closed_ms),
         ))
         .execute(store.conn())
@@ -233,7 +233,7 @@ fn observation(
             provider: provider.into(),
             time_ms,
         },
-        time: settlement::rfc3339(time_ms),
+        time: domain::UnixMs(time_ms).to_string(),
         online: inventory.is_some(),
         latency_ms: Some(100),
         error_kind: inventory.is_none().then(|| "timeout".to_string()),
@@ -761,7 +761,7 @@ fn unfinished_unindexed_and_out_of_order_epochs_are_refused(store: &mut Store) {
     );
     assert_eq!(
         early.to_string(),
-        "epoch 0 has not ended: it ends at 2024-02-15T01:00:00.000Z, and it is now 2024-02-15T00:59:59.999Z"
+        "epoch 0 has not ended: it ends at 2024-02-15T01:00:00Z, and it is now 2024-02-15T00:59:59.999Z"
     );
     let ahead = settle_epoch(store, &cfg, 2, T0 + 10 * HOUR, Mode::Seal).unwrap_err();
     assert!(
@@ -790,7 +790,7 @@ fn unfinished_unindexed_and_out_of_order_epochs_are_refused(store: &mut Store) {
     assert!(
         unindexed
             .to_string()
-            .contains("only indexed blocks up to 2024-02-15T03:00:00.000Z"),
+            .contains("only indexed blocks up to 2024-02-15T03:00:00Z"),
         "{unindexed}"
     );
     // --through stops at the first epoch it cannot settle, after reporting the earlier ones.

@@ -5,9 +5,9 @@
 
 use diesel::prelude::*;
 
-use crate::amounts::{BaseUnits, ChainDecimal};
 use crate::schema::{blocks, leases, provider_attributes, providers, transfers};
 use crate::AnyConnection;
+use domain::{BaseUnits, ChainDecimal, LeaseId};
 
 /// One lease as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
@@ -53,6 +53,45 @@ pub struct LeaseRow {
     pub close_reason: Option<String>,
     /// 1 when created through `MsgExec`.
     pub via_authz: i32,
+}
+
+impl LeaseRow {
+    /// The lease's id, whose text is the one Akash tools print.
+    pub fn id(&self) -> LeaseId {
+        LeaseId {
+            owner: self.owner.clone(),
+            dseq: self.dseq,
+            gseq: self.gseq,
+            oseq: self.oseq,
+            provider: self.provider.clone(),
+            bseq: self.bseq,
+        }
+    }
+}
+
+/// Every lease whose `[created, closed)` meets `[from_ms, to_ms)` (an open lease runs on), ordered
+/// by provider and id: what settlement measures an epoch's leased GPU time from.
+pub fn leases_overlapping(
+    conn: &mut AnyConnection,
+    from_ms: i64,
+    to_ms: i64,
+) -> QueryResult<Vec<LeaseRow>> {
+    leases::table
+        .filter(leases::created_time_ms.lt(to_ms))
+        .filter(
+            leases::closed_time_ms
+                .is_null()
+                .or(leases::closed_time_ms.gt(from_ms)),
+        )
+        .order((
+            leases::provider,
+            leases::owner,
+            leases::dseq,
+            leases::gseq,
+            leases::oseq,
+            leases::bseq,
+        ))
+        .load(conn)
 }
 
 /// Every lease, ordered by id.

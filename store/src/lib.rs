@@ -9,10 +9,11 @@
 //! * **PostgreSQL** for production, chosen by a `postgres://` URL.
 //!
 //! Migrations live in `migrations/sqlite` and `migrations/postgres` at the workspace root and are
-//! embedded in the binary. Money and chain decimals are stored as exact text (see [`amounts`]),
-//! never as floating point: diesel's SQLite `Numeric` mapping goes through `f64`.
+//! embedded in the binary. Money and chain decimals are stored as exact text ,
+//! never as floating point: diesel's SQLite `Numeric` mapping goes through `f64`. The amount types
+//! themselves are `domain`'s ([`domain::BaseUnits`], [`domain::ChainDecimal`]).
 
-pub mod amounts;
+mod amounts;
 pub mod chain;
 mod connection;
 mod database_url;

@@ -1,6 +1,6 @@
 //! Reads and writes for settlement: sealed epochs, their line items (`allocations`), pool ledgers
 //! and vesting entries, plus the few chain reads a settlement needs (how far the indexer got,
-//! the leases overlapping a window, payouts from the programme's wallets).
+//! payouts from the programme's wallets).
 //!
 //! Rows mirror the tables one to one; what the values mean (pools, buckets, reasons, schedules)
 //! is the business of the `settlement` crate, which turns the rewards engine's output into these
@@ -10,11 +10,9 @@
 
 use diesel::prelude::*;
 
-use crate::amounts::BaseUnits;
-use crate::schema::{
-    allocations, blocks, epochs, leases, pool_ledgers, transfers, vesting_entries,
-};
+use crate::schema::{allocations, blocks, epochs, pool_ledgers, transfers, vesting_entries};
 use crate::AnyConnection;
+use domain::BaseUnits;
 
 /// The `state` of a sealed epoch row.
 pub const SEALED: &str = "sealed";
@@ -296,80 +294,6 @@ pub fn indexed_time_span(conn: &mut AnyConnection) -> QueryResult<Option<(i64, i
         ))
         .first(conn)?;
     Ok(oldest.zip(newest))
-}
-
-/// A lease's identity and the columns that settle what it is worth in an epoch.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct LeaseSpan {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence.
-    pub gseq: i32,
-    /// Order sequence.
-    pub oseq: i32,
-    /// The provider.
-    pub provider: String,
-    /// Bid sequence.
-    pub bseq: i32,
-    /// GPUs held; `None` when the indexer never saw the lease's group.
-    pub gpu_units: Option<i64>,
-    /// GPU model, when known.
-    pub gpu_model: Option<String>,
-    /// GPU memory size, when known.
-    pub gpu_ram: Option<String>,
-    /// Block time of the creation, unix milliseconds.
-    pub created_time_ms: i64,
-    /// Block time of the closing; `None` while open.
-    pub closed_time_ms: Option<i64>,
-}
-
-impl LeaseSpan {
-    /// `owner/dseq/gseq/oseq/provider/bseq`, the lease id as Akash tools print it.
-    pub fn id(&self) -> String {
-        format!(
-            "{}/{}/{}/{}/{}/{}",
-            self.owner, self.dseq, self.gseq, self.oseq, self.provider, self.bseq
-        )
-    }
-}
-
-/// Every lease whose `[created, closed)` meets `[from_ms, to_ms)`, ordered by provider and id.
-pub fn leases_overlapping(
-    conn: &mut AnyConnection,
-    from_ms: i64,
-    to_ms: i64,
-) -> QueryResult<Vec<LeaseSpan>> {
-    leases::table
-        .filter(leases::created_time_ms.lt(to_ms))
-        .filter(
-            leases::closed_time_ms
-                .is_null()
-                .or(leases::closed_time_ms.gt(from_ms)),
-        )
-        .order((
-            leases::provider,
-            leases::owner,
-            leases::dseq,
-            leases::gseq,
-            leases::oseq,
-            leases::bseq,
-        ))
-        .select((
-            leases::owner,
-            leases::dseq,
-            leases::gseq,
-            leases::oseq,
-            leases::provider,
-            leases::bseq,
-            leases::gpu_units,
-            leases::gpu_model,
-            leases::gpu_ram,
-            leases::created_time_ms,
-            leases::closed_time_ms,
-        ))
-        .load(conn)
 }
 
 /// `(recipient, amount)` of every transfer of `denom` sent by one of `senders` in a block whose

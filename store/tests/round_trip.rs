@@ -1,7 +1,7 @@
 //! The same store behaviour, checked on SQLite and on PostgreSQL by the same code.
 
 use diesel::prelude::*;
-use store::amounts::{BaseUnits, ChainDecimal};
+use domain::{BaseUnits, ChainDecimal};
 use store::schema::{allocations, blocks, epochs, leases};
 use store::{on_both_backends, Store, StoreError};
 

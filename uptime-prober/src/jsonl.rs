@@ -28,7 +28,7 @@ use store::probes::{self, GpuRecord, InsertOutcome, ObservationKey, ObservationR
 use store::Store;
 
 use crate::error::ErrorKind;
-use crate::time::{format_time, parse_time};
+use domain::UnixMs;
 
 /// Longest line read; longer lines are rejected without being held in memory.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -138,7 +138,7 @@ fn to_line(record: &ObservationRecord) -> Line {
     Line {
         prober: record.key.prober.clone(),
         provider: record.key.provider.clone(),
-        time: format_time(record.key.time_ms),
+        time: UnixMs(record.key.time_ms).to_string(),
         online: record.online,
         latency_ms: record.latency_ms.and_then(|l| u64::try_from(l).ok()),
         error: match (&record.error_kind, &record.error) {
@@ -232,7 +232,9 @@ pub fn parse_line(text: &str, max_gpus_per_node: u32) -> Result<ObservationRecor
     let line: Line = serde_json::from_str(text).map_err(|e| format!("not an observation: {e}"))?;
     check_id("prober", &line.prober)?;
     check_id("provider", &line.provider)?;
-    let time_ms = parse_time(&line.time)?;
+    let time_ms = UnixMs::parse_rfc3339(&line.time)
+        .map_err(|e| e.to_string())?
+        .as_millis();
     if let Some(latency) = line.latency_ms.filter(|l| *l > MAX_LATENCY_MS) {
         return Err(format!("latency_ms {latency} is above a day"));
     }
@@ -272,7 +274,7 @@ pub fn parse_line(text: &str, max_gpus_per_node: u32) -> Result<ObservationRecor
             provider: line.provider,
             time_ms,
         },
-        time: format_time(time_ms),
+        time: UnixMs(time_ms).to_string(),
         online: line.online,
         latency_ms: line.latency_ms.and_then(|l| i64::try_from(l).ok()),
         error_kind,

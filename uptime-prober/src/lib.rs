@@ -25,7 +25,6 @@ pub mod rest_status;
 pub mod round;
 pub mod sanitise;
 mod text;
-pub mod time;
 mod transport;
 pub mod uptime;
 pub mod version;

@@ -15,9 +15,9 @@ use tracing::{debug, info_span, Instrument};
 use crate::error::{ErrorKind, ProbeError};
 use crate::rest_status;
 use crate::sanitise::{sanitise_nodes, NodeGpus, RawNode};
-use crate::time::format_time;
 use crate::transport::{self, HostUri, Protocol, Step, TlsClients};
 use crate::version::ProviderVersion;
+use domain::UnixMs;
 
 /// The gRPC port of an Akash provider (`provider-services` default).
 pub const DEFAULT_GRPC_PORT: u16 = 8444;
@@ -156,7 +156,7 @@ impl Probe {
                 provider: self.provider.clone(),
                 time_ms,
             },
-            time: format_time(time_ms),
+            time: UnixMs(time_ms).to_string(),
             online: self.online(),
             latency_ms: Some(i64::try_from(self.latency.as_millis()).unwrap_or(i64::MAX)),
             error_kind,

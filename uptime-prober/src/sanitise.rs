@@ -15,13 +15,14 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use domain::gpu::attribute_text;
+use domain::{normalise_interface, GpuModel};
+
 use crate::quantity::{self, Quantity};
 use crate::text::clean;
 
 /// Longest node name kept (the Kubernetes limit for object names).
 const MAX_NODE_NAME: usize = 253;
-/// Longest GPU model name accepted.
-const MAX_MODEL: usize = 64;
 /// Longest vendor, memory size or interface accepted.
 const MAX_ATTRIBUTE: usize = 32;
 
@@ -150,8 +151,8 @@ impl InfoFlag {
     }
 }
 
-/// A GPU class as Akash attributes spell it, normalised (lower case; `sxm*` → `sxm`,
-/// `pcie*` → `pcie`).
+/// A GPU class as Akash attributes spell it, normalised by [`domain::gpu`] (lower case; `sxm*` →
+/// `sxm`, `pcie*` → `pcie`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GpuClass {
     /// Vendor (`nvidia`), when described.
@@ -410,20 +411,12 @@ fn classify(info: &[RawGpuInfo], flags: &mut BTreeSet<InfoFlag>) -> Option<GpuCl
     classes.into_iter().next()
 }
 
+/// A device's class in the spelling leases use too ([`domain::gpu`] decides model and interface).
 fn normalise(device: &RawGpuInfo) -> Option<GpuClass> {
-    let model = attribute(&device.name, MAX_MODEL)?.to_ascii_lowercase();
+    let model = GpuModel::normalise(&device.name)?.to_string();
     let vendor = optional_attribute(&device.vendor)?.map(|v| v.to_ascii_lowercase());
     let ram = optional_attribute(&device.memory_size)?;
-    let interface = optional_attribute(&device.interface)?.map(|i| {
-        let lower = i.to_ascii_lowercase();
-        if lower.starts_with("sxm") {
-            "sxm".to_string()
-        } else if lower.starts_with("pcie") {
-            "pcie".to_string()
-        } else {
-            lower
-        }
-    });
+    let interface = optional_attribute(&device.interface)?.map(|i| normalise_interface(&i));
     Some(GpuClass {
         vendor,
         model,
@@ -432,24 +425,12 @@ fn normalise(device: &RawGpuInfo) -> Option<GpuClass> {
     })
 }
 
-/// A required attribute: trimmed, non-empty, at most `max` characters from a conservative
-/// alphabet (what Akash attribute keys allow).
-fn attribute(raw: &str, max: usize) -> Option<String> {
-    let trimmed = raw.trim();
-    let ok = !trimmed.is_empty()
-        && trimmed.chars().count() <= max
-        && trimmed
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
-    ok.then(|| trimmed.to_string())
-}
-
 /// An optional attribute: empty means absent (`Some(None)`); present but invalid is `None`.
 fn optional_attribute(raw: &str) -> Option<Option<String>> {
     if raw.trim().is_empty() {
         Some(None)
     } else {
-        attribute(raw, MAX_ATTRIBUTE).map(Some)
+        attribute_text(raw, MAX_ATTRIBUTE).map(|text| Some(text.to_string()))
     }
 }
 

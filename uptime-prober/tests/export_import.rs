@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use domain::UnixMs;
 use rewards::calendar::Window;
 use rewards::programme::GpuClass;
 use rewards::uptime::Timeline;
 use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
 use store::{on_both_backends, Backend, Store};
 use uptime_prober::jsonl;
-use uptime_prober::time::format_time;
 use uptime_prober::uptime::{records_for_window, rewards_observations};
 
 const DAY_MS: i64 = 86_400_000;
@@ -132,7 +132,7 @@ fn record(
             provider: provider.into(),
             time_ms,
         },
-        time: format_time(time_ms),
+        time: UnixMs(time_ms).to_string(),
         online,
         latency_ms: Some(i64::try_from(dice.below(20_000)).unwrap()),
         error_kind: (!online).then(|| "timeout".into()),
@@ -243,7 +243,7 @@ fn malformed_lines_are_rejected_by_number_and_the_rest_kept(store: &mut Store) {
     let line = |provider: &str, minute: i64, body: &str| {
         format!(
             r#"{{"prober":"eu-1","provider":"{provider}","time":"{}","online":true,"latency_ms":120,"error":null,"gpus":[{body}]}}"#,
-            format_time(START_MS + minute * 60_000)
+            UnixMs(START_MS + minute * 60_000)
         )
     };
     let gpu = r#"{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}"#;

@@ -19,7 +19,7 @@ fn key(prober: &str, provider: &str, time_ms: i64) -> ObservationKey {
 fn online(prober: &str, provider: &str, time_ms: i64, gpus: Vec<GpuRecord>) -> ObservationRecord {
     ObservationRecord {
         key: key(prober, provider, time_ms),
-        time: uptime_prober::time::format_time(time_ms),
+        time: domain::UnixMs(time_ms).to_string(),
         online: true,
         latency_ms: Some(120),
         error_kind: None,

@@ -32,8 +32,7 @@ fn summary(config: &settings::Config) -> String {
         config.name,
         calendar.epochs,
         humantime::format_duration(std::time::Duration::from_millis(calendar.epoch_length_ms)),
-        chrono::DateTime::from_timestamp_millis(calendar.start_ms)
-            .map_or_else(|| calendar.start_ms.to_string(), |t| t.to_rfc3339()),
+        domain::UnixMs(calendar.start_ms),
         programme.denom.name,
     );
     out += &format!(

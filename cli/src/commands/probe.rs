@@ -226,7 +226,8 @@ async fn serve_metrics(listener: tokio::net::TcpListener, registry: prometheus::
 
 fn export(context: &Context, from: &str, to: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
     let bound = |flag: &str, text: &str| {
-        uptime_prober::time::parse_bound(text)
+        domain::UnixMs::parse(text)
+            .map(domain::UnixMs::as_millis)
             .map_err(|e| anyhow::Error::from(UsageError(format!("--{flag}: {e}"))))
     };
     let (from_ms, to_ms) = (bound("from", from)?, bound("to", to)?);
@@ -291,7 +292,7 @@ fn import(context: &Context, file: &PathBuf, max_gpus_per_node: Option<u32>) -> 
             "line {line}: conflict: {} / {} at {} is already stored with other content; kept the stored one",
             key.prober,
             key.provider,
-            uptime_prober::time::format_time(key.time_ms)
+            domain::UnixMs(key.time_ms)
         )?;
     }
     println!(

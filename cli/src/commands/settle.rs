@@ -9,7 +9,7 @@
 //! Output, one line each, amounts in base units of the payout denom:
 //!
 //! ```text
-//! epoch 0 sealed [2024-02-15T00:00:00.000Z, 2024-02-15T01:00:00.000Z) uakt: 4 line items, inputs sha256:…
+//! epoch 0 sealed [2024-02-15T00:00:00Z, 2024-02-15T01:00:00Z) uakt: 4 line items, inputs sha256:…
 //! epoch 0 committed: opening 100000000 allocated 2000000 returned 0 clawed_back 0 closing 98000000
 //! ```
 
@@ -18,8 +18,8 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use settlement::{
-    last_ended_epoch, next_epoch, pool_name, rfc3339, settle_epoch, settle_through, EpochOutcome,
-    Mode, PoolSummary, SettlementConfig,
+    last_ended_epoch, next_epoch, pool_name, settle_epoch, settle_through, EpochOutcome, Mode,
+    PoolSummary, SettlementConfig,
 };
 
 use crate::context::Context;
@@ -65,11 +65,12 @@ enum SettleCommand {
     },
 }
 
-/// An RFC 3339 instant as unix milliseconds.
+/// An instant typed on the command line (RFC 3339, or a date meaning its UTC midnight) as unix
+/// milliseconds.
 fn parse_instant(text: &str) -> Result<i64, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp_millis())
-        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2024-03-01T00:00:00Z: {e}"))
+    domain::UnixMs::parse(text)
+        .map(domain::UnixMs::as_millis)
+        .map_err(|e| e.to_string())
 }
 
 /// The wall clock, read here at the edge only.
@@ -139,7 +140,7 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
                     out,
                     "no epoch of programme {} has ended at {}; nothing to settle",
                     config.name,
-                    rfc3339(now_ms)
+                    domain::UnixMs(now_ms)
                 )?;
                 Ok(())
             }
@@ -169,7 +170,11 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
 /// data.
 fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> std::io::Result<()> {
     let span = |w: rewards::calendar::Window| {
-        format!("[{}, {})", rfc3339(w.start_ms()), rfc3339(w.end_ms()))
+        format!(
+            "[{}, {})",
+            domain::UnixMs(w.start_ms()),
+            domain::UnixMs(w.end_ms())
+        )
     };
     let pools = match outcome {
         EpochOutcome::Sealed(s) => {
@@ -205,7 +210,7 @@ fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> s
                 "epoch {} already sealed {} {denom} at {}, inputs sha256:{}{}",
                 a.epoch,
                 span(a.window),
-                rfc3339(a.sealed_at_ms),
+                domain::UnixMs(a.sealed_at_ms),
                 a.sealed_inputs_hash,
                 if a.late_data() {
                     ""

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use store::amounts::ChainDecimal;
+use domain::ChainDecimal;
 use store::schema::{
     bids, blocks, deployment_groups, deployments, group_resources, indexer_rejections, leases,
     provider_attributes, providers, transfers,

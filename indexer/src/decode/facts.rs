@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use store::amounts::{BaseUnits, ChainDecimal};
+use domain::{BaseUnits, ChainDecimal};
 
 /// One block, decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,63 +52,7 @@ pub struct TxFact {
 /// transaction.
 pub const BLOCK_EVENTS_TX_INDEX: i32 = -1;
 
-/// The id of a bid, and of the lease made from it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LeaseId {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence.
-    pub gseq: i32,
-    /// Order sequence.
-    pub oseq: i32,
-    /// The provider.
-    pub provider: String,
-    /// Bid sequence; 0 before market v1beta5, where it does not exist.
-    pub bseq: i32,
-}
-
-impl LeaseId {
-    /// The group this bid or lease belongs to.
-    pub fn group(&self) -> GroupId {
-        GroupId {
-            owner: self.owner.clone(),
-            dseq: self.dseq,
-            gseq: self.gseq,
-        }
-    }
-}
-
-impl fmt::Display for LeaseId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{}/{}/{}",
-            self.owner, self.dseq, self.gseq, self.oseq, self.provider, self.bseq
-        )
-    }
-}
-
-/// The id of a deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeploymentId {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-}
-
-/// The id of a deployment group.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GroupId {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence (1-based).
-    pub gseq: i32,
-}
+pub use domain::{DeploymentId, GroupId, LeaseId};
 
 /// A price per block, as an exact decimal of a denom.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,13 @@
 //! 3. the models the group accepts intersected with those the provider advertised at the lease's
 //!    height.
 //!
-//! When no rule names exactly one model the model is unknown, never guessed. The ram is the one
+//! Rules compare models exactly as the chain's own matching does; the model a rule decides is then
+//! normalised with [`domain::GpuModel`], the normalisation probes go through, so a lease and a
+//! probe of the same GPU agree on its name. When no rule names exactly one model (or the one it
+//! names cannot be a model name) the model is unknown, never guessed. The ram is the one
 //! the deciding rule names for that model, when all of its mentions of the model agree on one.
+
+use domain::GpuModel;
 
 use crate::decode::facts::{Attribute, ResourceUnit};
 
@@ -87,12 +92,14 @@ pub fn is_true(value: &str) -> bool {
     matches!(value, "true" | "True" | "TRUE" | "t" | "T" | "1")
 }
 
-/// The GPU model names a provider advertises, sorted and without duplicates.
+/// The GPU model names a provider advertises, normalised ([`domain::gpu`]), sorted and without
+/// duplicates.
 pub fn provider_gpu_models(attributes: &[Attribute]) -> Vec<String> {
     let mut models: Vec<String> = attributes
         .iter()
         .filter(|a| is_true(&a.value))
-        .filter_map(|a| GpuSpec::parse_provider(&a.key)?.model.map(str::to_string))
+        .filter_map(|a| GpuModel::normalise(GpuSpec::parse_provider(&a.key)?.model?))
+        .map(|model| model.to_string())
         .collect();
     models.sort();
     models.dedup();
@@ -102,7 +109,7 @@ pub fn provider_gpu_models(attributes: &[Attribute]) -> Vec<String> {
 /// The GPU model (and ram, when known) of a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseGpu {
-    /// e.g. `h100`.
+    /// e.g. `h100`, normalised as probes' models are ([`domain::gpu`]).
     pub model: String,
     /// e.g. `80Gi`, when the deciding rule names one.
     pub ram: Option<String>,
@@ -186,7 +193,7 @@ fn single_model(specs: &[GpuSpec<'_>]) -> Option<LeaseGpu> {
         }
     }
     Some(LeaseGpu {
-        model: first.model?.to_string(),
+        model: GpuModel::normalise(first.model?)?.to_string(),
         ram: ram.map(str::to_string),
     })
 }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use store::amounts::ChainDecimal;
+use domain::ChainDecimal;
 
 use crate::decode::facts::{Price, RejectionReason};
 

@@ -17,8 +17,7 @@ pub mod escrow;
 pub mod market;
 pub mod provider;
 
-/// Fractional digits of a Cosmos `sdk.Dec`.
-const DEC_PLACES: usize = 18;
+use domain::CHAIN_DECIMAL_PLACES as DEC_PLACES;
 
 /// The decimal text of a `sdk.Dec` from its wire form (integer atomics, 10^-18 each).
 ///
