@@ -44,7 +44,9 @@ fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {
     let cursor = || -> Option<u64> {
         let url = store::DatabaseUrl::parse(&crashed).ok()?;
         let mut store = store::Store::connect(&url).ok()?;
-        indexer::follow::read_cursor(store.conn(), "akashnet-2").ok()?
+        store::cursor::read_cursor(store.conn(), "akashnet-2")
+            .ok()?
+            .map(domain::Height::get)
     };
     let mut rng = fastrand::Rng::with_seed(20);
     let mut kills_mid_run = 0;

@@ -116,7 +116,9 @@ fn e2e_follow_mode_keeps_up_with_a_growing_head() {
     let cursor = || -> Option<u64> {
         let url = store::DatabaseUrl::parse(&database).ok()?;
         let mut store = store::Store::connect(&url).ok()?;
-        indexer::follow::read_cursor(store.conn(), "akashnet-2").ok()?
+        store::cursor::read_cursor(store.conn(), "akashnet-2")
+            .ok()?
+            .map(domain::Height::get)
     };
     let mut wait_for = |height: u64| {
         let started = Instant::now();

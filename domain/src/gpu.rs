@@ -10,6 +10,11 @@
 //!   `.` or `+` (what Akash attribute keys allow); anything else is not a model;
 //! * ASCII letters are lower-cased (`H100` → `h100`), as Akash's own attribute keys are written.
 //!
+//! GPU attribute keys have one grammar, read by [`GpuSpec`]: tenants name acceptable GPUs in a
+//! group's resources as `vendor/<v>/model/<m>[/ram/<N>][/interface/<i>]` (`<m>` may be `*` for any
+//! model); providers advertise theirs as the same path under `capabilities/gpu/`. Both count only
+//! when the attribute's value is true ([`is_true`]).
+//!
 //! Interfaces are lower-cased and folded to the two families the network prices differently:
 //! every `sxm…` variant (`SXM4`, `sxm5`) is `sxm`, every `pcie…` variant is `pcie`
 //! ([`normalise_interface`]).
@@ -20,6 +25,95 @@ use serde::{Deserialize, Serialize};
 
 /// Longest GPU model name accepted.
 pub const MAX_MODEL_CHARS: usize = 64;
+
+/// The prefix of provider GPU capability attributes.
+const PROVIDER_GPU_PREFIX: &str = "capabilities/gpu/";
+
+/// One GPU named by an attribute key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpuSpec<'a> {
+    /// Vendor, e.g. `nvidia`.
+    pub vendor: &'a str,
+    /// Model, e.g. `h100`; `None` for the wildcard `*`.
+    pub model: Option<&'a str>,
+    /// Memory, e.g. `80Gi`, when named.
+    pub ram: Option<&'a str>,
+    /// Interface, e.g. `pcie` or `sxm`, when named.
+    pub interface: Option<&'a str>,
+}
+
+impl<'a> GpuSpec<'a> {
+    /// Parses a tenant GPU key `vendor/<v>/model/<m>[/ram/<N>][/interface/<i>]`.
+    ///
+    /// `ram` and `interface` may come in either order, each at most once; any other shape is not
+    /// a GPU key and yields `None`.
+    pub fn parse(key: &'a str) -> Option<Self> {
+        let mut parts = key.split('/');
+        let (Some("vendor"), Some(vendor), Some("model"), Some(model)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if vendor.is_empty() || model.is_empty() {
+            return None;
+        }
+        let mut spec = Self {
+            vendor,
+            model: (model != "*").then_some(model),
+            ram: None,
+            interface: None,
+        };
+        while let Some(name) = parts.next() {
+            let value = parts.next().filter(|v| !v.is_empty())?;
+            let slot = match name {
+                "ram" => &mut spec.ram,
+                "interface" => &mut spec.interface,
+                _ => return None,
+            };
+            if slot.replace(value).is_some() {
+                return None;
+            }
+        }
+        Some(spec)
+    }
+
+    /// Parses a provider capability key `capabilities/gpu/vendor/<v>/model/<m>[…]`.
+    pub fn parse_provider(key: &'a str) -> Option<Self> {
+        Self::parse(key.strip_prefix(PROVIDER_GPU_PREFIX)?)
+    }
+
+    /// Whether a GPU the provider advertises (`self`) satisfies what a tenant accepts.
+    pub fn satisfies(&self, accepted: &GpuSpec<'_>) -> bool {
+        let compatible = |a: Option<&str>, b: Option<&str>| a.is_none() || b.is_none() || a == b;
+        self.vendor == accepted.vendor
+            && compatible(self.model, accepted.model)
+            && compatible(self.ram, accepted.ram)
+            && compatible(self.interface, accepted.interface)
+    }
+}
+
+/// Whether an attribute value means true, as Go's `strconv.ParseBool` reads it.
+pub fn is_true(value: &str) -> bool {
+    matches!(value, "true" | "True" | "TRUE" | "t" | "T" | "1")
+}
+
+/// The GPU model names a provider advertises, normalised ([`domain::gpu`]), sorted and without
+/// duplicates.
+///
+/// `attributes` are `(key, value)` pairs as the provider set them on chain.
+pub fn provider_gpu_models<'a>(
+    attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    let mut models: Vec<String> = attributes
+        .into_iter()
+        .filter(|(_, value)| is_true(value))
+        .filter_map(|(key, _)| GpuModel::normalise(GpuSpec::parse_provider(key)?.model?))
+        .map(|model| model.to_string())
+        .collect();
+    models.sort();
+    models.dedup();
+    models
+}
 
 /// A GPU model's normalised name (`a100`, `h100`, `rtx4090`, `mi300x`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -94,6 +188,57 @@ pub fn normalise_interface(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_parse_with_optional_ram_and_interface() {
+        let full = GpuSpec::parse("vendor/nvidia/model/h100/ram/80Gi/interface/pcie").unwrap();
+        assert_eq!(
+            full,
+            GpuSpec {
+                vendor: "nvidia",
+                model: Some("h100"),
+                ram: Some("80Gi"),
+                interface: Some("pcie"),
+            }
+        );
+        let swapped = GpuSpec::parse("vendor/nvidia/model/h100/interface/sxm/ram/80Gi").unwrap();
+        assert_eq!(
+            (swapped.ram, swapped.interface),
+            (Some("80Gi"), Some("sxm"))
+        );
+        assert_eq!(GpuSpec::parse("vendor/nvidia/model/*").unwrap().model, None);
+        let provider =
+            GpuSpec::parse_provider("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi");
+        assert_eq!(provider.unwrap().ram, Some("40Gi"));
+        for bad in [
+            "vendor/nvidia",
+            "vendor//model/h100",
+            "vendor/nvidia/model/",
+            "vendor/nvidia/model/h100/ram",
+            "vendor/nvidia/model/h100/ram/80Gi/ram/40Gi",
+            "vendor/nvidia/model/h100/colour/green",
+            "capabilities/gpu/vendor/nvidia/model/h100",
+            "region",
+        ] {
+            assert_eq!(GpuSpec::parse(bad), None, "{bad} is not a tenant GPU key");
+        }
+        assert_eq!(
+            GpuSpec::parse_provider("capabilities/storage/1/class"),
+            None
+        );
+    }
+
+    #[test]
+    fn provider_models_are_sorted_unique_and_only_true_ones() {
+        let attributes = [
+            ("capabilities/gpu/vendor/nvidia/model/h100/ram/80Gi", "true"),
+            ("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi", "true"),
+            ("capabilities/gpu/vendor/nvidia/model/A100/ram/80Gi", "true"),
+            ("host", "true"),
+            ("capabilities/gpu/vendor/nvidia/model/t4", "false"),
+        ];
+        assert_eq!(provider_gpu_models(attributes), ["a100", "h100"]);
+    }
 
     #[test]
     fn chain_and_probe_spellings_agree() {

@@ -19,9 +19,9 @@ use store::schema::{
 use store::AnyConnection;
 
 use crate::decode::chain_json::{BlockResponse, BlockResultsResponse, CometVersion};
-use crate::decode::gpu::provider_gpu_models;
 use crate::decode::messages::cosmos::Any;
 use crate::decode::{Attribute, DecodeOptions};
+use domain::gpu::provider_gpu_models;
 
 /// The directory holding the fixture chains: `$AKASH_FIXTURES_DIR`, or `shared/fixtures` next to
 /// the workspace.
@@ -281,7 +281,14 @@ fn compare_providers(
         );
         diff(
             "gpu_models",
-            format!("{:?}", provider_gpu_models(&stored_attributes)),
+            format!(
+                "{:?}",
+                provider_gpu_models(
+                    stored_attributes
+                        .iter()
+                        .map(|a| (a.key.as_str(), a.value.as_str())),
+                )
+            ),
             format!("{:?}", expected.gpu_models),
         );
     }

@@ -101,7 +101,9 @@ async fn follow_indexes_the_fixture_and_keeps_its_metrics() {
     assert!(metrics.batch_apply_seconds.get_sample_count() >= 600 / 40);
     let mut store = reopen(&db);
     assert_eq!(
-        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        store::cursor::read_cursor(store.conn(), "akashnet-2")
+            .unwrap()
+            .map(domain::Height::get),
         Some(LAST)
     );
 }
@@ -130,11 +132,17 @@ async fn follow_records_a_missing_block_and_a_later_run_fetches_it() {
     assert_eq!(metrics.decode_failures(follow::BLOCK_UNAVAILABLE), 1);
     let mut store = reopen(&db);
     assert_eq!(
-        follow::unavailable_heights(store.conn()).unwrap(),
+        store::cursor::unavailable_heights(store.conn())
+            .unwrap()
+            .into_iter()
+            .map(domain::Height::get)
+            .collect::<Vec<_>>(),
         vec![missing]
     );
     assert_eq!(
-        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        store::cursor::read_cursor(store.conn(), "akashnet-2")
+            .unwrap()
+            .map(domain::Height::get),
         Some(FIRST + 100)
     );
 
@@ -152,11 +160,13 @@ async fn follow_records_a_missing_block_and_a_later_run_fetches_it() {
     .unwrap();
     assert_eq!(report.blocks_applied, 1);
     let mut store = reopen(&db);
-    assert!(follow::unavailable_heights(store.conn())
+    assert!(store::cursor::unavailable_heights(store.conn())
         .unwrap()
         .is_empty());
     assert_eq!(
-        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        store::cursor::read_cursor(store.conn(), "akashnet-2")
+            .unwrap()
+            .map(domain::Height::get),
         Some(FIRST + 100)
     );
 }
@@ -194,7 +204,9 @@ async fn follow_stops_on_request_at_a_batch_boundary_and_resumes() {
     assert!(stopped_at < LAST, "the run was meant to be interrupted");
     let mut store = reopen(&db);
     assert_eq!(
-        follow::read_cursor(store.conn(), "akashnet-2").unwrap(),
+        store::cursor::read_cursor(store.conn(), "akashnet-2")
+            .unwrap()
+            .map(domain::Height::get),
         Some(stopped_at)
     );
 

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use indexer::decode::gpu::provider_gpu_models;
-use indexer::decode::Attribute;
+use domain::gpu::provider_gpu_models;
 use store::{chain, AnyConnection};
 use thiserror::Error;
 
@@ -94,27 +93,21 @@ pub fn write_leases(conn: &mut AnyConnection, out: impl Write) -> Result<u64, Ex
 /// create or update left them: a deleted provider keeps what it advertised just before.
 pub fn write_providers(conn: &mut AnyConnection, out: impl Write) -> Result<u64, ExportError> {
     let rows = chain::providers(conn)?;
-    let mut current: BTreeMap<String, Vec<Attribute>> = BTreeMap::new();
+    let mut current: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (owner, key, value) in chain::current_provider_attributes(conn)? {
-        current
-            .entry(owner)
-            .or_default()
-            .push(Attribute { key, value });
+        current.entry(owner).or_default().push((key, value));
     }
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(PROVIDER_COLUMNS)?;
     for row in &rows {
         let advertised = match row.deleted_height {
-            Some(deleted) => chain::provider_attributes_at(conn, &row.owner, deleted - 1)?
-                .into_iter()
-                .map(|(key, value)| Attribute { key, value })
-                .collect(),
+            Some(deleted) => chain::provider_attributes_at(conn, &row.owner, deleted - 1)?,
             None => current.remove(&row.owner).unwrap_or_default(),
         };
         writer.write_record([
             row.owner.clone(),
             row.host_uri.clone(),
-            provider_gpu_models(&advertised).join(";"),
+            provider_gpu_models(advertised.iter().map(|(k, v)| (k.as_str(), v.as_str()))).join(";"),
             optional(&row.created_height),
             optional(&row.updated_height),
             optional(&row.deleted_height),

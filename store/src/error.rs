@@ -40,4 +40,12 @@ pub enum StoreError {
     /// A query failed.
     #[error("database query failed")]
     Query(#[from] diesel::result::Error),
+    /// A stored value that this program never writes: the database was edited or damaged.
+    #[error("the store holds {what} that cannot be right: {problem}")]
+    Corrupt {
+        /// What was read.
+        what: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }

@@ -16,6 +16,7 @@
 mod amounts;
 pub mod chain;
 mod connection;
+pub mod cursor;
 mod database_url;
 mod error;
 pub mod probes;

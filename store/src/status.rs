@@ -4,7 +4,8 @@ use diesel::sql_types::BigInt;
 use diesel_migrations::MigrationHarness;
 
 use crate::connection::{AnyConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-use crate::schema::indexer_cursor;
+use domain::Height;
+
 use crate::{Backend, Store, StoreError};
 
 /// One embedded migration and whether this database has it.
@@ -34,7 +35,7 @@ pub struct StoreStatus {
     /// Every embedded migration, oldest first.
     pub migrations: Vec<MigrationState>,
     /// The indexer cursor per chain id: the last height applied. Empty before the first run.
-    pub cursors: Vec<(String, i64)>,
+    pub cursors: Vec<(String, Height)>,
     /// Row counts of the main tables, once migrated; empty while migrations are pending.
     pub tables: Vec<TableCount>,
 }
@@ -71,10 +72,7 @@ impl Store {
         let migrations = migration_states(self.conn())?;
         let migrated = migrations.iter().all(|m| m.applied);
         let (cursors, tables) = if migrated {
-            let cursors = indexer_cursor::table
-                .select((indexer_cursor::chain_id, indexer_cursor::height))
-                .order(indexer_cursor::chain_id)
-                .load(self.conn())?;
+            let cursors = crate::cursor::cursors(self.conn())?;
             let mut tables = Vec::with_capacity(COUNTED_TABLES.len());
             for table in COUNTED_TABLES {
                 let count: RowCount =

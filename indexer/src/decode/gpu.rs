@@ -1,8 +1,5 @@
-//! GPU attribute keys and the rules that tell which GPU model a lease got.
-//!
-//! Tenants name acceptable GPUs in a group's resources as `vendor/<v>/model/<m>[/ram/<N>][/interface/<i>]`
-//! (`<m>` may be `*` for any model); providers advertise theirs as the same path under
-//! `capabilities/gpu/`. Both are attributes whose value must be true.
+//! The rules that tell which GPU model a lease got. (The attribute keys the rules read are
+//! parsed by [`domain::gpu::GpuSpec`].)
 //!
 //! The model of a lease is taken from the first of these rules that names exactly one model
 //! (`shared/fixtures/README.md`, "How the GPU model of a lease is known"):
@@ -17,94 +14,10 @@
 //! names cannot be a model name) the model is unknown, never guessed. The ram is the one
 //! the deciding rule names for that model, when all of its mentions of the model agree on one.
 
+use domain::gpu::{is_true, GpuSpec};
 use domain::GpuModel;
 
 use crate::decode::facts::{Attribute, ResourceUnit};
-
-/// The prefix of provider GPU capability attributes.
-const PROVIDER_GPU_PREFIX: &str = "capabilities/gpu/";
-
-/// One GPU named by an attribute key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GpuSpec<'a> {
-    /// Vendor, e.g. `nvidia`.
-    pub vendor: &'a str,
-    /// Model, e.g. `h100`; `None` for the wildcard `*`.
-    pub model: Option<&'a str>,
-    /// Memory, e.g. `80Gi`, when named.
-    pub ram: Option<&'a str>,
-    /// Interface, e.g. `pcie` or `sxm`, when named.
-    pub interface: Option<&'a str>,
-}
-
-impl<'a> GpuSpec<'a> {
-    /// Parses a tenant GPU key `vendor/<v>/model/<m>[/ram/<N>][/interface/<i>]`.
-    ///
-    /// `ram` and `interface` may come in either order, each at most once; any other shape is not
-    /// a GPU key and yields `None`.
-    pub fn parse(key: &'a str) -> Option<Self> {
-        let mut parts = key.split('/');
-        let (Some("vendor"), Some(vendor), Some("model"), Some(model)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        if vendor.is_empty() || model.is_empty() {
-            return None;
-        }
-        let mut spec = Self {
-            vendor,
-            model: (model != "*").then_some(model),
-            ram: None,
-            interface: None,
-        };
-        while let Some(name) = parts.next() {
-            let value = parts.next().filter(|v| !v.is_empty())?;
-            let slot = match name {
-                "ram" => &mut spec.ram,
-                "interface" => &mut spec.interface,
-                _ => return None,
-            };
-            if slot.replace(value).is_some() {
-                return None;
-            }
-        }
-        Some(spec)
-    }
-
-    /// Parses a provider capability key `capabilities/gpu/vendor/<v>/model/<m>[…]`.
-    pub fn parse_provider(key: &'a str) -> Option<Self> {
-        Self::parse(key.strip_prefix(PROVIDER_GPU_PREFIX)?)
-    }
-
-    /// Whether a GPU the provider advertises (`self`) satisfies what a tenant accepts.
-    fn satisfies(&self, accepted: &GpuSpec<'_>) -> bool {
-        let compatible = |a: Option<&str>, b: Option<&str>| a.is_none() || b.is_none() || a == b;
-        self.vendor == accepted.vendor
-            && compatible(self.model, accepted.model)
-            && compatible(self.ram, accepted.ram)
-            && compatible(self.interface, accepted.interface)
-    }
-}
-
-/// Whether an attribute value means true, as Go's `strconv.ParseBool` reads it.
-pub fn is_true(value: &str) -> bool {
-    matches!(value, "true" | "True" | "TRUE" | "t" | "T" | "1")
-}
-
-/// The GPU model names a provider advertises, normalised ([`domain::gpu`]), sorted and without
-/// duplicates.
-pub fn provider_gpu_models(attributes: &[Attribute]) -> Vec<String> {
-    let mut models: Vec<String> = attributes
-        .iter()
-        .filter(|a| is_true(&a.value))
-        .filter_map(|a| GpuModel::normalise(GpuSpec::parse_provider(&a.key)?.model?))
-        .map(|model| model.to_string())
-        .collect();
-    models.sort();
-    models.dedup();
-    models
-}
 
 /// The GPU model (and ram, when known) of a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,60 +146,6 @@ mod tests {
             Ok::<_, Infallible>(provider.map(<[Attribute]>::to_vec).unwrap_or_default())
         })
         .unwrap()
-    }
-
-    #[test]
-    fn keys_parse_with_optional_ram_and_interface() {
-        let full = GpuSpec::parse("vendor/nvidia/model/h100/ram/80Gi/interface/pcie").unwrap();
-        assert_eq!(
-            full,
-            GpuSpec {
-                vendor: "nvidia",
-                model: Some("h100"),
-                ram: Some("80Gi"),
-                interface: Some("pcie"),
-            }
-        );
-        let swapped = GpuSpec::parse("vendor/nvidia/model/h100/interface/sxm/ram/80Gi").unwrap();
-        assert_eq!(
-            (swapped.ram, swapped.interface),
-            (Some("80Gi"), Some("sxm"))
-        );
-        assert_eq!(GpuSpec::parse("vendor/nvidia/model/*").unwrap().model, None);
-        let provider =
-            GpuSpec::parse_provider("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi");
-        assert_eq!(provider.unwrap().ram, Some("40Gi"));
-        for bad in [
-            "vendor/nvidia",
-            "vendor//model/h100",
-            "vendor/nvidia/model/",
-            "vendor/nvidia/model/h100/ram",
-            "vendor/nvidia/model/h100/ram/80Gi/ram/40Gi",
-            "vendor/nvidia/model/h100/colour/green",
-            "capabilities/gpu/vendor/nvidia/model/h100",
-            "region",
-        ] {
-            assert_eq!(GpuSpec::parse(bad), None, "{bad} is not a tenant GPU key");
-        }
-        assert_eq!(
-            GpuSpec::parse_provider("capabilities/storage/1/class"),
-            None
-        );
-    }
-
-    #[test]
-    fn provider_models_are_sorted_unique_and_only_true_ones() {
-        let mut attributes = vec![
-            attr("capabilities/gpu/vendor/nvidia/model/h100/ram/80Gi"),
-            attr("capabilities/gpu/vendor/nvidia/model/a100/ram/40Gi"),
-            attr("capabilities/gpu/vendor/nvidia/model/a100/ram/80Gi"),
-            attr("host"),
-        ];
-        attributes.push(Attribute {
-            key: "capabilities/gpu/vendor/nvidia/model/t4".into(),
-            value: "false".into(),
-        });
-        assert_eq!(provider_gpu_models(&attributes), ["a100", "h100"]);
     }
 
     #[test]

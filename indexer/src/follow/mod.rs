@@ -22,23 +22,23 @@
 //!   run stops with the error and resumes from the cursor next time.
 //! * With `follow`, the pipeline polls the head every `poll_interval` once it has caught up.
 
-mod cursor;
 mod progress;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use store::Store;
+use store::{Store, StoreError};
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug_span, info, info_span, warn, Instrument};
 
-pub use cursor::{read_cursor, unavailable_heights, BLOCK_UNAVAILABLE};
 pub use progress::ProgressMode;
+pub use store::cursor::BLOCK_UNAVAILABLE;
 
-use self::cursor::advance_cursor;
+use domain::{Height, HeightError};
+use store::cursor;
 
 use self::progress::{BatchReport, Progress};
 use crate::decode::{self, ApplySummary, DecodeOptions, DecodedBlock};
@@ -116,7 +116,10 @@ pub enum FollowError {
     Rpc(#[from] RpcError),
     /// The store failed.
     #[error("store error: {0}")]
-    Store(#[from] diesel::result::Error),
+    Store(#[from] StoreError),
+    /// A height beyond what the store holds (no real chain gets there).
+    #[error(transparent)]
+    Height(#[from] HeightError),
     /// Applying a block failed.
     #[error("cannot apply block {height}: {source}")]
     Apply {
@@ -128,6 +131,14 @@ pub enum FollowError {
     /// A worker task failed (a bug: decoding and applying do not panic).
     #[error("internal error: {0}")]
     Worker(String),
+}
+
+/// Store writes inside a transaction fail with diesel's error; the pipeline reports them as the
+/// store's.
+impl From<diesel::result::Error> for FollowError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Store(StoreError::Query(error))
+    }
 }
 
 /// A block as the apply thread receives it.
@@ -160,13 +171,13 @@ pub async fn run(
         let chain_id = options.chain_id.clone();
         tokio::task::spawn_blocking(move || {
             let mut store = store;
-            let cursor = read_cursor(store.conn(), &chain_id);
+            let cursor = cursor::read_cursor(store.conn(), &chain_id);
             (store, cursor)
         })
         .await
         .map_err(|e| FollowError::Worker(e.to_string()))?
     };
-    let cursor = cursor?;
+    let cursor = cursor?.map(Height::get);
     if let Some(cursor) = cursor {
         metrics
             .indexed_height
@@ -457,13 +468,13 @@ fn commit_batch(
         let mut applied: Vec<(&DecodedBlock, ApplySummary)> = Vec::with_capacity(batch.len());
         let mut unavailable = 0u64;
         let mut already_indexed = 0u64;
-        let fetched: Vec<u64> = batch
+        let fetched = batch
             .iter()
             .filter_map(|item| match item {
-                Item::Decoded(block) => Some(block.height),
+                Item::Decoded(block) => Some(Height::new(block.height)),
                 Item::Unavailable { .. } => None,
             })
-            .collect();
+            .collect::<Result<Vec<Height>, HeightError>>()?;
         cursor::clear_unavailable(conn, &fetched)?;
         for item in batch {
             match item {
@@ -482,16 +493,18 @@ fn commit_batch(
                 Item::Unavailable { height, detail } => {
                     // A block stored by an earlier run is not a gap, even if it cannot be
                     // fetched now.
-                    if cursor::is_indexed(conn, *height)? {
+                    let height = Height::new(*height)?;
+                    if cursor::is_indexed(conn, height)? {
                         already_indexed += 1;
                     } else {
-                        cursor::record_unavailable(conn, *height, detail)?;
+                        cursor::record_unavailable(conn, height, detail)?;
                         unavailable += 1;
                     }
                 }
             }
         }
-        advance_cursor(conn, &options.chain_id, first, last, now_ms)?;
+        let (first, last) = (Height::new(first)?, Height::new(last)?);
+        cursor::advance_cursor(conn, &options.chain_id, first, last, now_ms)?;
         Ok::<_, FollowError>((applied, unavailable, already_indexed))
     });
     let (applied, unavailable, already_indexed) = applied?;
