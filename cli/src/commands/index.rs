@@ -10,8 +10,11 @@ use indexer::follow::{self, FollowOptions, ProgressMode};
 use indexer::metrics::IndexerMetrics;
 use indexer::rpc::{RetryTuning, RpcClient, RpcError, RpcOptions};
 
+use tracing::{info, warn};
+
 use crate::context::Context;
 use crate::exit::UsageError;
+use crate::runtime::{MetricsServer, Shutdown};
 
 #[derive(Debug, Args)]
 pub struct IndexArgs {
@@ -70,9 +73,8 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
         }
     }
     let store = context.store()?;
-    // The metrics are registered now; serving them over HTTP comes with the metrics endpoint.
-    let registry = prometheus::Registry::new();
-    let metrics = IndexerMetrics::register(&registry).context("cannot register the metrics")?;
+    let registry = context.metrics_registry();
+    let metrics = IndexerMetrics::register(registry).context("cannot register the metrics")?;
     let tuning = RetryTuning {
         max_attempts: args.retry_attempts,
         initial_backoff: Duration::from_millis(args.retry_backoff_ms),
@@ -112,15 +114,21 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
             DecodeOptions::watching(chain.watched_wallets.iter().cloned()),
         )
     };
+    let listen = config.metrics.listen;
     let runtime = context.runtime()?;
     let report = runtime
-        .block_on(follow::run(
-            store,
-            Arc::new(rpc),
-            options,
-            metrics,
-            stop_signal(),
-        ))
+        .block_on(async {
+            let shutdown = Shutdown::on_signals();
+            // Indexing never waited for metrics, and must not start failing for want of them
+            // (another process of the same configuration may hold the address).
+            match MetricsServer::start(listen, registry.clone(), &shutdown).await {
+                Ok(server) => info!(listen = %server.local_addr(), "metrics at /metrics"),
+                Err(error) => {
+                    warn!(%listen, %error, "cannot serve metrics; indexing without them");
+                }
+            }
+            follow::run(store, Arc::new(rpc), options, metrics, shutdown.requested()).await
+        })
         .context("indexing stopped")?;
     match (report.first_height, report.last_height) {
         (Some(first), Some(last)) => println!(
@@ -152,28 +160,4 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
 const fn millis(duration: Duration) -> u64 {
     // No default is anywhere near u64::MAX milliseconds.
     duration.as_millis() as u64
-}
-
-/// Resolves on Ctrl-C or SIGTERM; never, when no handler can be installed.
-async fn stop_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }

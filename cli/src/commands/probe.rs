@@ -8,14 +8,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
 use store::probes::InsertOutcome;
-use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::info;
 use uptime_prober::{
     jsonl, round, GrpcPort, Probe, ProbeOptions, Prober, ProberConfig, ProberMetrics, Target,
 };
 
 use crate::context::Context;
 use crate::exit::UsageError;
+use crate::runtime::{MetricsServer, Shutdown};
 
 #[derive(Debug, Args)]
 #[command(
@@ -104,24 +104,21 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
     let mut store = context.store()?;
     let runtime = context.runtime()?;
     if args.follow {
-        let registry = prometheus::Registry::new();
-        let metrics = ProberMetrics::register(&registry)?;
+        let metrics = ProberMetrics::register(context.metrics_registry())?;
         let prober = Prober::new(prober_config, Some(metrics))?;
         let listen = config.metrics.listen;
         return runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind(listen)
+            let shutdown = Shutdown::on_signals();
+            MetricsServer::start(listen, context.metrics_registry().clone(), &shutdown)
                 .await
                 .with_context(|| format!("cannot serve metrics on {listen}"))?;
-            tokio::spawn(serve_metrics(listener, registry));
             info!(%listen, interval = ?settings.interval, "probing providers; metrics at /metrics");
-            let (stop, stopping) = watch::channel(false);
+            let stopping = shutdown.requested();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    info!("interrupted: finishing the running probes and storing them");
-                    stop.send_replace(true);
-                }
+                stopping.await;
+                info!("interrupted: finishing the running probes and storing them");
             });
-            round::follow(&prober, &mut store, settings.interval, stopping).await?;
+            round::follow(&prober, &mut store, settings.interval, shutdown.watch()).await?;
             anyhow::Ok(())
         });
     }
@@ -204,23 +201,6 @@ fn parse_target(text: &str) -> anyhow::Result<Target> {
             host_uri: host_uri.to_string(),
         }),
         _ => Err(UsageError(format!("--target {text:?} is not OWNER=HOST_URI")).into()),
-    }
-}
-
-async fn serve_metrics(listener: tokio::net::TcpListener, registry: prometheus::Registry) {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let registry = registry.clone();
-            async move {
-                prometheus::TextEncoder::new()
-                    .encode_to_string(&registry.gather())
-                    .unwrap_or_else(|e| format!("# cannot encode metrics: {e}\n"))
-            }
-        }),
-    );
-    if let Err(e) = axum::serve(listener, app).await {
-        warn!(error = %e, "the metrics server stopped");
     }
 }
 

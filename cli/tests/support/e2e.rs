@@ -2,8 +2,10 @@
 //! pointing at it, the real binary run with a time limit, and a comparison of its exports with
 //! `truth.json`.
 
+use std::io::BufRead;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -101,6 +103,62 @@ pub fn write_config(dir: &Path, chain: &ChainConfig<'_>) -> PathBuf {
     let path = dir.join("test.toml");
     std::fs::write(&path, text).expect("write the test configuration");
     path
+}
+
+/// Points the `[metrics]` table of the configuration at `config` to `listen`.
+pub fn set_metrics_listen(config: &Path, listen: SocketAddr) {
+    let text = std::fs::read_to_string(config).expect("read the test configuration");
+    let start = text.find("[metrics]").expect("a [metrics] table");
+    let end = start
+        + text[start..]
+            .find("\n\n")
+            .expect("an empty line after [metrics]");
+    let text = format!(
+        "{}[metrics]\nlisten = \"{listen}\"{}",
+        &text[..start],
+        &text[end..]
+    );
+    std::fs::write(config, text).expect("write the test configuration");
+}
+
+/// `akash-incentives simnet serve` of a chain folder on a free port of 127.0.0.1, killed when
+/// dropped.
+pub struct ServedChain {
+    child: Child,
+    url: String,
+}
+
+impl ServedChain {
+    pub fn start(folder: &Path) -> Self {
+        let mut child = binary()
+            .args(["simnet", "serve", "--listen", "127.0.0.1:0", "--fixture"])
+            .arg(folder)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simnet serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("read what simnet serve prints");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ServedChain {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// `index` with `extra` arguments; panics with the output unless it succeeds.
