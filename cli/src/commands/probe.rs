@@ -1,12 +1,14 @@
 //! `probe --once | --follow`, `probe export`, `probe import`: measure providers and move the
-//! observations in and out as JSON Lines.
+//! observations in and out as JSON Lines (an export to a file is published atomically, by
+//! `reports::atomic`).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
+use reports::atomic::{write_to, AtomicWriteError};
 use store::probes::InsertOutcome;
 use tracing::info;
 use uptime_prober::{
@@ -214,20 +216,16 @@ fn export(context: &Context, from: &str, to: &str, out: Option<PathBuf>) -> anyh
         bail!(UsageError("--from must be before --to".into()));
     }
     let mut store = context.store()?;
-    let written = match &out {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut writer = BufWriter::new(file);
-            let written = jsonl::export(&mut store, from_ms, to_ms, &mut writer)?;
-            writer
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            written
+    let written = write_to(out.as_deref(), |mut writer| {
+        jsonl::export(&mut store, from_ms, to_ms, &mut writer)
+    })
+    .map_err(|e| match (e, &out) {
+        // Named as before files were published atomically: the target, not its `.partial`.
+        (AtomicWriteError::Create { source, .. }, Some(path)) => {
+            anyhow::Error::new(source).context(format!("cannot create {}", path.display()))
         }
-        None => jsonl::export(&mut store, from_ms, to_ms, &mut std::io::stdout().lock())?,
-    };
+        (other, _) => other.into(),
+    })?;
     eprintln!("exported {written} observation(s)");
     Ok(())
 }
