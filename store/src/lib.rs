@@ -8,9 +8,10 @@
 //!   mode with foreign keys enforced. Nothing has to be installed.
 //! * **PostgreSQL** for production, chosen by a `postgres://` URL.
 //!
-//! Migrations live in `migrations/sqlite` and `migrations/postgres` at the workspace root and are
-//! embedded in the binary. Money and chain decimals are stored as exact text (see [`amounts`]),
-//! never as floating point: diesel's SQLite `Numeric` mapping goes through `f64`.
+//! Migrations live in `migrations/` at the workspace root, one folder per migration whose SQL runs
+//! unchanged on both backends, and are embedded in the binary. Money and chain decimals are stored
+//! as exact text (see [`amounts`]), never as floating point: diesel's SQLite `Numeric` mapping
+//! goes through `f64`.
 
 pub mod amounts;
 pub mod chain;
