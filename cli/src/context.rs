@@ -12,6 +12,7 @@ use crate::exit::UsageError;
 pub struct Context {
     config_path: Option<PathBuf>,
     database_url_flag: Option<String>,
+    metrics: prometheus::Registry,
 }
 
 impl Context {
@@ -19,7 +20,15 @@ impl Context {
         Self {
             config_path,
             database_url_flag,
+            metrics: prometheus::Registry::new(),
         }
+    }
+
+    /// The process's one metrics registry: every part the command runs (indexer, prober)
+    /// registers on it, and the `/metrics` server ([`crate::runtime::MetricsServer`]) serves it,
+    /// so one scrape sees them all and no part's metrics are left unserved.
+    pub fn metrics_registry(&self) -> &prometheus::Registry {
+        &self.metrics
     }
 
     /// Loads and validates the configuration named by `--config`, with environment overrides.

@@ -7,6 +7,7 @@
 mod commands;
 mod context;
 mod exit;
+mod runtime;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,54 +1,21 @@
 //! The binary's foundation commands, run as a user would run them.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
-    // Keep the developer's own environment from steering the tests.
-    for var in [
-        "AKASH_INCENTIVES_CONFIG",
-        "AKASH_INCENTIVES_DATABASE_URL",
-        "DATABASE_URL",
-        "AKASH_INCENTIVES_RPC_URLS",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
-
-fn config(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../config")
-        .join(name)
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().expect("run akash-incentives");
-    (
-        status.code().expect("exited normally"),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
+use support::{binary, run, shipped_config};
 
 #[test]
 fn config_check_accepts_the_shipped_configurations() {
     for name in ["example.toml", "devnet.toml"] {
         let (code, stdout, stderr) = run(binary()
             .args(["config", "check", "--config"])
-            .arg(config(name)));
+            .arg(shipped_config(name)));
         assert_eq!(code, 0, "{name}: {stderr}");
         assert!(stdout.contains("valid"), "{stdout}");
     }
     let (_, stdout, _) = run(binary()
         .args(["config", "check", "--config"])
-        .arg(config("example.toml")));
+        .arg(shipped_config("example.toml")));
     assert!(stdout.contains("120 epochs of 1day"), "{stdout}");
     assert!(
         stdout.contains("pool committed: budget $2000000, 2 contract(s)"),
@@ -59,7 +26,7 @@ fn config_check_accepts_the_shipped_configurations() {
 #[test]
 fn a_broken_configuration_exits_2_and_names_file_line_and_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(config("example.toml"))
+    let text = std::fs::read_to_string(shipped_config("example.toml"))
         .unwrap()
         .replacen("epochs = 120", "epochs = 0", 1);
     let line = text

@@ -1,13 +1,14 @@
 //! `kill -9` at random points of a run, then a restart: the final exports must be byte-identical
 //! to an uninterrupted run's, with no gap and no duplicate.
 
-mod e2e_support;
+mod support;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use e2e_support::*;
 use simnet::chain::Faults;
+use support::binary;
+use support::e2e::*;
 
 #[test]
 fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {

@@ -2,12 +2,13 @@
 //! 127.0.0.1: what it records must be exactly `truth.json`, on SQLite and on PostgreSQL, in one
 //! run or in follow mode; and the exports keep their documented shape.
 
-mod e2e_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use e2e_support::*;
 use simnet::chain::Faults;
+use support::e2e::*;
+use support::{binary, run_within};
 
 fn index_fixture_into(name: &str, database: &str) {
     let truth = truth(name);

@@ -1,12 +1,12 @@
 //! A flaky node: 10% HTTP 500s, 5% HTTP 429s, connection resets and 2-second stalls. The
 //! indexer retries through all of it and records exactly what a clean run records.
 
-mod e2e_support;
+mod support;
 
 use std::time::Duration;
 
-use e2e_support::*;
 use simnet::chain::Faults;
+use support::e2e::*;
 
 #[test]
 fn fault_500s_429s_resets_and_stalls_do_not_change_the_result() {

@@ -3,20 +3,20 @@
 //! is recorded as a reason-coded rejection, the run goes on, and everything else is still
 //! exactly the truth.
 
-mod e2e_support;
+mod support;
 
 use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use diesel::prelude::*;
-use e2e_support::*;
 use indexer::decode::messages::base::{Attribute, Gpu, ResourceValue, Resources};
 use indexer::decode::messages::cosmos::{Any, MsgSend};
 use indexer::decode::messages::deployment::v1beta3 as deployment;
 use prost::Message as _;
 use serde_json::{json, Value};
 use simnet::chain::Faults;
+use support::e2e::*;
 
 const UNKNOWN_TYPE_URL: &str = "/akash.hostile.v1.MsgNobodyKnows";
 

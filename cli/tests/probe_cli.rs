@@ -1,39 +1,17 @@
 //! `simnet providers`, `probe --once`, `probe export` and `probe import`, run as a user would:
 //! fake providers from the CLI, probed by the CLI, moved between two databases as JSON Lines.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
-    for var in [
-        "AKASH_INCENTIVES_CONFIG",
-        "AKASH_INCENTIVES_DATABASE_URL",
-        "DATABASE_URL",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
+use support::{binary_keeping, run, shipped_config};
 
-fn devnet_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/devnet.toml")
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().expect("run akash-incentives");
-    (
-        status.code().expect("exited normally"),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
+/// What these tests let through of the developer's environment, as they always have:
+/// `AKASH_INCENTIVES_RPC_URLS`, which probing does not read.
+const KEPT_VARS: &[&str] = &["AKASH_INCENTIVES_RPC_URLS"];
 
 /// `simnet providers` in the background; killed when dropped.
 struct Fakes {
@@ -43,7 +21,7 @@ struct Fakes {
 
 impl Fakes {
     fn start(spec: &Path) -> Self {
-        let mut child = binary()
+        let mut child = binary_keeping(KEPT_VARS)
             .args(["-q", "simnet", "providers", "--seconds", "120", "--spec"])
             .arg(spec)
             .stdout(Stdio::piped())
@@ -100,10 +78,10 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     let first_db = dir.path().join("first.sqlite");
     let second_db = dir.path().join("second.sqlite");
 
-    let mut probe = binary();
+    let mut probe = binary_keeping(KEPT_VARS);
     probe
         .arg("--config")
-        .arg(devnet_config())
+        .arg(shipped_config("devnet.toml"))
         .arg("--database-url")
         .arg(&first_db);
     probe.args(["-q", "probe", "--once", "--grpc-port", "rest+1"]);
@@ -134,7 +112,7 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     );
 
     let exported = dir.path().join("observations.jsonl");
-    let (code, _, stderr) = run(binary()
+    let (code, _, stderr) = run(binary_keeping(KEPT_VARS)
         .arg("--database-url")
         .arg(&first_db)
         .args([
@@ -160,7 +138,7 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     assert!(text.contains(r#""gpus":[{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}]"#), "{text}");
 
     let import = |file: &Path| {
-        run(binary()
+        run(binary_keeping(KEPT_VARS)
             .arg("--database-url")
             .arg(&second_db)
             .arg("probe")
@@ -199,7 +177,7 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
 
 #[test]
 fn probe_usage_errors_exit_2() {
-    let config = devnet_config();
+    let config = shipped_config("devnet.toml");
     for args in [
         vec!["probe"],
         vec!["probe", "--once", "--follow"],
@@ -223,7 +201,7 @@ fn probe_usage_errors_exit_2() {
         ],
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let (code, _, stderr) = run(binary()
+        let (code, _, stderr) = run(binary_keeping(KEPT_VARS)
             .arg("--config")
             .arg(&config)
             .arg("--database-url")

@@ -6,44 +6,19 @@
 //! h100 the whole time, so each epoch emits floor(balance / epochs left) = 1 000 000 and the
 //! provider takes all of it. Blocks are indexed up to T0 + 2 h, so epoch 2 is never covered.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use diesel::prelude::*;
 use store::probes::{insert_observations, GpuRecord, ObservationKey, ObservationRecord};
 use store::schema::{blocks, epochs, transfers};
 use store::{DatabaseUrl, Store};
+use support::{binary, run};
 
 const T0: i64 = 1_707_955_200_000;
 const PROVIDER: &str = "akash1pppppppppppppppppppppppppppppppppppppp";
 const WALLET: &str = "akash1wamhwamhwamhwamhwamhwamhwamhwamhph98cf";
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
-    for var in [
-        "AKASH_INCENTIVES_CONFIG",
-        "AKASH_INCENTIVES_DATABASE_URL",
-        "DATABASE_URL",
-        "AKASH_INCENTIVES_RPC_URLS",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().expect("run akash-incentives");
-    (
-        status.code().expect("exited normally"),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
 
 /// A temporary folder with `programme.toml` and the database it names, filled with blocks
 /// every 10 minutes up to T0 + 2 h, observations every 15 minutes and one payout.

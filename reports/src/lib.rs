@@ -1,7 +1,14 @@
-//! Audit outputs: what the community downloads to check our numbers.
+//! Audit outputs: what the community downloads to check our numbers. Every file the system
+//! publishes is written by this crate, so its format and the way it reaches the disk are decided
+//! in one place.
 //!
+//! * [`atomic`]: how every file is published: through a temporary file in the same folder,
+//!   synced, then renamed over the target, so no reader ever sees half a file.
 //! * [`exports`]: CSV exports of the indexed chain (`export leases`, `export providers`), with
 //!   stable column names and a stable row order so two exports of the same database are
 //!   byte-identical and can be diffed.
+//! * [`positions`]: the providers' positions as CSV (`settle positions`).
 
+pub mod atomic;
 pub mod exports;
+pub mod positions;

@@ -54,7 +54,7 @@ mod seal;
 
 pub use error::SettlementError;
 pub use measure::{measure_epoch, EpochMeasurements, MeasuredEpoch};
-pub use positions::{positions, write_positions_csv};
+pub use positions::positions;
 pub use rows::pool_name;
 pub use seal::{
     last_ended_epoch, next_epoch, settle_epoch, settle_next, settle_through, AlreadySealed,

@@ -1,8 +1,8 @@
 //! Per-provider positions: what each provider earned, what has vested, what was clawed back,
-//! what the programme's wallets already paid it, and what it can still claim.
+//! what the programme's wallets already paid it, and what it can still claim. They are
+//! published as CSV by `reports::positions`, where every published format lives.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use rewards::calendar::UnixMs;
 use rewards::programme::Programme;
@@ -39,36 +39,4 @@ pub fn positions(
         })?;
     }
     Ok(vesting_positions(&entries, at_ms, &paid)?)
-}
-
-/// Writes positions as CSV with the header
-/// `provider,earned,vested,unvested,clawed_back,paid,claimable` (base units; `claimable` may
-/// be negative), one row per provider in address order.
-pub fn write_positions_csv(
-    out: impl Write,
-    positions: &BTreeMap<String, Position>,
-) -> Result<(), csv::Error> {
-    let mut csv = csv::Writer::from_writer(out);
-    csv.write_record([
-        "provider",
-        "earned",
-        "vested",
-        "unvested",
-        "clawed_back",
-        "paid",
-        "claimable",
-    ])?;
-    for (provider, p) in positions {
-        csv.write_record([
-            provider.clone(),
-            p.earned.to_string(),
-            p.vested.to_string(),
-            p.unvested.to_string(),
-            p.clawed_back.to_string(),
-            p.paid.to_string(),
-            p.claimable.to_string(),
-        ])?;
-    }
-    csv.flush()?;
-    Ok(())
 }

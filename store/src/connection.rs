@@ -7,10 +7,10 @@ use tracing::info;
 
 use crate::{DatabaseUrl, StoreError};
 
-/// Migrations for each backend, embedded at build time so the binary needs no files beside it.
-pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
-pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("../migrations/postgres");
+/// The migrations, embedded at build time so the binary needs no files beside it. One source
+/// serves both backends: the SQL keeps to what SQLite and PostgreSQL both accept, so the two
+/// schemas cannot drift apart, and each backend records the same version names as applied.
+pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
 /// A connection to either backend, so that every query is written once and runs on both.
 #[derive(diesel::MultiConnection)]
@@ -76,14 +76,14 @@ impl Store {
         })
     }
 
-    /// Applies the pending migrations of this backend and returns the versions it applied.
+    /// Applies the pending migrations and returns the versions it applied.
     pub fn migrate(&mut self) -> Result<Vec<String>, StoreError> {
         let applied: Vec<String> = match &mut self.conn {
             AnyConnection::Postgresql(conn) => conn
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .run_pending_migrations(MIGRATIONS)
                 .map(|versions| versions.iter().map(ToString::to_string).collect()),
             AnyConnection::Sqlite(conn) => conn
-                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .run_pending_migrations(MIGRATIONS)
                 .map(|versions| versions.iter().map(ToString::to_string).collect()),
         }
         .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -140,4 +140,28 @@ fn open_sqlite(path: &str, url: &DatabaseUrl) -> Result<AnyConnection, StoreErro
     )
     .map_err(|e| connect_error(diesel::ConnectionError::CouldntSetupConfiguration(e)))?;
     Ok(AnyConnection::Sqlite(conn))
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::migration::MigrationSource;
+
+    use super::MIGRATIONS;
+
+    fn versions<DB: diesel::backend::Backend>() -> Vec<String> {
+        MigrationSource::<DB>::migrations(&MIGRATIONS)
+            .unwrap()
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect()
+    }
+
+    /// Databases record applied migrations by version: a renamed migration folder would be
+    /// applied again on every existing database.
+    #[test]
+    fn both_backends_embed_the_same_migrations_under_their_recorded_versions() {
+        let sqlite = versions::<diesel::sqlite::Sqlite>();
+        assert_eq!(sqlite, ["20261121000001"]);
+        assert_eq!(versions::<diesel::pg::Pg>(), sqlite);
+    }
 }

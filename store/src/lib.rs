@@ -8,10 +8,10 @@
 //!   mode with foreign keys enforced. Nothing has to be installed.
 //! * **PostgreSQL** for production, chosen by a `postgres://` URL.
 //!
-//! Migrations live in `migrations/sqlite` and `migrations/postgres` at the workspace root and are
-//! embedded in the binary. Money and chain decimals are stored as exact text ,
-//! never as floating point: diesel's SQLite `Numeric` mapping goes through `f64`. The amount types
-//! themselves are `domain`'s ([`domain::BaseUnits`], [`domain::ChainDecimal`]).
+//! Migrations live in `migrations/` at the workspace root, one folder per migration whose SQL runs
+//! unchanged on both backends, and are embedded in the binary. Money and chain decimals are stored
+//! as exact text, never as floating point: diesel's SQLite `Numeric` mapping goes through `f64`.
+//! The amount types themselves are `domain`'s ([`domain::BaseUnits`], [`domain::ChainDecimal`]).
 
 mod amounts;
 pub mod chain;

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_migrations::MigrationHarness;
 
-use crate::connection::{AnyConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use crate::connection::{AnyConnection, MIGRATIONS};
 use domain::Height;
 
 use crate::{Backend, Store, StoreError};
@@ -101,7 +101,7 @@ fn migration_states(conn: &mut AnyConnection) -> Result<Vec<MigrationState>, Sto
         |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
     let (embedded, applied): (Vec<String>, Vec<String>) = match conn {
         AnyConnection::Postgresql(c) => (
-            MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+            MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
                 .map_err(to_error)?
                 .iter()
                 .map(|m| m.name().version().to_string())
@@ -113,7 +113,7 @@ fn migration_states(conn: &mut AnyConnection) -> Result<Vec<MigrationState>, Sto
                 .collect(),
         ),
         AnyConnection::Sqlite(c) => (
-            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
                 .map_err(to_error)?
                 .iter()
                 .map(|m| m.name().version().to_string())

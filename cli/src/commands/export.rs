@@ -1,11 +1,12 @@
-//! `export leases` and `export providers`: the indexed chain as CSV for audit.
+//! `export leases` and `export providers`: the indexed chain as CSV for audit, to standard
+//! output or published atomically to a file (`reports::atomic`).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use reports::atomic::write_to;
 use store::AnyConnection;
 
 use crate::context::Context;
@@ -38,35 +39,12 @@ pub fn run(command: ExportCommand, context: &Context) -> anyhow::Result<()> {
         }),
     };
     let mut store = context.store()?;
-    let rows = match &args.out {
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            export(store.conn(), &mut out).with_context(|| format!("cannot export {what}"))?
-        }
-        Some(path) => write_atomically(path, |out| export(store.conn(), out))
-            .with_context(|| format!("cannot export {what} to {}", path.display()))?,
-    };
+    let rows = write_to(args.out.as_deref(), |out| export(store.conn(), out)).with_context(
+        || match &args.out {
+            None => format!("cannot export {what}"),
+            Some(path) => format!("cannot export {what} to {}", path.display()),
+        },
+    )?;
     tracing::info!(rows, what, "export written");
     Ok(())
-}
-
-/// Writes into `<path>.partial` and renames it over `path` once complete, so a reader never sees
-/// half an export.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<u64, reports::exports::ExportError>,
-) -> anyhow::Result<u64> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    let file =
-        File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
-    let mut out = BufWriter::new(file);
-    let rows = write(&mut out)?;
-    out.flush()?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&partial, path)
-        .with_context(|| format!("cannot move {} to {}", partial.display(), path.display()))?;
-    Ok(rows)
 }

@@ -8,10 +8,13 @@ use clap::Args;
 use indexer::decode::DecodeOptions;
 use indexer::follow::{self, FollowOptions, ProgressMode};
 use indexer::metrics::IndexerMetrics;
-use indexer::rpc::{RetryPolicy, RpcClient, RpcError, RpcOptions};
+use indexer::rpc::{RetryTuning, RpcClient, RpcError, RpcOptions};
+
+use tracing::{info, warn};
 
 use crate::context::Context;
 use crate::exit::UsageError;
+use crate::runtime::{MetricsServer, Shutdown};
 
 #[derive(Debug, Args)]
 pub struct IndexArgs {
@@ -36,19 +39,19 @@ pub struct IndexArgs {
     poll_interval_ms: u64,
 
     /// Attempts per RPC call before a block is given up on.
-    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().max_attempts)]
+    #[arg(long, value_name = "N", default_value_t = RetryTuning::DEFAULT.max_attempts)]
     retry_attempts: u32,
 
     /// First retry pause in milliseconds; it doubles up to --retry-max-backoff-ms.
-    #[arg(long, value_name = "MS", default_value_t = 250)]
+    #[arg(long, value_name = "MS", default_value_t = millis(RetryTuning::DEFAULT.initial_backoff))]
     retry_backoff_ms: u64,
 
     /// Longest retry pause in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 15_000)]
+    #[arg(long, value_name = "MS", default_value_t = millis(RetryTuning::DEFAULT.max_backoff))]
     retry_max_backoff_ms: u64,
 
     /// How long a failing endpoint is rotated out, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    #[arg(long, value_name = "MS", default_value_t = millis(RetryTuning::DEFAULT.bench_for))]
     bench_ms: u64,
 
     /// Log one line per batch even on a terminal, instead of a progress bar.
@@ -70,27 +73,23 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
         }
     }
     let store = context.store()?;
-    // The metrics are registered now; serving them over HTTP comes with the metrics endpoint.
-    let registry = prometheus::Registry::new();
-    let metrics = IndexerMetrics::register(&registry).context("cannot register the metrics")?;
-    let request_timeout = chain.request_timeout;
+    let registry = context.metrics_registry();
+    let metrics = IndexerMetrics::register(registry).context("cannot register the metrics")?;
+    let tuning = RetryTuning {
+        max_attempts: args.retry_attempts,
+        initial_backoff: Duration::from_millis(args.retry_backoff_ms),
+        max_backoff: Duration::from_millis(args.retry_max_backoff_ms),
+        bench_for: Duration::from_millis(args.bench_ms),
+    };
     let rpc = RpcClient::new(
-        RpcOptions {
+        RpcOptions::new(
             urls,
-            chain_id: chain.chain_id.clone(),
-            request_timeout,
-            // Each block is two requests (/block and /block_results).
-            in_flight_per_endpoint: chain.fetch_concurrency.max(1) * 2,
-            retry: RetryPolicy {
-                max_attempts: args.retry_attempts.max(1),
-                initial_backoff: Duration::from_millis(args.retry_backoff_ms),
-                max_backoff: Duration::from_millis(args.retry_max_backoff_ms),
-                max_elapsed: (request_timeout + Duration::from_millis(args.retry_max_backoff_ms))
-                    .saturating_mul(args.retry_attempts.max(1)),
-            },
-            bench_for: Duration::from_millis(args.bench_ms),
-            cometbft_038_height: Some(chain.cometbft_038_height),
-        },
+            chain.chain_id.clone(),
+            Some(chain.cometbft_038_height),
+            chain.request_timeout,
+            chain.fetch_concurrency,
+            &tuning,
+        ),
         metrics.clone(),
     )
     .map_err(|e| match e {
@@ -98,31 +97,38 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
         other => anyhow::Error::new(other),
     })?;
     let options = FollowOptions {
-        chain_id: chain.chain_id.clone(),
-        start_height: chain.start_height,
         from: args.from,
         to: args.to,
         follow: args.follow,
-        fetch_concurrency: chain.fetch_concurrency.max(1),
-        batch_size: chain.batch_size.max(1),
-        flush_after: Duration::from_millis(500),
-        poll_interval: Duration::from_millis(args.poll_interval_ms.max(1)),
         progress: if args.no_progress {
             ProgressMode::Log
         } else {
             ProgressMode::Auto
         },
-        decode: DecodeOptions::watching(chain.watched_wallets.iter().cloned()),
+        ..FollowOptions::new(
+            chain.chain_id.clone(),
+            chain.start_height,
+            chain.fetch_concurrency,
+            chain.batch_size,
+            Duration::from_millis(args.poll_interval_ms),
+            DecodeOptions::watching(chain.watched_wallets.iter().cloned()),
+        )
     };
+    let listen = config.metrics.listen;
     let runtime = context.runtime()?;
     let report = runtime
-        .block_on(follow::run(
-            store,
-            Arc::new(rpc),
-            options,
-            metrics,
-            stop_signal(),
-        ))
+        .block_on(async {
+            let shutdown = Shutdown::on_signals();
+            // Indexing never waited for metrics, and must not start failing for want of them
+            // (another process of the same configuration may hold the address).
+            match MetricsServer::start(listen, registry.clone(), &shutdown).await {
+                Ok(server) => info!(listen = %server.local_addr(), "metrics at /metrics"),
+                Err(error) => {
+                    warn!(%listen, %error, "cannot serve metrics; indexing without them");
+                }
+            }
+            follow::run(store, Arc::new(rpc), options, metrics, shutdown.requested()).await
+        })
         .context("indexing stopped")?;
     match (report.first_height, report.last_height) {
         (Some(first), Some(last)) => println!(
@@ -150,26 +156,8 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM; never, when no handler can be installed.
-async fn stop_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+/// A flag default in whole milliseconds.
+const fn millis(duration: Duration) -> u64 {
+    // No default is anywhere near u64::MAX milliseconds.
+    duration.as_millis() as u64
 }

@@ -1,21 +1,23 @@
 //! `probe --once | --follow`, `probe export`, `probe import`: measure providers and move the
-//! observations in and out as JSON Lines.
+//! observations in and out as JSON Lines (an export to a file is published atomically, by
+//! `reports::atomic`).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
+use reports::atomic::{write_to, AtomicWriteError};
 use store::probes::InsertOutcome;
-use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::info;
 use uptime_prober::{
     jsonl, round, GrpcPort, Probe, ProbeOptions, Prober, ProberConfig, ProberMetrics, Target,
 };
 
 use crate::context::Context;
 use crate::exit::UsageError;
+use crate::runtime::{MetricsServer, Shutdown};
 
 #[derive(Debug, Args)]
 #[command(
@@ -104,24 +106,21 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
     let mut store = context.store()?;
     let runtime = context.runtime()?;
     if args.follow {
-        let registry = prometheus::Registry::new();
-        let metrics = ProberMetrics::register(&registry)?;
+        let metrics = ProberMetrics::register(context.metrics_registry())?;
         let prober = Prober::new(prober_config, Some(metrics))?;
         let listen = config.metrics.listen;
         return runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind(listen)
+            let shutdown = Shutdown::on_signals();
+            MetricsServer::start(listen, context.metrics_registry().clone(), &shutdown)
                 .await
                 .with_context(|| format!("cannot serve metrics on {listen}"))?;
-            tokio::spawn(serve_metrics(listener, registry));
             info!(%listen, interval = ?settings.interval, "probing providers; metrics at /metrics");
-            let (stop, stopping) = watch::channel(false);
+            let stopping = shutdown.requested();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    info!("interrupted: finishing the running probes and storing them");
-                    stop.send_replace(true);
-                }
+                stopping.await;
+                info!("interrupted: finishing the running probes and storing them");
             });
-            round::follow(&prober, &mut store, settings.interval, stopping).await?;
+            round::follow(&prober, &mut store, settings.interval, shutdown.watch()).await?;
             anyhow::Ok(())
         });
     }
@@ -207,23 +206,6 @@ fn parse_target(text: &str) -> anyhow::Result<Target> {
     }
 }
 
-async fn serve_metrics(listener: tokio::net::TcpListener, registry: prometheus::Registry) {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let registry = registry.clone();
-            async move {
-                prometheus::TextEncoder::new()
-                    .encode_to_string(&registry.gather())
-                    .unwrap_or_else(|e| format!("# cannot encode metrics: {e}\n"))
-            }
-        }),
-    );
-    if let Err(e) = axum::serve(listener, app).await {
-        warn!(error = %e, "the metrics server stopped");
-    }
-}
-
 fn export(context: &Context, from: &str, to: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
     let bound = |flag: &str, text: &str| {
         domain::UnixMs::parse(text)
@@ -235,20 +217,16 @@ fn export(context: &Context, from: &str, to: &str, out: Option<PathBuf>) -> anyh
         bail!(UsageError("--from must be before --to".into()));
     }
     let mut store = context.store()?;
-    let written = match &out {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut writer = BufWriter::new(file);
-            let written = jsonl::export(&mut store, from_ms, to_ms, &mut writer)?;
-            writer
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            written
+    let written = write_to(out.as_deref(), |mut writer| {
+        jsonl::export(&mut store, from_ms, to_ms, &mut writer)
+    })
+    .map_err(|e| match (e, &out) {
+        // Named as before files were published atomically: the target, not its `.partial`.
+        (AtomicWriteError::Create { source, .. }, Some(path)) => {
+            anyhow::Error::new(source).context(format!("cannot create {}", path.display()))
         }
-        None => jsonl::export(&mut store, from_ms, to_ms, &mut std::io::stdout().lock())?,
-    };
+        (other, _) => other.into(),
+    })?;
     eprintln!("exported {written} observation(s)");
     Ok(())
 }

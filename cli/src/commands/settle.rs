@@ -17,6 +17,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use reports::atomic::write_to;
 use settlement::{
     last_ended_epoch, next_epoch, pool_name, settle_epoch, settle_through, EpochOutcome, Mode,
     PoolSummary, SettlementConfig,
@@ -91,9 +92,10 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
             at,
         )
         .context("cannot compute positions")?;
-        let stdout = std::io::stdout();
-        settlement::write_positions_csv(stdout.lock(), &positions)
-            .context("cannot write positions")?;
+        write_to(None, |out| {
+            reports::positions::write_positions_csv(out, &positions)
+        })
+        .context("cannot write positions")?;
         return Ok(());
     }
     let epochs = config.programme.calendar.epochs;

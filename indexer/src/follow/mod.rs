@@ -207,6 +207,37 @@ pub async fn run(
 }
 
 impl FollowOptions {
+    /// How long a partly filled batch waits for more blocks: short enough that a follower at
+    /// the head commits each new block within a second, long enough to group a burst.
+    pub const FLUSH_AFTER: Duration = Duration::from_millis(500);
+
+    /// The options for indexing `chain_id` from the cursor (or `start_height`) to the head,
+    /// once, with a progress display. Zero concurrency, batch size or poll interval would
+    /// stall the pipeline, so each is raised to its least working value (1, 1, 1 ms). Set
+    /// `from`, `to`, `follow` and `progress` afterwards to change the range or mode.
+    pub fn new(
+        chain_id: String,
+        start_height: u64,
+        fetch_concurrency: usize,
+        batch_size: usize,
+        poll_interval: Duration,
+        decode: DecodeOptions,
+    ) -> Self {
+        Self {
+            chain_id,
+            start_height,
+            from: None,
+            to: None,
+            follow: false,
+            fetch_concurrency: fetch_concurrency.max(1),
+            batch_size: batch_size.max(1),
+            flush_after: Self::FLUSH_AFTER,
+            poll_interval: poll_interval.max(Duration::from_millis(1)),
+            progress: ProgressMode::Auto,
+            decode,
+        }
+    }
+
     /// The last height to fetch while the head is at `head`.
     fn last_wanted(&self, head: u64) -> u64 {
         self.to.map_or(head, |to| to.min(head))
@@ -565,4 +596,45 @@ fn unix_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_take_the_configuration_and_raise_zeros_to_working_values() {
+        let options = FollowOptions::new(
+            "akashnet-2".into(),
+            15_400_000,
+            16,
+            100,
+            Duration::from_secs(3),
+            DecodeOptions::watching(["akash1wallet".to_string()]),
+        );
+        assert_eq!(options.chain_id, "akashnet-2");
+        assert_eq!(options.start_height, 15_400_000);
+        assert_eq!(
+            (options.from, options.to, options.follow),
+            (None, None, false)
+        );
+        assert_eq!(options.fetch_concurrency, 16);
+        assert_eq!(options.batch_size, 100);
+        assert_eq!(options.flush_after, Duration::from_millis(500));
+        assert_eq!(options.poll_interval, Duration::from_secs(3));
+        assert_eq!(options.progress, ProgressMode::Auto);
+        assert!(options.decode.watched_wallets.contains("akash1wallet"));
+
+        let zeros = FollowOptions::new(
+            "akashnet-2".into(),
+            1,
+            0,
+            0,
+            Duration::ZERO,
+            DecodeOptions::default(),
+        );
+        assert_eq!(zeros.fetch_concurrency, 1);
+        assert_eq!(zeros.batch_size, 1);
+        assert_eq!(zeros.poll_interval, Duration::from_millis(1));
+    }
 }

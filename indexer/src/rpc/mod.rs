@@ -55,9 +55,9 @@ impl Default for RetryPolicy {
     /// Suits public nodes: about two minutes of patience per call.
     fn default() -> Self {
         Self {
-            max_attempts: 10,
-            initial_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(15),
+            max_attempts: RetryTuning::DEFAULT.max_attempts,
+            initial_backoff: RetryTuning::DEFAULT.initial_backoff,
+            max_backoff: RetryTuning::DEFAULT.max_backoff,
             max_elapsed: Duration::from_secs(120),
         }
     }
@@ -73,6 +73,56 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.max_backoff);
         full.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+}
+
+/// What an operator may tune about retrying (the `index` command's flags); the rest of the
+/// [`RetryPolicy`] follows from it and from the request timeout, so every caller derives it
+/// the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryTuning {
+    /// Attempts per call (raised to 1 when 0).
+    pub max_attempts: u32,
+    /// The first backoff; it doubles after each failure.
+    pub initial_backoff: Duration,
+    /// The longest backoff.
+    pub max_backoff: Duration,
+    /// How long a failing endpoint is rotated out.
+    pub bench_for: Duration,
+}
+
+impl RetryTuning {
+    /// The tuning for public nodes (also [`RetryPolicy::default`]'s attempts and backoffs): ten
+    /// attempts, backoffs from a quarter second to 15 s, and half a minute out of rotation for
+    /// an endpoint that keeps failing.
+    pub const DEFAULT: Self = Self {
+        max_attempts: 10,
+        initial_backoff: Duration::from_millis(250),
+        max_backoff: Duration::from_secs(15),
+        bench_for: Duration::from_secs(30),
+    };
+}
+
+impl Default for RetryTuning {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl RetryPolicy {
+    /// The policy for `tuning` when one attempt may take `request_timeout`: the time budget
+    /// lets every attempt run to its timeout and then wait the longest backoff, so the budget
+    /// never cuts a call shorter than its attempts allow.
+    pub fn tuned(tuning: &RetryTuning, request_timeout: Duration) -> Self {
+        let max_attempts = tuning.max_attempts.max(1);
+        Self {
+            max_attempts,
+            initial_backoff: tuning.initial_backoff,
+            max_backoff: tuning.max_backoff,
+            max_elapsed: request_timeout
+                .saturating_add(tuning.max_backoff)
+                .saturating_mul(max_attempts),
+        }
     }
 }
 
@@ -93,6 +143,31 @@ pub struct RpcOptions {
     pub bench_for: Duration,
     /// The first height served in CometBFT 0.38 shapes (`None`: the chain never switched).
     pub cometbft_038_height: Option<u64>,
+}
+
+impl RpcOptions {
+    /// The options for indexing `chain_id` from `urls` with `fetch_concurrency` blocks in
+    /// flight. Each block is two requests (`/block` and `/block_results`), so each endpoint
+    /// admits twice `fetch_concurrency` requests at once: enough for the whole window even when
+    /// only one endpoint is up.
+    pub fn new(
+        urls: Vec<String>,
+        chain_id: String,
+        cometbft_038_height: Option<u64>,
+        request_timeout: Duration,
+        fetch_concurrency: usize,
+        tuning: &RetryTuning,
+    ) -> Self {
+        Self {
+            urls,
+            chain_id,
+            request_timeout,
+            in_flight_per_endpoint: fetch_concurrency.max(1).saturating_mul(2),
+            retry: RetryPolicy::tuned(tuning, request_timeout),
+            bench_for: tuning.bench_for,
+            cometbft_038_height,
+        }
+    }
 }
 
 /// The height range the endpoints can serve together.
@@ -397,5 +472,89 @@ impl RpcClient {
             }
         }
         best.map(|(index, _, _)| index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_derive_in_flight_requests_and_the_retry_budget_from_the_configuration() {
+        let tuning = RetryTuning {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            bench_for: Duration::from_secs(7),
+        };
+        let options = RpcOptions::new(
+            vec!["http://127.0.0.1:26657".into()],
+            "akashnet-2".into(),
+            Some(23_939_793),
+            Duration::from_secs(30),
+            16,
+            &tuning,
+        );
+        assert_eq!(options.urls, ["http://127.0.0.1:26657"]);
+        assert_eq!(options.chain_id, "akashnet-2");
+        assert_eq!(options.cometbft_038_height, Some(23_939_793));
+        assert_eq!(options.request_timeout, Duration::from_secs(30));
+        assert_eq!(options.in_flight_per_endpoint, 32, "two requests per block");
+        assert_eq!(options.bench_for, Duration::from_secs(7));
+        assert_eq!(
+            options.retry,
+            RetryPolicy {
+                max_attempts: 4,
+                initial_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(2),
+                // Four attempts of 30 s, each followed by at most 2 s of backoff.
+                max_elapsed: Duration::from_secs(128),
+            }
+        );
+    }
+
+    #[test]
+    fn zero_concurrency_and_attempts_are_raised_to_one() {
+        let tuning = RetryTuning {
+            max_attempts: 0,
+            ..RetryTuning::DEFAULT
+        };
+        let options = RpcOptions::new(
+            vec![],
+            "akashnet-2".into(),
+            None,
+            Duration::from_secs(1),
+            0,
+            &tuning,
+        );
+        assert_eq!(options.in_flight_per_endpoint, 2);
+        assert_eq!(options.retry.max_attempts, 1);
+        assert_eq!(options.retry.max_elapsed, Duration::from_secs(16));
+    }
+
+    #[test]
+    fn the_default_tuning_is_the_default_policy_plus_a_bench_time() {
+        let tuning = RetryTuning::default();
+        let policy = RetryPolicy::default();
+        assert_eq!(tuning.max_attempts, policy.max_attempts);
+        assert_eq!(tuning.initial_backoff, policy.initial_backoff);
+        assert_eq!(tuning.max_backoff, policy.max_backoff);
+        assert_eq!(tuning.max_attempts, 10);
+        assert_eq!(tuning.initial_backoff, Duration::from_millis(250));
+        assert_eq!(tuning.max_backoff, Duration::from_secs(15));
+        assert_eq!(tuning.bench_for, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_huge_budget_saturates_instead_of_overflowing() {
+        let tuning = RetryTuning {
+            max_attempts: u32::MAX,
+            max_backoff: Duration::MAX,
+            ..RetryTuning::DEFAULT
+        };
+        assert_eq!(
+            RetryPolicy::tuned(&tuning, Duration::from_secs(1)).max_elapsed,
+            Duration::MAX
+        );
     }
 }

@@ -1,14 +1,17 @@
-//! Shared by the end-to-end tests: a fixture node on 127.0.0.1, a configuration pointing at it,
-//! the real binary run with a time limit, and a comparison of its exports with `truth.json`.
+//! The end-to-end part of the support module: a fixture node on 127.0.0.1, a configuration
+//! pointing at it, the real binary run with a time limit, and a comparison of its exports with
+//! `truth.json`.
 
-#![allow(dead_code)] // each test binary uses a different part
-
+use std::io::BufRead;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 use simnet::chain::{ChainServer, ChainSource, Faults, ServeOptions};
+
+use super::{binary, run_within};
 
 /// A fixture folder under `shared/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
@@ -81,10 +84,8 @@ impl<'a> ChainConfig<'a> {
 
 /// Writes `config/devnet.toml` with its `[chain]` table replaced, into `dir`.
 pub fn write_config(dir: &Path, chain: &ChainConfig<'_>) -> PathBuf {
-    let devnet = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/devnet.toml"),
-    )
-    .expect("read config/devnet.toml");
+    let devnet = std::fs::read_to_string(super::shipped_config("devnet.toml"))
+        .expect("read config/devnet.toml");
     let start = devnet.find("[chain]").expect("a [chain] table");
     let end = devnet.find("[database]").expect("a [database] table");
     let table = format!(
@@ -104,42 +105,59 @@ pub fn write_config(dir: &Path, chain: &ChainConfig<'_>) -> PathBuf {
     path
 }
 
-/// The binary, with the developer's environment kept out.
-pub fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_akash-incentives"));
-    for var in [
-        "AKASH_INCENTIVES_CONFIG",
-        "AKASH_INCENTIVES_DATABASE_URL",
-        "DATABASE_URL",
-        "AKASH_INCENTIVES_RPC_URLS",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command
+/// Points the `[metrics]` table of the configuration at `config` to `listen`.
+pub fn set_metrics_listen(config: &Path, listen: SocketAddr) {
+    let text = std::fs::read_to_string(config).expect("read the test configuration");
+    let start = text.find("[metrics]").expect("a [metrics] table");
+    let end = start
+        + text[start..]
+            .find("\n\n")
+            .expect("an empty line after [metrics]");
+    let text = format!(
+        "{}[metrics]\nlisten = \"{listen}\"{}",
+        &text[..start],
+        &text[end..]
+    );
+    std::fs::write(config, text).expect("write the test configuration");
 }
 
-/// Runs `command` to the end, killing it (and failing) after `limit`.
-pub fn run_within(command: &mut Command, limit: Duration) -> Output {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start akash-incentives");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("poll the child").is_some() {
-            return child.wait_with_output().expect("collect the output");
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let output = child.wait_with_output().expect("collect the output");
-            panic!(
-                "{command:?} did not finish within {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// `akash-incentives simnet serve` of a chain folder on a free port of 127.0.0.1, killed when
+/// dropped.
+pub struct ServedChain {
+    child: Child,
+    url: String,
+}
+
+impl ServedChain {
+    pub fn start(folder: &Path) -> Self {
+        let mut child = binary()
+            .args(["simnet", "serve", "--listen", "127.0.0.1:0", "--fixture"])
+            .arg(folder)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simnet serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("read what simnet serve prints");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ServedChain {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

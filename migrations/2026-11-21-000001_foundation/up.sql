@@ -1,5 +1,5 @@
 -- The first tables every part of akash-incentives shares.
--- Conventions (kept identical in migrations/sqlite):
+-- The same SQL runs on SQLite and PostgreSQL, so it keeps to what both accept. Conventions:
 --   * heights, unix-millisecond times and counts are BIGINT / INTEGER;
 --   * money and chain decimals are TEXT holding an exact decimal string (never REAL);
 --   * booleans are INTEGER 0/1 so that one diesel schema serves both backends;
