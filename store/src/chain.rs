@@ -1,12 +1,13 @@
-//! Reads of the indexer's tables: leases, providers and what they advertised, transfers and
-//! block totals. The indexer writes these tables (`indexer::decode::apply_block`); exports, the
-//! settlement and audits read them through the functions here, so every reader agrees on what a
-//! row means (for example which attributes a provider advertised at a height).
+//! The chain tables: leases, providers and what they advertised, transfers and block totals.
+//! The indexer decides what a block means (`indexer::decode::apply_block`) and writes through
+//! the functions here where they exist; exports, settlement and audits read through them, so
+//! every reader agrees on what a row means (for example which attributes a provider advertised
+//! at a height).
 
 use diesel::prelude::*;
 
 use crate::schema::{blocks, leases, provider_attributes, providers, transfers};
-use crate::AnyConnection;
+use crate::{AnyConnection, StoreError};
 use domain::{BaseUnits, ChainDecimal, LeaseId};
 
 /// One lease as stored.
@@ -125,6 +126,94 @@ pub struct ProviderRow {
     pub updated_height: Option<i64>,
     /// Height of the `MsgDeleteProvider`; `None` while it exists.
     pub deleted_height: Option<i64>,
+}
+
+/// The columns a provider's create or update message sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderWrite<'a> {
+    /// The provider's account.
+    pub owner: &'a str,
+    /// Gateway URI.
+    pub host_uri: &'a str,
+    /// Contact e-mail, when given.
+    pub email: Option<&'a str>,
+    /// Web site, when given.
+    pub website: Option<&'a str>,
+}
+
+/// Which message wrote a provider, at which height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderEvent {
+    /// `MsgCreateProvider`: the provider (re)starts life here; a re-created provider is no
+    /// longer updated or deleted.
+    Created(i64),
+    /// `MsgUpdateProvider`; a provider first seen through an update has no creation height.
+    Updated(i64),
+}
+
+/// Records a provider's create or update message. Tolerates a row that exists already (a chain
+/// that repeats itself, or an index started mid-chain), so the indexer is never wedged on it.
+pub fn write_provider(
+    conn: &mut AnyConnection,
+    provider: &ProviderWrite<'_>,
+    event: ProviderEvent,
+) -> Result<(), StoreError> {
+    let (created, updated) = match event {
+        ProviderEvent::Created(height) => (Some(height), None),
+        ProviderEvent::Updated(height) => (None, Some(height)),
+    };
+    crate::on_backend!(conn, |c| diesel::insert_into(providers::table)
+        .values((
+            providers::owner.eq(provider.owner),
+            providers::host_uri.eq(provider.host_uri),
+            providers::email.eq(provider.email),
+            providers::website.eq(provider.website),
+            providers::created_height.eq(created),
+            providers::updated_height.eq(updated),
+        ))
+        .on_conflict(providers::owner)
+        .do_update()
+        .set((
+            providers::host_uri.eq(provider.host_uri),
+            providers::email.eq(provider.email),
+            providers::website.eq(provider.website),
+        ))
+        .execute(c))?;
+    let row = providers::table.filter(providers::owner.eq(provider.owner));
+    match event {
+        ProviderEvent::Created(height) => diesel::update(row)
+            .set((
+                providers::created_height.eq(Some(height)),
+                providers::updated_height.eq(None::<i64>),
+                providers::deleted_height.eq(None::<i64>),
+            ))
+            .execute(conn)?,
+        ProviderEvent::Updated(height) => diesel::update(row)
+            .set(providers::updated_height.eq(Some(height)))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Marks the provider deleted at `height` and withdraws everything it advertised there. The
+/// withdrawn rows keep `unset_height = deleted_height`, so the provider's last advertised
+/// attributes stay readable ([`provider_last_attributes`]).
+pub fn delete_provider(
+    conn: &mut AnyConnection,
+    owner: &str,
+    height: i64,
+) -> Result<(), StoreError> {
+    diesel::update(providers::table.filter(providers::owner.eq(owner)))
+        .set(providers::deleted_height.eq(Some(height)))
+        .execute(conn)?;
+    diesel::update(
+        provider_attributes::table
+            .filter(provider_attributes::owner.eq(owner))
+            .filter(provider_attributes::unset_height.is_null()),
+    )
+    .set(provider_attributes::unset_height.eq(Some(height)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Every provider, ordered by owner.

@@ -21,6 +21,18 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs the same diesel statement on whichever backend the connection is: `ON CONFLICT` clauses
+/// are not available through the multi-backend connection, but both engines support them.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::AnyConnection::Postgresql($c) => $body,
+            $crate::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// Which database engine a [`Store`] is talking to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

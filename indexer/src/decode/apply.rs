@@ -17,11 +17,12 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use domain::ChainDecimal;
+use store::chain::{self, ProviderEvent, ProviderWrite};
 use store::schema::{
     bids, blocks, deployment_groups, deployments, group_resources, indexer_rejections, leases,
-    provider_attributes, providers, transfers,
+    provider_attributes, transfers,
 };
-use store::AnyConnection;
+use store::{on_backend, AnyConnection, StoreError};
 use thiserror::Error;
 use tracing::debug_span;
 
@@ -30,17 +31,6 @@ use crate::decode::facts::{
     GroupSpec, LeaseId, Price, ProviderRecord, Rejection, RejectionReason, ResourceUnit, TxFact,
 };
 use crate::decode::gpu::resolve_lease_gpu;
-
-/// Runs the same diesel statement on whichever backend the connection is: `ON CONFLICT` clauses
-/// are not available through the multi-backend connection, but both engines support them.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            AnyConnection::Postgresql($c) => $body,
-            AnyConnection::Sqlite($c) => $body,
-        }
-    };
-}
 
 /// What applying a block did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,6 +51,9 @@ pub enum ApplyError {
     /// The database refused a statement or the connection failed.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// A store write failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// The height does not fit the store's BIGINT column.
     #[error("block height {0} exceeds 2^63-1")]
     Height(u64),
@@ -224,71 +217,25 @@ impl Applier<'_> {
     }
 
     fn provider_created(&mut self, record: &ProviderRecord) -> Result<(), ApplyError> {
-        let height = self.height;
-        let email = non_empty(&record.email);
-        let website = non_empty(&record.website);
-        on_backend!(&mut *self.conn, |c| diesel::insert_into(providers::table)
-            .values((
-                providers::owner.eq(&record.owner),
-                providers::host_uri.eq(&record.host_uri),
-                providers::email.eq(email),
-                providers::website.eq(website),
-                providers::created_height.eq(Some(height)),
-            ))
-            .on_conflict(providers::owner)
-            .do_update()
-            .set((
-                providers::host_uri.eq(&record.host_uri),
-                providers::email.eq(email),
-                providers::website.eq(website),
-                providers::created_height.eq(Some(height)),
-                providers::updated_height.eq(None::<i64>),
-                providers::deleted_height.eq(None::<i64>),
-            ))
-            .execute(c))?;
+        chain::write_provider(
+            self.conn,
+            &provider_write(record),
+            ProviderEvent::Created(self.height),
+        )?;
         self.set_attributes(&record.owner, &record.attributes)
     }
 
     fn provider_updated(&mut self, record: &ProviderRecord) -> Result<(), ApplyError> {
-        let height = self.height;
-        let email = non_empty(&record.email);
-        let website = non_empty(&record.website);
-        on_backend!(&mut *self.conn, |c| diesel::insert_into(providers::table)
-            .values((
-                providers::owner.eq(&record.owner),
-                providers::host_uri.eq(&record.host_uri),
-                providers::email.eq(email),
-                providers::website.eq(website),
-                providers::updated_height.eq(Some(height)),
-            ))
-            .on_conflict(providers::owner)
-            .do_update()
-            .set((
-                providers::host_uri.eq(&record.host_uri),
-                providers::email.eq(email),
-                providers::website.eq(website),
-                providers::updated_height.eq(Some(height)),
-            ))
-            .execute(c))?;
+        chain::write_provider(
+            self.conn,
+            &provider_write(record),
+            ProviderEvent::Updated(self.height),
+        )?;
         self.set_attributes(&record.owner, &record.attributes)
     }
 
-    /// Marks the provider deleted and withdraws everything it advertised at this height. The
-    /// withdrawn rows keep `unset_height = deleted_height`, so the provider's last advertised
-    /// attributes stay readable (`store::chain::provider_last_attributes`).
     fn provider_deleted(&mut self, owner: &str) -> Result<(), ApplyError> {
-        let height = Some(self.height);
-        diesel::update(providers::table.filter(providers::owner.eq(owner)))
-            .set(providers::deleted_height.eq(height))
-            .execute(self.conn)?;
-        diesel::update(
-            provider_attributes::table
-                .filter(provider_attributes::owner.eq(owner))
-                .filter(provider_attributes::unset_height.is_null()),
-        )
-        .set(provider_attributes::unset_height.eq(height))
-        .execute(self.conn)?;
-        Ok(())
+        Ok(chain::delete_provider(self.conn, owner, self.height)?)
     }
 
     /// Makes `wanted` the provider's advertised attributes from this height on, keeping the
@@ -717,6 +664,16 @@ impl Applier<'_> {
             None => diesel::update(open).set(changes).execute(self.conn)?,
         };
         Ok(())
+    }
+}
+
+/// What a create or update message says about the provider's row.
+fn provider_write(record: &ProviderRecord) -> ProviderWrite<'_> {
+    ProviderWrite {
+        owner: &record.owner,
+        host_uri: &record.host_uri,
+        email: non_empty(&record.email),
+        website: non_empty(&record.website),
     }
 }
 
