@@ -99,32 +99,17 @@ impl Store {
 fn migration_states(conn: &mut AnyConnection) -> Result<Vec<MigrationState>, StoreError> {
     let to_error =
         |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
-    let (embedded, applied): (Vec<String>, Vec<String>) = match conn {
-        AnyConnection::Postgresql(c) => (
-            MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
-                .map_err(to_error)?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect(),
-            c.applied_migrations()
-                .map_err(to_error)?
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        ),
-        AnyConnection::Sqlite(c) => (
-            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
-                .map_err(to_error)?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect(),
-            c.applied_migrations()
-                .map_err(to_error)?
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        ),
-    };
+    // One source serves both backends, so the embedded names do not depend on the connection.
+    let embedded: Vec<String> = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
+        .map_err(to_error)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied: Vec<String> = crate::on_backend!(conn, |c| c.applied_migrations())
+        .map_err(to_error)?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let mut states: Vec<MigrationState> = embedded
         .into_iter()
         .map(|version| MigrationState {
