@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use domain::BaseUnits;
 use reports::positions::write_positions_csv;
 use rewards::vesting::Position;
 
@@ -15,11 +16,11 @@ const STRANGER: &str = "akash1zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
 
 fn position(earned: u128, vested: u128, unvested: u128, clawed_back: u128, paid: u128) -> Position {
     Position {
-        earned,
-        vested,
-        unvested,
-        clawed_back,
-        paid,
+        earned: BaseUnits(earned),
+        vested: BaseUnits(vested),
+        unvested: BaseUnits(unvested),
+        clawed_back: BaseUnits(clawed_back),
+        paid: BaseUnits(paid),
         claimable: i128::try_from(vested).unwrap() - i128::try_from(paid).unwrap(),
     }
 }

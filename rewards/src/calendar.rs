@@ -1,23 +1,30 @@
 //! Time windows and the epoch calendar.
 //!
-//! Times are unix milliseconds (`i64`, UTC) and durations are milliseconds (`u64`). Block times
-//! and probe times are truncated to milliseconds before they reach this crate, so every interval
+//! Instants are [`domain::UnixMs`] (unix milliseconds, UTC) and durations are milliseconds
+//! ([`DurationMs`], `u64`). The instant type is the workspace's one vocabulary type rather than a
+//! local alias, so a time measured by the prober, recorded by the indexer and bounding an epoch
+//! here is one type end to end and cannot be confused with a count or an amount; its serde form
+//! is the bare integer, so serialised windows and states read exactly as before. Block times and
+//! probe times are truncated to milliseconds before they reach this crate, so every interval
 //! length below is an exact integer.
 
+use domain::UnixMs;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Unix time in milliseconds (UTC).
-pub type UnixMs = i64;
-
-/// A length of time in milliseconds.
+/// A length of time in milliseconds. A plain integer: a duration is not an instant, and the
+/// arithmetic on it (lengths, overlaps, offsets) is what this crate does all day.
 pub type DurationMs = u64;
 
 /// Why a window or an epoch could not be formed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CalendarError {
     /// A window must have positive length, so uptime fractions are well defined.
-    #[error("window [{start_ms}, {end_ms}) is empty or reversed")]
+    #[error(
+        "window [{}, {}) is empty or reversed",
+        .start_ms.as_millis(),
+        .end_ms.as_millis()
+    )]
     EmptyWindow {
         /// Requested start.
         start_ms: UnixMs,
@@ -89,7 +96,7 @@ impl Window {
         self.end_ms
     }
 
-    /// `end − start`, always positive. Any two `i64`s are less than `2^64` apart, so this fits.
+    /// `end − start`, always positive. Any two instants are less than `2^64` apart, so this fits.
     pub fn length_ms(&self) -> DurationMs {
         span_ms(self.start_ms, self.end_ms)
     }
@@ -109,12 +116,14 @@ impl Window {
 pub(crate) fn span_ms(a: UnixMs, b: UnixMs) -> DurationMs {
     // The difference of two i64s lies in (−2^64, 2^64), so the i128 is exact and, when positive,
     // fits in a u64.
-    u64::try_from(i128::from(b) - i128::from(a)).unwrap_or(0)
+    u64::try_from(i128::from(b.0) - i128::from(a.0)).unwrap_or(0)
 }
 
 /// `t + d` as a timestamp, or `None` when it leaves the `i64` range.
 pub(crate) fn add_ms(t: UnixMs, d: DurationMs) -> Option<UnixMs> {
-    i64::try_from(i128::from(t) + i128::from(d)).ok()
+    i64::try_from(i128::from(t.0) + i128::from(d))
+        .ok()
+        .map(UnixMs)
 }
 
 /// The programme's epochs: epoch `k` is `[start + k·L, start + (k+1)·L)` for `k` in `0..epochs`.
@@ -141,8 +150,12 @@ impl EpochCalendar {
             return Err(CalendarError::ZeroEpochLength);
         }
         let length = i128::from(self.epoch_length_ms);
-        let start = i128::from(self.start_ms) + i128::from(epoch) * length;
-        let to_ms = |t: i128| i64::try_from(t).map_err(|_| CalendarError::TimeOverflow { epoch });
+        let start = i128::from(self.start_ms.0) + i128::from(epoch) * length;
+        let to_ms = |t: i128| {
+            i64::try_from(t)
+                .map(UnixMs)
+                .map_err(|_| CalendarError::TimeOverflow { epoch })
+        };
         Window::new(to_ms(start)?, to_ms(start + length)?)
     }
 
@@ -173,16 +186,16 @@ mod tests {
     #[test]
     fn epochs_tile_the_programme_without_gaps() {
         let cal = EpochCalendar {
-            start_ms: 1_707_436_800_000,
+            start_ms: UnixMs(1_707_436_800_000),
             epoch_length_ms: DAY,
             epochs: 3,
         };
         let w0 = cal.window(0).unwrap();
         let w1 = cal.window(1).unwrap();
         assert_eq!(w0.end_ms(), w1.start_ms());
-        assert_eq!(w1.start_ms(), 1_707_436_800_000 + 86_400_000);
+        assert_eq!(w1.start_ms(), UnixMs(1_707_436_800_000 + 86_400_000));
         assert_eq!(cal.epoch_at(w1.start_ms()), Some(1));
-        assert_eq!(cal.epoch_at(w1.start_ms() - 1), Some(0));
+        assert_eq!(cal.epoch_at(UnixMs(w1.start_ms().0 - 1)), Some(0));
         assert_eq!(cal.epoch_at(cal.window(2).unwrap().end_ms()), None);
         assert!(matches!(
             cal.window(3),
@@ -193,21 +206,21 @@ mod tests {
     #[test]
     fn overflowing_epochs_are_errors_not_panics() {
         let cal = EpochCalendar {
-            start_ms: i64::MAX - 10,
+            start_ms: UnixMs(i64::MAX - 10),
             epoch_length_ms: u64::MAX,
             epochs: u32::MAX,
         };
         assert_eq!(cal.window(5), Err(CalendarError::TimeOverflow { epoch: 5 }));
-        assert_eq!(cal.epoch_at(0), None);
+        assert_eq!(cal.epoch_at(UnixMs(0)), None);
     }
 
     #[test]
     fn overlap_is_clamped_to_the_window() {
-        let w = Window::new(100, 200).unwrap();
-        assert_eq!(w.overlap_ms(50, 150), 50);
-        assert_eq!(w.overlap_ms(150, 400), 50);
-        assert_eq!(w.overlap_ms(200, 400), 0);
-        assert_eq!(w.overlap_ms(180, 120), 0);
-        assert_eq!(w.overlap_ms(i64::MIN, i64::MAX), 100);
+        let w = Window::new(UnixMs(100), UnixMs(200)).unwrap();
+        assert_eq!(w.overlap_ms(UnixMs(50), UnixMs(150)), 50);
+        assert_eq!(w.overlap_ms(UnixMs(150), UnixMs(400)), 50);
+        assert_eq!(w.overlap_ms(UnixMs(200), UnixMs(400)), 0);
+        assert_eq!(w.overlap_ms(UnixMs(180), UnixMs(120)), 0);
+        assert_eq!(w.overlap_ms(UnixMs(i64::MIN), UnixMs(i64::MAX)), 100);
     }
 }

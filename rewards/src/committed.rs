@@ -28,13 +28,14 @@ use crate::settle::{
     add, ContractState, EntryClawback, EpochInputs, ProgrammeState, SettleError, Termination,
 };
 use crate::vesting::ClawbackRecord;
+use domain::{BaseUnits, ClassName, UnixMs};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// `overlap_ms(epoch, term)`: how much of the contract's term `[start, start + term)` falls in
 /// the epoch's window.
 pub fn overlap_ms(contract: &CommittedContract, window: Window) -> u64 {
-    let end = contract.end_ms().unwrap_or(i64::MAX);
+    let end = contract.end_ms().unwrap_or(UnixMs(i64::MAX));
     window.overlap_ms(contract.start_ms, end)
 }
 
@@ -51,14 +52,17 @@ pub fn delivered_gpu_ms(gpus: u64, overlap_ms: u64, online_gpu_ms: Option<u128>)
 /// epochs of `floor(gpus × rate × overlap_ms / 3_600_000)` with full delivery and no breach, a
 /// USD rate being converted at the price in force at each epoch's start (the price table as
 /// loaded; the last known price stays in force). Used by the configuration's budget check.
-pub fn max_total(programme: &Programme, contract: &CommittedContract) -> Result<u128, Problem> {
+pub fn max_total(
+    programme: &Programme,
+    contract: &CommittedContract,
+) -> Result<BaseUnits, Problem> {
     let calendar = &programme.calendar;
     if calendar.epoch_length_ms == 0 {
-        return Ok(0);
+        return Ok(BaseUnits::ZERO);
     }
     let first = span_ms(calendar.start_ms, contract.start_ms) / calendar.epoch_length_ms;
-    let end = contract.end_ms().unwrap_or(i64::MAX);
-    let mut total: u128 = 0;
+    let end = contract.end_ms().unwrap_or(UnixMs(i64::MAX));
+    let mut total = BaseUnits::ZERO;
     let mut epoch = u32::try_from(first).unwrap_or(u32::MAX);
     while epoch < calendar.epochs {
         let window = calendar.window(epoch)?;
@@ -95,11 +99,11 @@ fn rate_at(
 /// The committed pool's results for one epoch.
 pub(crate) struct CommittedOutcome {
     pub(crate) lines: Vec<LineItem>,
-    pub(crate) emitted: u128,
-    pub(crate) allocated: u128,
-    pub(crate) forfeited: u128,
-    pub(crate) clawed_back: u128,
-    pub(crate) shortfall: u128,
+    pub(crate) emitted: BaseUnits,
+    pub(crate) allocated: BaseUnits,
+    pub(crate) forfeited: BaseUnits,
+    pub(crate) clawed_back: BaseUnits,
+    pub(crate) shortfall: BaseUnits,
     pub(crate) clawbacks: Vec<EntryClawback>,
     pub(crate) contracts: BTreeMap<String, ContractState>,
     /// The price used for USD rates this epoch, if any.
@@ -110,7 +114,7 @@ pub(crate) struct CommittedOutcome {
 struct Due<'a> {
     contract: &'a CommittedContract,
     delivered: u128,
-    amount: u128,
+    amount: BaseUnits,
     price: Option<PriceUse>,
 }
 
@@ -120,22 +124,22 @@ pub(crate) fn settle_committed(
     pool: &CommittedPool,
     epoch: u32,
     window: Window,
-    opening: u128,
+    opening: BaseUnits,
     inputs: &EpochInputs,
     state: &ProgrammeState,
 ) -> Result<CommittedOutcome, SettleError> {
     let mut out = CommittedOutcome {
         lines: Vec::new(),
-        emitted: 0,
-        allocated: 0,
-        forfeited: 0,
-        clawed_back: 0,
-        shortfall: 0,
+        emitted: BaseUnits::ZERO,
+        allocated: BaseUnits::ZERO,
+        forfeited: BaseUnits::ZERO,
+        clawed_back: BaseUnits::ZERO,
+        shortfall: BaseUnits::ZERO,
         clawbacks: Vec::new(),
         contracts: state.contracts.clone(),
         price: None,
     };
-    let mut capacity: BTreeMap<(&str, &str), u128> = BTreeMap::new();
+    let mut capacity: BTreeMap<(&str, &ClassName), u128> = BTreeMap::new();
     let mut due: Vec<Due> = Vec::new();
     for contract in &pool.contracts {
         let status = out.contracts.entry(contract.id.clone()).or_default();
@@ -146,12 +150,11 @@ pub(crate) fn settle_committed(
         let measurement = inputs.measurement(&contract.class, &contract.provider);
         let online = pool.verify_capacity.then(|| {
             *capacity
-                .entry((contract.provider.as_str(), contract.class.as_str()))
+                .entry((contract.provider.as_str(), &contract.class))
                 .or_insert_with(|| measurement.map_or(0, |m| m.online_gpu_ms))
         });
         let delivered = delivered_gpu_ms(contract.gpus, overlap, online);
-        if let Some(left) = capacity.get_mut(&(contract.provider.as_str(), contract.class.as_str()))
-        {
+        if let Some(left) = capacity.get_mut(&(contract.provider.as_str(), &contract.class)) {
             *left -= delivered.min(*left);
         }
         let (rate, price) = rate_at(programme, contract, window)?;
@@ -206,7 +209,7 @@ pub(crate) fn settle_committed(
     } in due
     {
         let paid = amount.min(available);
-        available -= paid;
+        available = BaseUnits(available.get() - paid.get());
         out.allocated = add(out.allocated, paid, "committed pool totals")?;
         let mut line = contract_line(
             epoch,
@@ -218,8 +221,8 @@ pub(crate) fn settle_committed(
         );
         line.vesting = Some(contract.vesting.clone());
         out.lines.push(line);
-        let missing = amount - paid;
-        if missing > 0 {
+        let missing = BaseUnits(amount.get() - paid.get());
+        if missing > BaseUnits::ZERO {
             out.shortfall = add(out.shortfall, missing, "committed pool totals")?;
             out.lines.push(contract_line(
                 epoch,
@@ -250,7 +253,7 @@ fn claw_back(
             continue;
         }
         let amount = entry.unvested_for_clawback(at_ms);
-        if amount == 0 {
+        if amount == BaseUnits::ZERO {
             continue;
         }
         out.clawed_back = add(out.clawed_back, amount, "committed pool totals")?;
@@ -281,7 +284,7 @@ fn contract_line(
     epoch: u32,
     contract: &CommittedContract,
     delivered: u128,
-    amount: u128,
+    amount: BaseUnits,
     reason: Reason,
     price: Option<PriceUse>,
 ) -> LineItem {

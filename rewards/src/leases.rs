@@ -1,7 +1,8 @@
 //! `leased_gpu_ms`: GPU time under lease, per class, from indexed leases.
 
-use crate::calendar::{UnixMs, Window};
+use crate::calendar::Window;
 use crate::programme::GpuClass;
+use domain::{ClassName, UnixMs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -11,7 +12,8 @@ use thiserror::Error;
 pub struct Lease {
     /// Whole GPUs in the lease (`Resources.gpu.units × count`).
     pub gpu_units: u64,
-    /// GPU model from the deployment's attributes; `None` when unknown (for example `*`).
+    /// GPU model from the deployment's attributes, normalised by the indexer; `None` when
+    /// unknown (for example `*`).
     pub model: Option<String>,
     /// GPU memory size (`80Gi`) when the attributes name one.
     pub ram: Option<String>,
@@ -25,7 +27,7 @@ pub struct Lease {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeasedGpuMs {
     /// Per class name; classes without leases are absent.
-    pub by_class: BTreeMap<String, u128>,
+    pub by_class: BTreeMap<ClassName, u128>,
     /// GPU-ms of leases whose model is unknown or matches no class, reported so nothing is
     /// silently dropped.
     pub unattributed: u128,
@@ -33,7 +35,11 @@ pub struct LeasedGpuMs {
 
 /// A lease whose dates make no sense.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("lease closed at {closed_ms} before it was created at {created_ms}")]
+#[error(
+    "lease closed at {} before it was created at {}",
+    .closed_ms.as_millis(),
+    .created_ms.as_millis()
+)]
 pub struct LeaseError {
     /// Creation time.
     pub created_ms: UnixMs,

@@ -1,7 +1,8 @@
 //! Outputs: line items and per-pool, per-epoch ledgers, with the identities they must satisfy.
 
-use crate::money::{BaseUnits, PriceUse};
+use crate::money::{whole_units, PriceUse};
 use crate::programme::PoolKind;
+use domain::{BaseUnits, ClassName};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -10,7 +11,7 @@ use thiserror::Error;
 #[serde(rename_all = "snake_case", tag = "kind", content = "name")]
 pub enum Bucket {
     /// A GPU class of a pro-rata pool.
-    Class(String),
+    Class(ClassName),
     /// A committed contract, by id.
     Contract(String),
     /// An R&D grant, by id.
@@ -56,7 +57,7 @@ pub enum Basis {
     /// Committed pay basis: the GPU-milliseconds paid for, `gpus × overlap_ms × delivered`.
     DeliveredGpuMs(u128),
     /// The amount the line refers to: a grant's amount, or a clawed-back entry's original amount.
-    Amount(u128),
+    Amount(#[serde(deserialize_with = "whole_units")] BaseUnits),
 }
 
 /// One line of the settlement: (epoch, pool, bucket, provider) with its amount and reason.
@@ -73,6 +74,7 @@ pub struct LineItem {
     /// What the amount was derived from.
     pub basis: Basis,
     /// Base units.
+    #[serde(deserialize_with = "whole_units")]
     pub amount: BaseUnits,
     /// Why.
     pub reason: Reason,
@@ -98,25 +100,35 @@ pub struct PoolLedger {
     /// Pool.
     pub pool: PoolKind,
     /// Balance at the start of the epoch, including `funded`.
+    #[serde(deserialize_with = "whole_units")]
     pub opening: BaseUnits,
     /// Money that entered the pool this epoch: the budget at epoch 0, R&D grants in their epoch.
+    #[serde(deserialize_with = "whole_units")]
     pub funded: BaseUnits,
     /// Put up for allocation this epoch: the emission `E_k` (plus grants) of a pro-rata pool, or
     /// the pay due under the committed contracts.
+    #[serde(deserialize_with = "whole_units")]
     pub emitted: BaseUnits,
     /// Allocated to providers (vesting from the end of this epoch).
+    #[serde(deserialize_with = "whole_units")]
     pub allocated: BaseUnits,
     /// Emitted but withheld for cause (SLA breach, broken commitment); stays in the pool.
+    #[serde(deserialize_with = "whole_units")]
     pub forfeited: BaseUnits,
     /// Unvested amounts taken back into the pool.
+    #[serde(deserialize_with = "whole_units")]
     pub clawed_back: BaseUnits,
     /// Sent back to the community pool.
+    #[serde(deserialize_with = "whole_units")]
     pub returned: BaseUnits,
     /// Emitted but undistributed, staying in the pool for later epochs.
+    #[serde(deserialize_with = "whole_units")]
     pub carried: BaseUnits,
     /// Pay due that the pool could not cover (not money in the pool; see [`Reason::PoolExhausted`]).
+    #[serde(deserialize_with = "whole_units")]
     pub shortfall: BaseUnits,
     /// Balance at the end of the epoch.
+    #[serde(deserialize_with = "whole_units")]
     pub closing: BaseUnits,
     /// The price in force at the epoch start, when a USD figure was converted for this pool.
     pub price: Option<PriceUse>,
@@ -144,10 +156,10 @@ impl IdentityViolation {
     pub(crate) fn new(
         ledger: &PoolLedger,
         identity: &'static str,
-        left: Option<u128>,
-        right: Option<u128>,
+        left: Option<BaseUnits>,
+        right: Option<BaseUnits>,
     ) -> Self {
-        let show = |v: Option<u128>| v.map_or_else(|| "overflow".into(), |v| v.to_string());
+        let show = |v: Option<BaseUnits>| v.map_or_else(|| "overflow".into(), |v| v.to_string());
         IdentityViolation {
             epoch: ledger.epoch,
             pool: ledger.pool,
@@ -162,10 +174,11 @@ impl PoolLedger {
     /// Checks the per-epoch identities, and that the line items of this pool and epoch add up to
     /// the ledger's columns (so the published lines and the ledger cannot disagree).
     pub fn check(&self, lines: &[LineItem]) -> Result<(), IdentityViolation> {
-        let equal = |identity, left: Option<u128>, right: Option<u128>| match (left, right) {
-            (Some(l), Some(r)) if l == r => Ok(()),
-            _ => Err(IdentityViolation::new(self, identity, left, right)),
-        };
+        let equal =
+            |identity, left: Option<BaseUnits>, right: Option<BaseUnits>| match (left, right) {
+                (Some(l), Some(r)) if l == r => Ok(()),
+                _ => Err(IdentityViolation::new(self, identity, left, right)),
+            };
         equal(
             "closing + allocated + returned = opening + clawed_back",
             self.closing
@@ -186,7 +199,7 @@ impl PoolLedger {
                 .iter()
                 .filter(|l| l.pool == self.pool && l.epoch == self.epoch)
                 .filter(|l| reasons.contains(&l.reason))
-                .try_fold(0u128, |acc, l| acc.checked_add(l.amount))
+                .try_fold(BaseUnits::ZERO, |acc, l| acc.checked_add(l.amount))
         };
         equal(
             "allocated = Σ lines PAID + CAPPED",
@@ -224,16 +237,16 @@ mod tests {
         PoolLedger {
             epoch: 3,
             pool: PoolKind::LiquidityMining,
-            opening: 100,
-            funded: 0,
-            emitted: 40,
-            allocated: 30,
-            forfeited: 0,
-            clawed_back: 0,
-            returned: 10,
-            carried: 0,
-            shortfall: 0,
-            closing: 60,
+            opening: BaseUnits(100),
+            funded: BaseUnits(0),
+            emitted: BaseUnits(40),
+            allocated: BaseUnits(30),
+            forfeited: BaseUnits(0),
+            clawed_back: BaseUnits(0),
+            returned: BaseUnits(10),
+            carried: BaseUnits(0),
+            shortfall: BaseUnits(0),
+            closing: BaseUnits(60),
             price: None,
         }
     }
@@ -242,10 +255,10 @@ mod tests {
         LineItem {
             epoch: 3,
             pool: PoolKind::LiquidityMining,
-            bucket: Bucket::Class("a100".into()),
+            bucket: Bucket::Class(ClassName::new("a100").unwrap()),
             provider: None,
             basis: Basis::Weight(0),
-            amount,
+            amount: BaseUnits(amount),
             reason,
             vesting: None,
             price: None,
@@ -262,10 +275,10 @@ mod tests {
     fn a_unit_missing_anywhere_is_caught() {
         let lines = [line(30, Reason::Paid), line(10, Reason::NoEligibleWeight)];
         let mut closing_off = ledger();
-        closing_off.closing = 61;
+        closing_off.closing = BaseUnits(61);
         assert!(closing_off.check(&lines).is_err());
         let mut emitted_off = ledger();
-        emitted_off.emitted = 41;
+        emitted_off.emitted = BaseUnits(41);
         assert!(emitted_off.check(&lines).is_err());
         let short_lines = [line(29, Reason::Paid), line(10, Reason::NoEligibleWeight)];
         let err = ledger().check(&short_lines).unwrap_err();

@@ -4,8 +4,22 @@
 //! (built by the configuration loader), the state carried from the previous epoch and one
 //! epoch's measured inputs, and returns every line item with its reason and vesting schedule,
 //! and a ledger per pool. Anyone holding the same inputs gets the same numbers, to the base
-//! unit. Money is integer base units (`u128`); USD figures stay `rust_decimal::Decimal` until a
-//! single exact conversion; there is no floating point anywhere.
+//! unit. Money is integer base units ([`domain::BaseUnits`]); USD figures stay
+//! `rust_decimal::Decimal` until a single exact conversion; there is no floating point anywhere.
+//!
+//! ## Vocabulary
+//!
+//! The facts this crate exchanges with the rest of the workspace are spelled with the `domain`
+//! crate's types, not local aliases: amounts are [`domain::BaseUnits`], instants
+//! [`domain::UnixMs`], class names [`domain::ClassName`] and a class's GPU model a
+//! [`domain::GpuModel`]. The settlement step, the store and the reports use the same types, so a
+//! value means one thing everywhere, and the compiler keeps apart what a bare `u128`, `i64` or
+//! `String` would let through: an amount and a GPU-millisecond count, an instant and a duration,
+//! a class name and a provider address (`EpochInputs::insert(class, provider, …)` no longer
+//! accepts them swapped). Their serialised forms are the bare integer or string, so every JSON
+//! record reads and hashes exactly as before. Arithmetic is done on the inner integers, checked.
+//! Provider addresses are still text here; weights, GPU-milliseconds and apportionment totals
+//! stay plain `u128`, being counts rather than amounts of money.
 //!
 //! ## The specification, and where each formula lives
 //!
@@ -41,7 +55,7 @@
 //!
 //! ## Choices made where the specification is silent
 //!
-//! **Time.** Times are unix milliseconds (`i64`), durations milliseconds (`u64`); all intervals
+//! **Time.** Times are unix milliseconds ([`domain::UnixMs`]), durations milliseconds (`u64`); all intervals
 //! are half-open, so an observation or lease boundary exactly at an epoch's end belongs to the
 //! next epoch. Programmes have at most [`programme::MAX_EPOCHS`] epochs.
 //!
@@ -93,7 +107,8 @@
 //! **R&D pool.** The budget includes the grants, which must be in the budget's unit; the
 //! pro-rata part's budget is `budget − Σ grants`, funded at epoch 0, and each grant is funded
 //! and paid in its epoch. Every class of the pro-rata part must be of a model in
-//! `eligible_models` (compared ignoring ASCII case), which validation enforces.
+//! `eligible_models` (each normalised with [`domain::GpuModel::normalise`] before comparing),
+//! which validation enforces.
 //!
 //! **Vesting.** Only positive allocations create vesting entries. An entry counts as earned from
 //! its anchor (the end of its epoch). Times are whole milliseconds, so "an amount vesting exactly
@@ -106,8 +121,10 @@
 //! **Uptime.** A tie between probers counts as online. Observations without an inventory do not
 //! take part in the minimum GPU count; when none of the standing online observations reports an
 //! inventory the count is 0. Two observations by one prober of one provider at the same
-//! millisecond are an error. Lease and class models and memory sizes are compared ignoring
-//! ASCII case; a class that names a memory size takes only leases that state the same size.
+//! millisecond are an error. GPU models are compared normalised ([`domain::GpuModel`]: a lease's
+//! model is normalised before it is compared with a class's, and one that names no model
+//! matches no class); memory sizes are compared ignoring ASCII case; a class that names a memory
+//! size takes only leases that state the same size.
 //!
 //! **Errors.** No input makes this crate panic; every failure is a typed error
 //! ([`SettleError`], [`programme::ProgrammeError`], …), and a refused epoch leaves the state

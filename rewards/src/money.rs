@@ -1,6 +1,12 @@
 //! Money: base units, USD amounts, the price table and the exact conversions between them.
 //!
-//! Every amount that is paid is an integer number of base units of the payout denom (`uakt`).
+//! Every amount that is paid is an integer number of base units of the payout denom (`uakt`),
+//! a [`domain::BaseUnits`]. That is the workspace's one amount type, not a local alias of `u128`,
+//! so an amount cannot be passed where a weight, a GPU-millisecond count or a denomination
+//! factor is expected, and the store, the reports and this crate agree on it. Arithmetic happens
+//! on the inner integer (`.0`/`.get()`), checked. Its serialised form is the bare integer, as
+//! before; rewards' records read it back with [`whole_units`], so amounts beyond `u64` still
+//! round-trip through JSON exactly.
 //! USD figures (budgets, contract rates, grants) stay `rust_decimal::Decimal` until the moment
 //! they are converted, and are converted with one exact rational computation followed by one
 //! floor — no intermediate decimal rounding.
@@ -14,14 +20,22 @@
 //! (validation computes every contract's maximum total, so a configuration that could hit it is
 //! rejected up front).
 
-use crate::calendar::UnixMs;
 use crate::wide::{mul_div, U256};
+use domain::{BaseUnits, UnixMs};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use thiserror::Error;
 
-/// An amount in integer base units of the payout denom (for example `uakt`).
-pub type BaseUnits = u128;
+/// Reads an amount written as a JSON or TOML integer, through `u128`
+/// (`#[serde(deserialize_with = "crate::money::whole_units")]` on rewards' amount fields).
+///
+/// [`BaseUnits`]' own reader also accepts digit strings, but it asks the format for "any"
+/// value, and `serde_json` turns integers beyond `u64` into floats on that path. Reading through
+/// `u128` keeps what rewards' records always accepted: every `u128` integer, exactly, and
+/// nothing else.
+pub fn whole_units<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BaseUnits, D::Error> {
+    u128::deserialize(deserializer).map(BaseUnits)
+}
 
 /// Decimal places kept when a USD figure is made an integer (10⁻¹⁸ dollars).
 pub const USD_DECIMALS: u32 = 18;
@@ -48,7 +62,7 @@ pub enum MoneyError {
     #[error("price {0} is not positive")]
     NonPositivePrice(Decimal),
     /// No price point is in force at the time a conversion is needed.
-    #[error("no price in force at {0} ms")]
+    #[error("no price in force at {} ms", .0.as_millis())]
     NoPrice(UnixMs),
     /// A USD amount needs a price table, and the programme has none.
     #[error("a USD amount needs a price table")]
@@ -63,7 +77,7 @@ pub enum MoneyError {
 #[serde(rename_all = "snake_case")]
 pub enum Money {
     /// Integer base units of the payout denom; used as is.
-    BaseUnits(BaseUnits),
+    BaseUnits(#[serde(deserialize_with = "whole_units")] BaseUnits),
     /// US dollars; converted to base units at the price in force when the amount is needed.
     Usd(Decimal),
 }
@@ -203,6 +217,7 @@ pub fn usd_to_base_units(
     let price = price_to_fixed(usd_per_token)?;
     // Both sides are in 10⁻¹⁸ dollars, so the scale cancels in the ratio.
     mul_div(usd, base_units_per_token, price)
+        .map(BaseUnits)
         .ok_or_else(|| MoneyError::TooLarge(format!("{usd} × {base_units_per_token}")))
 }
 
@@ -227,7 +242,7 @@ impl HourlyRate {
         base_units_per_token: u128,
     ) -> Result<Self, MoneyError> {
         match (rate, price) {
-            (Money::BaseUnits(r), _) => Ok(HourlyRate::BaseUnits(*r)),
+            (Money::BaseUnits(r), _) => Ok(HourlyRate::BaseUnits(r.get())),
             (Money::Usd(usd), Some(price)) => Ok(HourlyRate::Usd {
                 usd_fixed: usd_to_fixed(*usd)?,
                 price_fixed: price_to_fixed(price.usd_per_token)?,
@@ -245,7 +260,9 @@ impl HourlyRate {
     pub(crate) fn amount_for(&self, gpu_ms: u128) -> Result<BaseUnits, MoneyError> {
         let too_large = || MoneyError::TooLarge(format!("rate × {gpu_ms} GPU-ms"));
         match self {
-            HourlyRate::BaseUnits(r) => mul_div(*r, gpu_ms, MS_PER_HOUR).ok_or_else(too_large),
+            HourlyRate::BaseUnits(r) => mul_div(*r, gpu_ms, MS_PER_HOUR)
+                .map(BaseUnits)
+                .ok_or_else(too_large),
             HourlyRate::Usd {
                 usd_fixed,
                 price_fixed,
@@ -257,7 +274,7 @@ impl HourlyRate {
                     .ok_or_else(too_large)?;
                 let (per_price, _) = numerator.div_rem_u128(*price_fixed).ok_or_else(too_large)?;
                 let (amount, _) = per_price.div_rem_u128(MS_PER_HOUR).ok_or_else(too_large)?;
-                amount.to_u128().ok_or_else(too_large)
+                amount.to_u128().map(BaseUnits).ok_or_else(too_large)
             }
         }
     }
@@ -276,7 +293,7 @@ mod tests {
         // $1000 at $3.14 per AKT: 1000 / 3.14 = 318.4713375… AKT = 318_471_337.57… uakt.
         assert_eq!(
             usd_to_base_units(dec("1000"), dec("3.14"), 1_000_000),
-            Ok(318_471_337)
+            Ok(BaseUnits(318_471_337))
         );
     }
 
@@ -311,20 +328,21 @@ mod tests {
             source: "test".into(),
             points: vec![
                 PricePoint {
-                    from_ms: 100,
+                    from_ms: UnixMs(100),
                     usd_per_token: dec("2"),
                 },
                 PricePoint {
-                    from_ms: 200,
+                    from_ms: UnixMs(200),
                     usd_per_token: dec("3"),
                 },
             ],
         };
-        assert!(table.in_force_at(99).is_none());
-        assert_eq!(table.in_force_at(100).unwrap().usd_per_token, dec("2"));
-        assert_eq!(table.in_force_at(199).unwrap().usd_per_token, dec("2"));
-        assert_eq!(table.in_force_at(200).unwrap().usd_per_token, dec("3"));
-        assert_eq!(table.in_force_at(i64::MAX).unwrap().usd_per_token, dec("3"));
+        let at = |t| table.in_force_at(UnixMs(t));
+        assert!(at(99).is_none());
+        assert_eq!(at(100).unwrap().usd_per_token, dec("2"));
+        assert_eq!(at(199).unwrap().usd_per_token, dec("2"));
+        assert_eq!(at(200).unwrap().usd_per_token, dec("3"));
+        assert_eq!(at(i64::MAX).unwrap().usd_per_token, dec("3"));
     }
 
     #[test]
@@ -333,11 +351,11 @@ mod tests {
         // exact amount is 1000 uakt; rounding the rate first would give 999.
         let price = PriceUse {
             usd_per_token: dec("3"),
-            from_ms: 0,
+            from_ms: UnixMs(0),
             source: "t".into(),
         };
         let rate = HourlyRate::resolve(&Money::Usd(dec("0.001")), Some(&price), 1_000_000).unwrap();
-        assert_eq!(rate.amount_for(3 * MS_PER_HOUR), Ok(1000));
-        assert_eq!(rate.amount_for(MS_PER_HOUR), Ok(333));
+        assert_eq!(rate.amount_for(3 * MS_PER_HOUR), Ok(BaseUnits(1000)));
+        assert_eq!(rate.amount_for(MS_PER_HOUR), Ok(BaseUnits(333)));
     }
 }

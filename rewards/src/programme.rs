@@ -22,12 +22,11 @@
 //!
 //! A field of a list element is appended with a dot: `pools.committed.contracts[2].rate`.
 
-use crate::calendar::{add_ms, CalendarError, DurationMs, EpochCalendar, UnixMs};
+use crate::calendar::{add_ms, CalendarError, DurationMs, EpochCalendar};
 use crate::committed::max_total;
-use crate::money::{
-    usd_to_base_units, BaseUnits, Denomination, Money, MoneyError, PriceTable, PriceUse,
-};
+use crate::money::{usd_to_base_units, Denomination, Money, MoneyError, PriceTable, PriceUse};
 use crate::vesting::{Vesting, VestingProblem};
+use domain::{BaseUnits, ClassName, GpuModel, UnixMs};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,20 +73,24 @@ pub enum PoolKind {
 /// compared within.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GpuClass {
-    /// Unique name, used as the key of measurements and as the apportionment tie-break key.
-    pub name: String,
-    /// GPU model as Akash attributes spell it (`a100`, `h200`, `mi300x`…); compared ignoring
-    /// ASCII case.
-    pub gpu_model: String,
+    /// Unique name, used as the key of measurements and as the apportionment tie-break key. A
+    /// [`ClassName`] rather than text, so it cannot be swapped with a provider address.
+    pub name: ClassName,
+    /// GPU model, normalised as leases and observations are ([`GpuModel::normalise`]: `a100`,
+    /// `h200`, `mi300x`…), so every part of the system compares one spelling.
+    pub gpu_model: GpuModel,
     /// Memory size as Akash spells it (`80Gi`); when absent the class takes every memory size.
     pub gpu_ram: Option<String>,
 }
 
 impl GpuClass {
-    /// Whether a GPU of `model` and `ram` belongs to this class (ASCII case ignored). A class
-    /// that names a memory size only takes GPUs whose memory size is known and equal.
+    /// Whether a GPU of `model` and `ram` belongs to this class. `model` is normalised with
+    /// [`GpuModel::normalise`] (leases and observations already are) and compared with the
+    /// class's model; text that names no model matches no class. Memory sizes are compared
+    /// ignoring ASCII case; a class that names a memory size only takes GPUs whose memory size
+    /// is known and equal.
     pub fn matches(&self, model: &str, ram: Option<&str>) -> bool {
-        self.gpu_model.eq_ignore_ascii_case(model)
+        GpuModel::normalise(model).is_some_and(|model| model == self.gpu_model)
             && match (&self.gpu_ram, ram) {
                 (None, _) => true,
                 (Some(want), Some(have)) => want.eq_ignore_ascii_case(have),
@@ -97,7 +100,7 @@ impl GpuClass {
 
     /// Whether some GPU could belong to both classes, which would count its hours twice.
     fn overlaps(&self, other: &GpuClass) -> bool {
-        self.gpu_model.eq_ignore_ascii_case(&other.gpu_model)
+        self.gpu_model == other.gpu_model
             && match (&self.gpu_ram, &other.gpu_ram) {
                 (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                 _ => true,
@@ -109,7 +112,7 @@ impl GpuClass {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassShare {
     /// Name of a [`GpuClass`].
-    pub class: String,
+    pub class: ClassName,
     /// Share in `(0, 1]`; the shares of a pool sum to exactly 1.
     pub share: Decimal,
 }
@@ -163,7 +166,7 @@ pub struct CommittedContract {
     /// Provider address.
     pub provider: String,
     /// Name of the committed GPUs' [`GpuClass`].
-    pub class: String,
+    pub class: ClassName,
     /// Number of GPUs committed; positive.
     pub gpus: u64,
     /// Pay per GPU-hour. A USD rate is converted at the price in force at each epoch's start.
@@ -220,8 +223,10 @@ pub struct RndPool {
     /// Total budget, grants included. The pro-rata part is `budget − Σ grants`, funded at epoch 0;
     /// each grant is funded in its own epoch.
     pub budget: Money,
-    /// GPU models that may take part (default [`NEXT_GENERATION_MODELS`]); compared ignoring
-    /// ASCII case. Every class of the pro-rata part must be of one of these models.
+    /// GPU models that may take part (default [`NEXT_GENERATION_MODELS`]), as written; each is
+    /// normalised with [`GpuModel::normalise`] before it is compared with a class's model (text
+    /// that names no model matches none). Every class of the pro-rata part must be of one of
+    /// these models.
     pub eligible_models: Vec<String>,
     /// The pro-rata part, when the pool has one.
     pub pro_rata: Option<ProRataRules>,
@@ -471,8 +476,8 @@ impl Programme {
     }
 
     /// The class named `name`, if any.
-    pub fn class(&self, name: &str) -> Option<&GpuClass> {
-        self.gpu_classes.iter().find(|c| c.name == name)
+    pub fn class(&self, name: &ClassName) -> Option<&GpuClass> {
+        self.gpu_classes.iter().find(|c| &c.name == name)
     }
 
     fn validate_calendar(&self, problems: &mut Problems) {
@@ -506,18 +511,16 @@ impl Programme {
         let mut seen = BTreeSet::new();
         for (i, class) in self.gpu_classes.iter().enumerate() {
             let path = format!("classes[{i}]");
-            if class.name.is_empty() || class.gpu_model.is_empty() {
-                problems.push(&path, Problem::Empty);
-            }
-            if !seen.insert(class.name.as_str()) {
-                problems.push(&path, Problem::Duplicate(class.name.clone()));
+            // Names and models cannot be empty: their types refuse it.
+            if !seen.insert(&class.name) {
+                problems.push(&path, Problem::Duplicate(class.name.to_string()));
             }
             let earlier = self.gpu_classes.iter().take(i);
             if let Some(other) = earlier
                 .filter(|o| o.name != class.name)
                 .find(|o| o.overlaps(class))
             {
-                problems.push(&path, Problem::OverlappingClasses(other.name.clone()));
+                problems.push(&path, Problem::OverlappingClasses(other.name.to_string()));
             }
         }
     }
@@ -551,26 +554,26 @@ impl Programme {
         for (i, entry) in rules.classes.iter().enumerate() {
             let path = format!("{pool_path}.classes[{i}]");
             match self.class(&entry.class) {
-                None => problems.push(&path, Problem::UnknownClass(entry.class.clone())),
+                None => problems.push(&path, Problem::UnknownClass(entry.class.to_string())),
                 Some(class) => {
                     let eligible = eligible_models.is_none_or(|models| {
                         models
                             .iter()
-                            .any(|m| m.eq_ignore_ascii_case(&class.gpu_model))
+                            .any(|m| GpuModel::normalise(m).as_ref() == Some(&class.gpu_model))
                     });
                     if !eligible {
                         problems.push(
                             &path,
                             Problem::IneligibleModel {
-                                class: class.name.clone(),
-                                model: class.gpu_model.clone(),
+                                class: class.name.to_string(),
+                                model: class.gpu_model.to_string(),
                             },
                         );
                     }
                 }
             }
-            if !seen.insert(entry.class.as_str()) {
-                problems.push(&path, Problem::Duplicate(entry.class.clone()));
+            if !seen.insert(&entry.class) {
+                problems.push(&path, Problem::Duplicate(entry.class.to_string()));
             }
             problems.check(format!("{path}.share"), check_fraction(entry.share, false));
             total = total.checked_add(entry.share).unwrap_or(Decimal::MAX);
@@ -610,7 +613,7 @@ impl Programme {
             .ok()
             .map(|(units, _)| units);
         let mut seen = BTreeSet::new();
-        let mut running_total: BaseUnits = 0;
+        let mut running_total = BaseUnits::ZERO;
         for (i, contract) in pool.contracts.iter().enumerate() {
             let path = format!("{pool_path}.contracts[{i}]");
             if contract.id.is_empty() || contract.provider.is_empty() {
@@ -625,7 +628,7 @@ impl Programme {
             if self.class(&contract.class).is_none() {
                 problems.push(
                     format!("{path}.class"),
-                    Problem::UnknownClass(contract.class.clone()),
+                    Problem::UnknownClass(contract.class.to_string()),
                 );
             }
             if contract.gpus == 0 {
@@ -645,7 +648,7 @@ impl Programme {
             match max_total(self, contract) {
                 Err(e) => problems.push(format!("{path}.rate"), e),
                 Ok(total) => {
-                    running_total = running_total.saturating_add(total);
+                    running_total = BaseUnits(running_total.get().saturating_add(total.get()));
                     if let Some(budget) = budget.filter(|b| running_total > *b) {
                         problems.push(
                             &path,
@@ -711,13 +714,14 @@ pub(crate) fn rnd_pro_rata_budget(pool: &RndPool) -> Result<Money, Problem> {
             let mut grants: u128 = 0;
             for grant in &pool.grants {
                 match grant.amount {
-                    Money::BaseUnits(a) => grants = grants.saturating_add(a),
+                    Money::BaseUnits(a) => grants = grants.saturating_add(a.get()),
                     Money::Usd(_) => return Err(Problem::UnitMismatch),
                 }
             }
             budget
+                .get()
                 .checked_sub(grants)
-                .map(Money::BaseUnits)
+                .map(|rest| Money::BaseUnits(BaseUnits(rest)))
                 .ok_or(Problem::GrantsExceedBudget {
                     grants: grants.to_string(),
                     budget: budget.to_string(),

@@ -24,27 +24,29 @@ use crate::ledger::{Basis, Bucket, LineItem, Reason};
 use crate::programme::{thousandths, PoolKind, ProRataRules, Problem, Undistributed};
 use crate::settle::{add, EpochInputs, SettleError};
 use crate::wide::mul_div;
+use domain::{BaseUnits, ClassName};
 use rust_decimal::Decimal;
 
 /// Carry policy: `E_k = floor(R_k / (N − k))`, where `R_k` is the pool's balance at the start
 /// of epoch `k`. Unpaid amounts stay in `R`, so they roll forward, and the last epoch
 /// (`N − k = 1`) emits the whole balance. Returns 0 when `k ≥ N`.
-pub fn carry_emission(balance: u128, epoch: u32, epochs: u32) -> u128 {
+pub fn carry_emission(balance: BaseUnits, epoch: u32, epochs: u32) -> BaseUnits {
     match epochs.checked_sub(epoch) {
-        Some(left) if left > 0 => balance / u128::from(left),
-        _ => 0,
+        Some(left) if left > 0 => BaseUnits(balance.get() / u128::from(left)),
+        _ => BaseUnits::ZERO,
     }
 }
 
 /// Return policy: `E_k = floor(B·(k+1)/N) − floor(B·k/N)`, so the `N` emissions sum to the
 /// budget `B` exactly and each differs from `B/N` by less than one unit. Returns 0 when
 /// `k ≥ N` or `N = 0`.
-pub fn return_emission(budget: u128, epoch: u32, epochs: u32) -> u128 {
+pub fn return_emission(budget: BaseUnits, epoch: u32, epochs: u32) -> BaseUnits {
     if epoch >= epochs {
-        return 0;
+        return BaseUnits::ZERO;
     }
+    let budget = budget.get();
     let upto = |k: u32| mul_div(budget, k.into(), epochs.into()).unwrap_or(budget);
-    upto(epoch + 1).saturating_sub(upto(epoch))
+    BaseUnits(upto(epoch + 1).saturating_sub(upto(epoch)))
 }
 
 /// A provider's weight in a class: `w = α·online_gpu_ms + β·leased_gpu_ms`, with `α` and `β`
@@ -63,7 +65,7 @@ pub fn provider_weight(
 /// Integer weights for class shares: each share times `10^s`, where `s` is the largest number
 /// of decimal places among them. Apportionment is scale-invariant, so this splits exactly by
 /// the decimal shares. Shares are validated to be in `(0, 1]`, so each weight is at most 10²⁸.
-pub fn share_weights(shares: &[(String, Decimal)]) -> Result<Vec<(String, u128)>, Problem> {
+pub fn share_weights(shares: &[(ClassName, Decimal)]) -> Result<Vec<(ClassName, u128)>, Problem> {
     let scale = shares.iter().map(|(_, s)| s.scale()).max().unwrap_or(0);
     shares
         .iter()
@@ -81,7 +83,7 @@ pub fn share_weights(shares: &[(String, Decimal)]) -> Result<Vec<(String, u128)>
 /// [`ProRataRules`] turned into the integers the settlement uses.
 #[derive(Debug, Clone)]
 pub(crate) struct ProRata {
-    class_weights: Vec<(String, u128)>,
+    class_weights: Vec<(ClassName, u128)>,
     alpha: u128,
     beta: u128,
     min_uptime: Decimal,
@@ -94,17 +96,17 @@ pub(crate) struct ProRata {
 /// What one epoch's emission became.
 pub(crate) struct Distribution {
     pub(crate) lines: Vec<LineItem>,
-    pub(crate) allocated: u128,
+    pub(crate) allocated: BaseUnits,
     /// `NO_ELIGIBLE_WEIGHT` slices: carried or returned by the pool's policy.
-    pub(crate) no_eligible_weight: u128,
+    pub(crate) no_eligible_weight: BaseUnits,
     /// `CAP_EXCESS`: always returned.
-    pub(crate) cap_excess: u128,
+    pub(crate) cap_excess: BaseUnits,
 }
 
 impl ProRata {
     /// Prepares validated rules; errors only on rules that validation would reject.
     pub(crate) fn new(rules: &ProRataRules) -> Result<Self, Problem> {
-        let shares: Vec<(String, Decimal)> = rules
+        let shares: Vec<(ClassName, Decimal)> = rules
             .classes
             .iter()
             .map(|c| (c.class.clone(), c.share))
@@ -129,7 +131,13 @@ impl ProRata {
     }
 
     /// The emission `E_k` under the pool's policy (see [`carry_emission`], [`return_emission`]).
-    pub(crate) fn emission(&self, balance: u128, budget: u128, epoch: u32, epochs: u32) -> u128 {
+    pub(crate) fn emission(
+        &self,
+        balance: BaseUnits,
+        budget: BaseUnits,
+        epoch: u32,
+        epochs: u32,
+    ) -> BaseUnits {
         match self.policy {
             Undistributed::Carry => carry_emission(balance, epoch, epochs),
             Undistributed::Return => return_emission(budget, epoch, epochs),
@@ -141,24 +149,24 @@ impl ProRata {
         &self,
         pool: PoolKind,
         epoch: u32,
-        emission: u128,
+        emission: BaseUnits,
         inputs: &EpochInputs,
     ) -> Result<Distribution, SettleError> {
-        let slices = apportion(emission, self.class_weights.clone())?;
+        let slices = apportion(emission.get(), self.class_weights.clone())?;
         let mut out = Distribution {
             lines: Vec::new(),
-            allocated: 0,
-            no_eligible_weight: 0,
-            cap_excess: 0,
+            allocated: BaseUnits::ZERO,
+            no_eligible_weight: BaseUnits::ZERO,
+            cap_excess: BaseUnits::ZERO,
         };
         for (class, slice) in slices.shares {
-            let line = |provider: Option<&String>, basis, amount, reason| LineItem {
+            let line = |provider: Option<&String>, basis, amount: u128, reason| LineItem {
                 epoch,
                 pool,
                 bucket: Bucket::Class(class.clone()),
                 provider: provider.cloned(),
                 basis: Basis::Weight(basis),
-                amount,
+                amount: BaseUnits(amount),
                 reason,
                 vesting: matches!(reason, Reason::Paid | Reason::Capped)
                     .then(|| self.vesting.clone()),
@@ -197,7 +205,7 @@ impl ProRata {
                 } else {
                     Reason::Paid
                 };
-                out.allocated = add(out.allocated, share.paid, "pro-rata totals")?;
+                out.allocated = add(out.allocated, BaseUnits(share.paid), "pro-rata totals")?;
                 out.lines
                     .push(line(Some(provider), weight, share.paid, reason));
             }
@@ -210,7 +218,7 @@ impl ProRata {
                 (split.cap_excess, Reason::CapExcess, &mut out.cap_excess),
             ] {
                 if amount > 0 {
-                    *total = add(*total, amount, "pro-rata totals")?;
+                    *total = add(*total, BaseUnits(amount), "pro-rata totals")?;
                     out.lines.push(line(None, eligible_weight, amount, reason));
                 }
             }

@@ -5,16 +5,17 @@
 //! refused epoch (an error) leaves the state exactly as it was.
 
 use crate::apportion::ApportionError;
-use crate::calendar::{CalendarError, UnixMs, Window};
+use crate::calendar::{CalendarError, Window};
 use crate::committed::settle_committed;
 use crate::ledger::{Basis, Bucket, IdentityViolation, LineItem, PoolLedger, Reason};
-use crate::money::{BaseUnits, Money, MoneyError, PriceUse};
+use crate::money::{whole_units, Money, MoneyError, PriceUse};
 use crate::programme::{
     rnd_pro_rata_budget, PoolKind, Programme, ProgrammeError, RndPool, Undistributed,
 };
 use crate::prorata::ProRata;
 use crate::uptime::Uptime;
 use crate::vesting::{ClawbackRecord, VestingEntry};
+use domain::{BaseUnits, ClassName, UnixMs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -33,27 +34,33 @@ pub struct Measurement {
     pub uptime: Uptime,
 }
 
-/// One epoch's measured inputs: class name → provider address → [`Measurement`].
+/// One epoch's measured inputs: class name → provider address → [`Measurement`]. Classes are
+/// [`ClassName`]s and providers text, so the two keys cannot be given in the wrong order.
 ///
 /// A provider absent from a class was not measured there: it has no weight in that class, and a
 /// committed contract on it counts as offline for the whole epoch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochInputs {
     /// Measurements keyed by class, then provider.
-    pub measurements: BTreeMap<String, BTreeMap<String, Measurement>>,
+    pub measurements: BTreeMap<ClassName, BTreeMap<String, Measurement>>,
 }
 
 impl EpochInputs {
     /// Records a measurement, returning the one it replaces.
-    pub fn insert(&mut self, class: &str, provider: &str, m: Measurement) -> Option<Measurement> {
+    pub fn insert(
+        &mut self,
+        class: &ClassName,
+        provider: &str,
+        m: Measurement,
+    ) -> Option<Measurement> {
         self.measurements
-            .entry(class.to_owned())
+            .entry(class.clone())
             .or_default()
             .insert(provider.to_owned(), m)
     }
 
     /// The measurement of `provider` in `class`, if any.
-    pub fn measurement(&self, class: &str, provider: &str) -> Option<&Measurement> {
+    pub fn measurement(&self, class: &ClassName, provider: &str) -> Option<&Measurement> {
         self.measurements.get(class)?.get(provider)
     }
 }
@@ -81,12 +88,16 @@ pub struct ContractState {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolTotals {
     /// Σ funded: the pool's budget in base units, once every funding epoch has passed.
+    #[serde(deserialize_with = "whole_units")]
     pub funded: BaseUnits,
     /// Σ allocated.
+    #[serde(deserialize_with = "whole_units")]
     pub allocated: BaseUnits,
     /// Σ clawed back.
+    #[serde(deserialize_with = "whole_units")]
     pub clawed_back: BaseUnits,
     /// Σ returned to the community pool.
+    #[serde(deserialize_with = "whole_units")]
     pub returned: BaseUnits,
 }
 
@@ -94,6 +105,7 @@ pub struct PoolTotals {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolState {
     /// Balance after the last settled epoch.
+    #[serde(deserialize_with = "whole_units")]
     pub balance: BaseUnits,
     /// Running sums.
     pub totals: PoolTotals,
@@ -166,8 +178,8 @@ pub enum SettleError {
     Apportion(#[from] ApportionError),
     /// Inputs name a class the programme does not define; settling without it could silently
     /// drop someone's GPU-hours.
-    #[error("inputs name unknown GPU class {0:?}")]
-    UnknownClass(String),
+    #[error("inputs name unknown GPU class {:?}", .0.as_str())]
+    UnknownClass(ClassName),
     /// A schedule name that validation should have caught.
     #[error("unknown vesting schedule {0:?}")]
     UnknownVesting(String),
@@ -175,7 +187,7 @@ pub enum SettleError {
     #[error("weight of {provider} in class {class} overflows")]
     WeightOverflow {
         /// Class.
-        class: String,
+        class: ClassName,
         /// Provider.
         provider: String,
     },
@@ -188,7 +200,11 @@ pub enum SettleError {
 }
 
 /// `a + b`, or [`SettleError::Overflow`] naming `what` was being summed.
-pub(crate) fn add(a: u128, b: u128, what: &'static str) -> Result<u128, SettleError> {
+pub(crate) fn add(
+    a: BaseUnits,
+    b: BaseUnits,
+    what: &'static str,
+) -> Result<BaseUnits, SettleError> {
     a.checked_add(b).ok_or(SettleError::Overflow(what))
 }
 
@@ -281,8 +297,8 @@ impl<'p> Engine<'p> {
                     allocated: out.allocated,
                     forfeited: out.forfeited,
                     clawed_back: out.clawed_back,
-                    returned: 0,
-                    carried: 0,
+                    returned: BaseUnits::ZERO,
+                    carried: BaseUnits::ZERO,
                     shortfall: out.shortfall,
                     closing,
                     price: price.or(out.price),
@@ -303,13 +319,13 @@ impl<'p> Engine<'p> {
                 pool: PoolKind::LiquidityMining,
                 opening,
                 funded,
-                emitted: 0,
-                allocated: 0,
-                forfeited: 0,
-                clawed_back: 0,
-                returned: 0,
-                carried: 0,
-                shortfall: 0,
+                emitted: BaseUnits::ZERO,
+                allocated: BaseUnits::ZERO,
+                forfeited: BaseUnits::ZERO,
+                clawed_back: BaseUnits::ZERO,
+                returned: BaseUnits::ZERO,
+                carried: BaseUnits::ZERO,
+                shortfall: BaseUnits::ZERO,
                 closing: opening,
                 price,
             };
@@ -380,7 +396,7 @@ impl<'p> Engine<'p> {
             self.programme
                 .to_base_units(budget, self.programme.calendar.start_ms)
         } else {
-            Ok((0, None))
+            Ok((BaseUnits::ZERO, None))
         }
     }
 
@@ -391,7 +407,10 @@ impl<'p> Engine<'p> {
         pool: PoolKind,
         funded: BaseUnits,
     ) -> Result<BaseUnits, SettleError> {
-        let balance = state.pools.get(&pool).map_or(0, |p| p.balance);
+        let balance = state
+            .pools
+            .get(&pool)
+            .map_or(BaseUnits::ZERO, |p| p.balance);
         add(balance, funded, "opening balance")
     }
 
@@ -419,7 +438,7 @@ impl<'p> Engine<'p> {
         let (carried, returned) = match rules.policy {
             Undistributed::Carry => (dist.no_eligible_weight, dist.cap_excess),
             Undistributed::Return => (
-                0,
+                BaseUnits::ZERO,
                 add(dist.no_eligible_weight, dist.cap_excess, "pro-rata ledger")?,
             ),
         };
@@ -453,7 +472,7 @@ impl<'p> Engine<'p> {
             }])
         })?;
         let (pro_rata_funded, mut price) = self.funding(&pro_rata_budget, epoch)?;
-        let mut grants: BaseUnits = 0;
+        let mut grants = BaseUnits::ZERO;
         let mut lines = Vec::new();
         for grant in pool.grants.iter().filter(|g| g.epoch == epoch) {
             let (amount, grant_price) = self
@@ -485,11 +504,11 @@ impl<'p> Engine<'p> {
             funded,
             emitted: grants,
             allocated: grants,
-            forfeited: 0,
-            clawed_back: 0,
-            returned: 0,
-            carried: 0,
-            shortfall: 0,
+            forfeited: BaseUnits::ZERO,
+            clawed_back: BaseUnits::ZERO,
+            returned: BaseUnits::ZERO,
+            carried: BaseUnits::ZERO,
+            shortfall: BaseUnits::ZERO,
             closing: balance,
             price,
         };
@@ -508,7 +527,8 @@ impl<'p> Engine<'p> {
         line: &LineItem,
         window: Window,
     ) -> Result<Option<VestingEntry>, SettleError> {
-        let allocated = matches!(line.reason, Reason::Paid | Reason::Capped) && line.amount > 0;
+        let allocated =
+            matches!(line.reason, Reason::Paid | Reason::Capped) && line.amount > BaseUnits::ZERO;
         let (Some(provider), Some(schedule_id), true) = (&line.provider, &line.vesting, allocated)
         else {
             return Ok(None);

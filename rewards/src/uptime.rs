@@ -21,8 +21,9 @@
 //! exactly at a window's end does not count inside that window, and one made exactly at its
 //! start does.
 
-use crate::calendar::{add_ms, DurationMs, UnixMs, Window};
+use crate::calendar::{add_ms, DurationMs, Window};
 use crate::wide::{cmp_fractions, mul_div};
+use domain::{ClassName, UnixMs};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -41,7 +42,7 @@ pub struct Observation {
     /// Whether the provider answered correctly.
     pub online: bool,
     /// Sanitised GPU counts per class name, when the provider reported an inventory.
-    pub gpus: Option<BTreeMap<String, u64>>,
+    pub gpus: Option<BTreeMap<ClassName, u64>>,
 }
 
 /// Why observations or a window could not be evaluated.
@@ -52,7 +53,10 @@ pub enum UptimeError {
     ZeroStaleness,
     /// Two observations by one prober at one instant would make the standing rule ambiguous
     /// (the store keys observations on (prober, provider, time)).
-    #[error("prober {prober:?} has two observations of {provider:?} at {time_ms}")]
+    #[error(
+        "prober {prober:?} has two observations of {provider:?} at {}",
+        .time_ms.as_millis()
+    )]
     DuplicateObservation {
         /// The prober.
         prober: String,
@@ -149,7 +153,7 @@ struct OnlineSegment {
     start_ms: UnixMs,
     end_ms: UnixMs,
     /// Online GPU count per class (classes not listed have 0).
-    gpus: BTreeMap<String, u64>,
+    gpus: BTreeMap<ClassName, u64>,
 }
 
 /// One provider's online state over time, built from its observations.
@@ -192,7 +196,7 @@ impl Timeline {
                     time_ms: o.time_ms,
                 });
             }
-            let stale_at = add_ms(o.time_ms, max_staleness_ms).unwrap_or(UnixMs::MAX);
+            let stale_at = add_ms(o.time_ms, max_staleness_ms).unwrap_or(UnixMs(i64::MAX));
             let end_ms = next.map_or(stale_at, |n| n.time_ms.min(stale_at));
             standings.push(Standing {
                 start_ms: o.time_ms,
@@ -211,7 +215,7 @@ impl Timeline {
     }
 
     /// The online GPU count of `class` at `t` (rule 4 of the module docs).
-    pub fn online_gpus(&self, class: &str, t: UnixMs) -> u64 {
+    pub fn online_gpus(&self, class: &ClassName, t: UnixMs) -> u64 {
         self.segment_at(t)
             .and_then(|s| s.gpus.get(class).copied())
             .unwrap_or(0)
@@ -233,7 +237,7 @@ impl Timeline {
     }
 
     /// `online_gpu_ms` of `class` over `window`: `∫ online_gpus(class, t) dt`, in GPU-ms.
-    pub fn online_gpu_ms(&self, class: &str, window: Window) -> u128 {
+    pub fn online_gpu_ms(&self, class: &ClassName, window: Window) -> u128 {
         self.segments_in(window)
             .map(|s| {
                 let count = u128::from(s.gpus.get(class).copied().unwrap_or(0));
@@ -301,10 +305,10 @@ fn sweep(mut standings: Vec<Standing>) -> Vec<OnlineSegment> {
 }
 
 /// Per class, the smallest count among the online observations that report an inventory.
-fn minimum_counts<'a>(online: impl Iterator<Item = &'a Standing<'a>>) -> BTreeMap<String, u64> {
-    let inventories: Vec<&BTreeMap<String, u64>> =
+fn minimum_counts<'a>(online: impl Iterator<Item = &'a Standing<'a>>) -> BTreeMap<ClassName, u64> {
+    let inventories: Vec<&BTreeMap<ClassName, u64>> =
         online.filter_map(|s| s.observation.gpus.as_ref()).collect();
-    let mut minimum: BTreeMap<String, u64> = BTreeMap::new();
+    let mut minimum: BTreeMap<ClassName, u64> = BTreeMap::new();
     for class in inventories.iter().flat_map(|inv| inv.keys()) {
         if minimum.contains_key(class) {
             continue;

@@ -4,10 +4,12 @@
 //! epoch in which it was earned**. The entry's schedule says how much of it is vested at any
 //! later time; a clawback freezes the vested part and takes the rest back into the pool.
 
-use crate::calendar::{span_ms, DurationMs, UnixMs};
+use crate::calendar::{span_ms, DurationMs};
 use crate::ledger::Bucket;
+use crate::money::whole_units;
 use crate::programme::PoolKind;
 use crate::wide::mul_div;
+use domain::{BaseUnits, UnixMs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -84,11 +86,16 @@ impl Vesting {
     /// Degenerate parameters that [`Vesting::check`] rejects are given a meaning here rather than
     /// a panic: a zero linear duration vests everything at the cliff, and an empty periodic
     /// schedule vests at the anchor.
-    pub fn vested(&self, amount: u128, anchor_ms: UnixMs, t: UnixMs) -> u128 {
+    pub fn vested(&self, amount: BaseUnits, anchor_ms: UnixMs, t: UnixMs) -> BaseUnits {
         if t < anchor_ms {
-            return 0;
+            return BaseUnits::ZERO;
         }
         let elapsed = span_ms(anchor_ms, t);
+        BaseUnits(self.vested_units(amount.get(), elapsed))
+    }
+
+    /// [`Vesting::vested`] on the plain integer, `elapsed` milliseconds after the anchor.
+    fn vested_units(&self, amount: u128, elapsed: DurationMs) -> u128 {
         match *self {
             Vesting::Immediate => amount,
             Vesting::Delayed { after_ms } => {
@@ -130,7 +137,8 @@ pub struct ClawbackRecord {
     /// The clawback instant (the end of that epoch).
     pub at_ms: UnixMs,
     /// The part that was unvested at `at_ms` and went back to the pool.
-    pub amount: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub amount: BaseUnits,
 }
 
 /// One allocated amount on its way to a provider.
@@ -151,7 +159,8 @@ pub struct VestingEntry {
     /// End of the epoch in which the amount was earned.
     pub anchor_ms: UnixMs,
     /// Amount allocated, in base units.
-    pub amount: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub amount: BaseUnits,
     /// Set once the entry has been clawed back.
     pub clawback: Option<ClawbackRecord>,
 }
@@ -159,9 +168,9 @@ pub struct VestingEntry {
 impl VestingEntry {
     /// Vested amount at `t`. After a clawback the vested part is frozen at what had vested
     /// strictly before the clawback instant.
-    pub fn vested_at(&self, t: UnixMs) -> u128 {
+    pub fn vested_at(&self, t: UnixMs) -> BaseUnits {
         match &self.clawback {
-            Some(c) if t >= c.at_ms => self.amount.saturating_sub(c.amount),
+            Some(c) if t >= c.at_ms => BaseUnits(self.amount.get().saturating_sub(c.amount.get())),
             _ => self.schedule.vested(self.amount, self.anchor_ms, t),
         }
     }
@@ -170,12 +179,14 @@ impl VestingEntry {
     ///
     /// An amount whose vesting instant is exactly `at_ms` therefore goes to the clawback. With
     /// millisecond times, "strictly before `at_ms`" is "at `at_ms − 1`".
-    pub fn unvested_for_clawback(&self, at_ms: UnixMs) -> u128 {
-        let kept = match at_ms.checked_sub(1) {
-            Some(before) => self.schedule.vested(self.amount, self.anchor_ms, before),
-            None => 0,
+    pub fn unvested_for_clawback(&self, at_ms: UnixMs) -> BaseUnits {
+        let kept = match at_ms.0.checked_sub(1) {
+            Some(before) => self
+                .schedule
+                .vested(self.amount, self.anchor_ms, UnixMs(before)),
+            None => BaseUnits::ZERO,
         };
-        self.amount.saturating_sub(kept)
+        BaseUnits(self.amount.get().saturating_sub(kept.get()))
     }
 }
 
@@ -186,15 +197,20 @@ impl VestingEntry {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Allocated in epochs that ended at or before `t`.
-    pub earned: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub earned: BaseUnits,
     /// Vested at `t`.
-    pub vested: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub vested: BaseUnits,
     /// Earned, not yet vested and not clawed back.
-    pub unvested: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub unvested: BaseUnits,
     /// Taken back by clawbacks at or before `t`.
-    pub clawed_back: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub clawed_back: BaseUnits,
     /// Already transferred to the provider (from indexed transfers; zero when not provided).
-    pub paid: u128,
+    #[serde(deserialize_with = "whole_units")]
+    pub paid: BaseUnits,
     /// `vested − paid`.
     pub claimable: i128,
 }
@@ -218,7 +234,7 @@ pub enum PositionError {
 pub fn positions(
     entries: &[VestingEntry],
     t: UnixMs,
-    paid: &BTreeMap<String, u128>,
+    paid: &BTreeMap<String, BaseUnits>,
 ) -> Result<BTreeMap<String, Position>, PositionError> {
     let mut out: BTreeMap<String, Position> = BTreeMap::new();
     for entry in entries.iter().filter(|e| e.anchor_ms <= t) {
@@ -229,7 +245,7 @@ pub fn positions(
         let vested = entry.vested_at(t);
         let clawed = match &entry.clawback {
             Some(c) if t >= c.at_ms => c.amount,
-            _ => 0,
+            _ => BaseUnits::ZERO,
         };
         let unvested = entry
             .amount
@@ -257,9 +273,9 @@ pub fn positions(
         let overflow = || PositionError::Overflow {
             provider: provider.clone(),
         };
-        position.paid = paid.get(provider).copied().unwrap_or(0);
-        let vested = i128::try_from(position.vested).map_err(|_| overflow())?;
-        let paid = i128::try_from(position.paid).map_err(|_| overflow())?;
+        position.paid = paid.get(provider).copied().unwrap_or(BaseUnits::ZERO);
+        let vested = i128::try_from(position.vested.get()).map_err(|_| overflow())?;
+        let paid = i128::try_from(position.paid.get()).map_err(|_| overflow())?;
         position.claimable = vested.checked_sub(paid).ok_or_else(overflow)?;
     }
     Ok(out)
@@ -279,12 +295,30 @@ mod tests {
             count: 4,
         };
         let at = |quarters: i64| quarters * 90 * DAY as i64;
-        assert_eq!(q.vested(10, 0, at(1) - 1), 0);
-        assert_eq!(q.vested(10, 0, at(1)), 2);
-        assert_eq!(q.vested(10, 0, at(2)), 5);
-        assert_eq!(q.vested(10, 0, at(3)), 7);
-        assert_eq!(q.vested(10, 0, at(4)), 10);
-        assert_eq!(q.vested(10, 0, at(40)), 10);
+        assert_eq!(
+            q.vested(BaseUnits(10), UnixMs(0), UnixMs(at(1) - 1)),
+            BaseUnits(0)
+        );
+        assert_eq!(
+            q.vested(BaseUnits(10), UnixMs(0), UnixMs(at(1))),
+            BaseUnits(2)
+        );
+        assert_eq!(
+            q.vested(BaseUnits(10), UnixMs(0), UnixMs(at(2))),
+            BaseUnits(5)
+        );
+        assert_eq!(
+            q.vested(BaseUnits(10), UnixMs(0), UnixMs(at(3))),
+            BaseUnits(7)
+        );
+        assert_eq!(
+            q.vested(BaseUnits(10), UnixMs(0), UnixMs(at(4))),
+            BaseUnits(10)
+        );
+        assert_eq!(
+            q.vested(BaseUnits(10), UnixMs(0), UnixMs(at(40))),
+            BaseUnits(10)
+        );
     }
 
     #[test]
@@ -293,12 +327,24 @@ mod tests {
             cliff_ms: 30,
             duration_ms: 100,
         };
-        assert_eq!(l.vested(1000, 0, 29), 0);
+        assert_eq!(
+            l.vested(BaseUnits(1000), UnixMs(0), UnixMs(29)),
+            BaseUnits(0)
+        );
         // At the cliff the accrued linear part vests at once: floor(1000·30/100).
-        assert_eq!(l.vested(1000, 0, 30), 300);
-        assert_eq!(l.vested(7, 0, 50), 3); // floor(3.5)
-        assert_eq!(l.vested(1000, 0, 100), 1000);
-        assert_eq!(l.vested(1000, 5, 4), 0);
+        assert_eq!(
+            l.vested(BaseUnits(1000), UnixMs(0), UnixMs(30)),
+            BaseUnits(300)
+        );
+        assert_eq!(l.vested(BaseUnits(7), UnixMs(0), UnixMs(50)), BaseUnits(3)); // floor(3.5)
+        assert_eq!(
+            l.vested(BaseUnits(1000), UnixMs(0), UnixMs(100)),
+            BaseUnits(1000)
+        );
+        assert_eq!(
+            l.vested(BaseUnits(1000), UnixMs(5), UnixMs(4)),
+            BaseUnits(0)
+        );
     }
 
     #[test]
@@ -310,12 +356,12 @@ mod tests {
             provider: "p".into(),
             schedule_id: "d".into(),
             schedule: Vesting::Delayed { after_ms: 10 },
-            anchor_ms: 100,
-            amount: 50,
+            anchor_ms: UnixMs(100),
+            amount: BaseUnits(50),
             clawback: None,
         };
-        assert_eq!(entry.unvested_for_clawback(110), 50);
-        assert_eq!(entry.unvested_for_clawback(111), 0);
+        assert_eq!(entry.unvested_for_clawback(UnixMs(110)), BaseUnits(50));
+        assert_eq!(entry.unvested_for_clawback(UnixMs(111)), BaseUnits(0));
 
         // Linear, A = 1000 over 100 ms from the anchor 100: vested(150) = 500 and
         // vested(149) = 490. A clawback at 150 keeps what vested strictly before it (490): the
@@ -325,23 +371,28 @@ mod tests {
                 cliff_ms: 0,
                 duration_ms: 100,
             },
-            amount: 1000,
+            amount: BaseUnits(1000),
             ..entry
         };
-        assert_eq!(linear.schedule.vested(1000, 100, 150), 500);
-        assert_eq!(linear.unvested_for_clawback(150), 510);
+        assert_eq!(
+            linear
+                .schedule
+                .vested(BaseUnits(1000), UnixMs(100), UnixMs(150)),
+            BaseUnits(500)
+        );
+        assert_eq!(linear.unvested_for_clawback(UnixMs(150)), BaseUnits(510));
         let clawed = VestingEntry {
             clawback: Some(ClawbackRecord {
                 epoch: 0,
-                at_ms: 150,
-                amount: 510,
+                at_ms: UnixMs(150),
+                amount: BaseUnits(510),
             }),
             ..linear
         };
         // Before the instant the schedule runs; from it on the vested part is frozen.
-        assert_eq!(clawed.vested_at(149), 490);
-        assert_eq!(clawed.vested_at(150), 490);
-        assert_eq!(clawed.vested_at(10_000), 490);
+        assert_eq!(clawed.vested_at(UnixMs(149)), BaseUnits(490));
+        assert_eq!(clawed.vested_at(UnixMs(150)), BaseUnits(490));
+        assert_eq!(clawed.vested_at(UnixMs(10_000)), BaseUnits(490));
     }
 
     #[test]
@@ -351,14 +402,26 @@ mod tests {
             cliff_ms: 5,
             duration_ms: 0,
         };
-        assert_eq!(zero_linear.vested(7, 0, 4), 0);
-        assert_eq!(zero_linear.vested(7, 0, 5), 7);
+        assert_eq!(
+            zero_linear.vested(BaseUnits(7), UnixMs(0), UnixMs(4)),
+            BaseUnits(0)
+        );
+        assert_eq!(
+            zero_linear.vested(BaseUnits(7), UnixMs(0), UnixMs(5)),
+            BaseUnits(7)
+        );
         let empty = Vesting::Periodic {
             period_ms: 0,
             count: 0,
         };
-        assert_eq!(empty.vested(7, 10, 10), 7);
-        assert_eq!(empty.vested(7, 10, 9), 0);
+        assert_eq!(
+            empty.vested(BaseUnits(7), UnixMs(10), UnixMs(10)),
+            BaseUnits(7)
+        );
+        assert_eq!(
+            empty.vested(BaseUnits(7), UnixMs(10), UnixMs(9)),
+            BaseUnits(0)
+        );
         let extreme = Vesting::Linear {
             cliff_ms: 0,
             duration_ms: u64::MAX,
@@ -366,10 +429,13 @@ mod tests {
         // The widest span: elapsed = 2^64 − 2 of a duration 2^64 − 1, and A = 2^128 − 1 is
         // (2^64 − 1)(2^64 + 1), so exactly A − (2^64 + 1) has vested; the product needs 256 bits.
         assert_eq!(
-            extreme.vested(u128::MAX, i64::MIN, i64::MAX - 1),
-            u128::MAX - (u128::from(u64::MAX) + 2)
+            extreme.vested(BaseUnits(u128::MAX), UnixMs(i64::MIN), UnixMs(i64::MAX - 1)),
+            BaseUnits(u128::MAX - (u128::from(u64::MAX) + 2))
         );
-        assert_eq!(extreme.vested(u128::MAX, i64::MIN, i64::MAX), u128::MAX);
+        assert_eq!(
+            extreme.vested(BaseUnits(u128::MAX), UnixMs(i64::MIN), UnixMs(i64::MAX)),
+            BaseUnits(u128::MAX)
+        );
     }
 
     #[test]

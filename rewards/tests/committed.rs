@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use domain::{BaseUnits, UnixMs};
 use rewards::committed::max_total;
 use rewards::money::Money;
 use rewards::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
@@ -22,10 +23,10 @@ fn contract(id: &str, provider: &str, gpus: u64, rate: u128, term_ms: u64) -> Co
     CommittedContract {
         id: id.into(),
         provider: provider.into(),
-        class: "h100".into(),
+        class: class("h100"),
         gpus,
-        rate: Money::BaseUnits(rate),
-        start_ms: START,
+        rate: Money::BaseUnits(BaseUnits(rate)),
+        start_ms: UnixMs(START),
         term_ms,
         sla_uptime: dec("0.95"),
         vesting: "quarterly".into(),
@@ -49,7 +50,7 @@ fn committed_programme(
         },
     );
     p.committed = Some(CommittedPool {
-        budget: Money::BaseUnits(budget),
+        budget: Money::BaseUnits(BaseUnits(budget)),
         verify_capacity,
         contracts,
     });
@@ -101,7 +102,7 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
             } else {
                 online(0, 0)
             };
-            inputs.insert("h100", "akash1pro", m);
+            inputs.insert(&class("h100"), "akash1pro", m);
             inputs
         })
         .collect();
@@ -143,11 +144,11 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
     let l = ledger(&epochs[7], PoolKind::Committed);
     assert_eq!(
         (
-            l.opening,
-            l.allocated,
-            l.forfeited,
-            l.clawed_back,
-            l.closing
+            l.opening.0,
+            l.allocated.0,
+            l.forfeited.0,
+            l.clawed_back.0,
+            l.closing.0
         ),
         (12_800_000, 0, 1_440_000, 5_400_000, 18_200_000)
     );
@@ -159,37 +160,40 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
         );
     }
     let termination = result.state.contracts["c1"].terminated.unwrap();
-    assert_eq!((termination.epoch, termination.at_ms), (7, day(240)));
+    assert_eq!(
+        (termination.epoch, termination.at_ms),
+        (7, UnixMs(day(240)))
+    );
 
     // Positions: just before the clawback, at it, and long after.
-    let paid = BTreeMap::from([(s("akash1pro"), 1_000_000u128)]);
+    let paid = BTreeMap::from([(s("akash1pro"), BaseUnits(1_000_000u128))]);
     let at = |t| positions(&result.state.vesting, t, &paid).unwrap()["akash1pro"];
-    let before = at(day(240) - 1);
+    let before = at(UnixMs(day(240) - 1));
     assert_eq!(
         (
-            before.earned,
-            before.vested,
-            before.unvested,
-            before.clawed_back
+            before.earned.0,
+            before.vested.0,
+            before.unvested.0,
+            before.clawed_back.0
         ),
         (7_200_000, 1_800_000, 5_400_000, 0)
     );
-    let after = at(day(240));
+    let after = at(UnixMs(day(240)));
     assert_eq!(
         (
-            after.earned,
-            after.vested,
-            after.unvested,
-            after.clawed_back,
+            after.earned.0,
+            after.vested.0,
+            after.unvested.0,
+            after.clawed_back.0,
             after.claimable
         ),
         (7_200_000, 1_800_000, 0, 5_400_000, 800_000)
     );
-    assert_eq!(at(day(2000)), after);
+    assert_eq!(at(UnixMs(day(2000))), after);
     let final_state = result.state.pools[&PoolKind::Committed];
-    assert_eq!(final_state.balance, 18_200_000);
+    assert_eq!(final_state.balance, BaseUnits(18_200_000));
     assert_eq!(
-        final_state.totals.allocated - final_state.totals.clawed_back,
+        final_state.totals.allocated.0 - final_state.totals.clawed_back.0,
         1_800_000
     );
 }
@@ -214,7 +218,7 @@ fn a_good_epoch_resets_the_breach_run() {
             } else {
                 measured(0, 0, 1, 2)
             };
-            inputs.insert("h100", "akash1pro", m);
+            inputs.insert(&class("h100"), "akash1pro", m);
             inputs
         })
         .collect();
@@ -248,7 +252,7 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
         ],
     );
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1pro", online(5 * DAY as u128 / 2, 0));
+    inputs.insert(&class("h100"), "akash1pro", online(5 * DAY as u128 / 2, 0));
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
@@ -265,10 +269,10 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
 #[test]
 fn pay_covers_only_the_overlap_with_the_term() {
     let mut late = contract("c1", "akash1pro", 1, 100, 10 * DAY);
-    late.start_ms = START + (DAY / 2) as i64;
+    late.start_ms = UnixMs(START + (DAY / 2) as i64);
     let p = committed_programme(1, DAY, 1_000_000, false, vec![late]);
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1pro", online(0, 0));
+    inputs.insert(&class("h100"), "akash1pro", online(0, 0));
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
@@ -291,16 +295,16 @@ fn contracts_beyond_the_budget_are_rejected() {
         ],
     );
     let pool = p.committed.as_ref().unwrap();
-    assert_eq!(max_total(&p, &pool.contracts[0]), Ok(9_600));
-    assert_eq!(max_total(&p, &pool.contracts[1]), Ok(4_800));
+    assert_eq!(max_total(&p, &pool.contracts[0]), Ok(BaseUnits(9_600)));
+    assert_eq!(max_total(&p, &pool.contracts[1]), Ok(BaseUnits(4_800)));
     let errors = p.validate().unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].path, "pools.committed.contracts[1]");
     assert_eq!(
         errors[0].problem,
         Problem::BudgetExceeded {
-            running_total: 14_400,
-            budget: 10_000
+            running_total: BaseUnits(14_400),
+            budget: BaseUnits(10_000)
         }
     );
 }
@@ -323,17 +327,17 @@ fn an_exhausted_reserve_records_the_shortfall() {
     state.pools.insert(
         PoolKind::Committed,
         PoolState {
-            balance: 1_000,
+            balance: BaseUnits(1_000),
             totals: PoolTotals {
-                funded: 10_000,
-                allocated: 9_000,
-                clawed_back: 0,
-                returned: 0,
+                funded: BaseUnits(10_000),
+                allocated: BaseUnits(9_000),
+                clawed_back: BaseUnits(0),
+                returned: BaseUnits(0),
             },
         },
     );
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1pro", online(0, 0));
+    inputs.insert(&class("h100"), "akash1pro", online(0, 0));
     let epoch = Engine::new(&p)
         .unwrap()
         .settle_epoch(&mut state, &inputs)
@@ -346,7 +350,10 @@ fn an_exhausted_reserve_records_the_shortfall() {
         ]
     );
     let l = ledger(&epoch, PoolKind::Committed);
-    assert_eq!((l.allocated, l.shortfall, l.closing), (1_000, 1_400, 0));
+    assert_eq!(
+        (l.allocated.0, l.shortfall.0, l.closing.0),
+        (1_000, 1_400, 0)
+    );
 }
 
 /// A state whose running totals disagree with its balance is refused with an identity error,
@@ -367,9 +374,9 @@ fn inconsistent_carried_state_is_an_identity_error() {
     state.pools.insert(
         PoolKind::Committed,
         PoolState {
-            balance: 5_000,
+            balance: BaseUnits(5_000),
             totals: PoolTotals {
-                funded: 10_000,
+                funded: BaseUnits(10_000),
                 ..PoolTotals::default()
             },
         },
@@ -395,12 +402,12 @@ fn base_unit_contracts_do_not_need_a_price() {
     p.prices = Some(rewards::money::PriceTable {
         source: "later".into(),
         points: vec![rewards::money::PricePoint {
-            from_ms: START + 10 * DAY as i64,
+            from_ms: UnixMs(START + 10 * DAY as i64),
             usd_per_token: dec("2"),
         }],
     });
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1pro", online(0, 0));
+    inputs.insert(&class("h100"), "akash1pro", online(0, 0));
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
@@ -412,10 +419,10 @@ fn base_unit_contracts_do_not_need_a_price() {
 /// A transfer to a provider that has earned nothing shows as a negative claimable amount.
 #[test]
 fn overpayment_shows_as_negative_claimable() {
-    let paid = BTreeMap::from([(s("akash1stranger"), 5u128)]);
-    let all = positions(&[], day(1), &paid).unwrap();
+    let paid = BTreeMap::from([(s("akash1stranger"), BaseUnits(5u128))]);
+    let all = positions(&[], UnixMs(day(1)), &paid).unwrap();
     assert_eq!(all["akash1stranger"].claimable, -5);
-    assert_eq!(all["akash1stranger"].earned, 0);
+    assert_eq!(all["akash1stranger"].earned, BaseUnits(0));
 }
 
 /// Three one-day epochs; the contract's term is epoch 1 only. The provider is measured offline
@@ -425,7 +432,7 @@ fn overpayment_shows_as_negative_claimable() {
 #[test]
 fn epochs_outside_the_term_are_not_breaches() {
     let mut c1 = contract("c1", "akash1pro", 1, 100, DAY);
-    c1.start_ms = day(1);
+    c1.start_ms = UnixMs(day(1));
     c1.max_consecutive_breaches = 0;
     let p = committed_programme(3, DAY, 1_000_000, false, vec![c1]);
     let inputs: Vec<EpochInputs> = [false, true, false]
@@ -437,7 +444,7 @@ fn epochs_outside_the_term_are_not_breaches() {
             } else {
                 measured(0, 0, 0, 1)
             };
-            inputs.insert("h100", "akash1pro", m);
+            inputs.insert(&class("h100"), "akash1pro", m);
             inputs
         })
         .collect();
@@ -465,10 +472,10 @@ fn epochs_outside_the_term_are_not_breaches() {
 #[test]
 fn the_sla_uses_the_whole_epochs_uptime_for_a_partial_term() {
     let mut late = contract("c1", "akash1pro", 1, 100, 10 * DAY);
-    late.start_ms = START + (DAY / 2) as i64;
+    late.start_ms = UnixMs(START + (DAY / 2) as i64);
     let p = committed_programme(1, DAY, 1_000_000, false, vec![late]);
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1pro", measured(0, 0, DAY / 2, DAY));
+    inputs.insert(&class("h100"), "akash1pro", measured(0, 0, DAY / 2, DAY));
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
@@ -487,7 +494,7 @@ fn uptime_exactly_at_the_sla_is_not_a_breach() {
         vec![contract("c1", "akash1pro", 1, 100, DAY)],
     );
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1pro", measured(0, 0, 95, 100));
+    inputs.insert(&class("h100"), "akash1pro", measured(0, 0, 95, 100));
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
@@ -513,19 +520,22 @@ fn clawbacks_pay_the_same_epochs_contracts() {
     let engine = Engine::new(&p).unwrap();
     let mut state = ProgrammeState::default();
     let mut both_up = EpochInputs::default();
-    both_up.insert("h100", "akash1bad", online(0, 0));
-    both_up.insert("h100", "akash1good", online(0, 0));
+    both_up.insert(&class("h100"), "akash1bad", online(0, 0));
+    both_up.insert(&class("h100"), "akash1good", online(0, 0));
     let first = engine.settle_epoch(&mut state, &both_up).unwrap();
-    assert_eq!(ledger(&first, PoolKind::Committed).allocated, 4_800);
+    assert_eq!(
+        ledger(&first, PoolKind::Committed).allocated,
+        BaseUnits(4_800)
+    );
 
     let pool = state.pools.get_mut(&PoolKind::Committed).unwrap();
-    assert_eq!(pool.balance, 4_800);
-    pool.totals.allocated += pool.balance;
-    pool.balance = 0;
+    assert_eq!(pool.balance, BaseUnits(4_800));
+    pool.totals.allocated.0 += pool.balance.0;
+    pool.balance = BaseUnits(0);
 
     let mut one_down = EpochInputs::default();
-    one_down.insert("h100", "akash1bad", measured(0, 0, 0, 1));
-    one_down.insert("h100", "akash1good", online(0, 0));
+    one_down.insert(&class("h100"), "akash1bad", measured(0, 0, 0, 1));
+    one_down.insert(&class("h100"), "akash1good", online(0, 0));
     let second = engine.settle_epoch(&mut state, &one_down).unwrap();
     assert_eq!(
         summary(&second, PoolKind::Committed),
@@ -538,11 +548,11 @@ fn clawbacks_pay_the_same_epochs_contracts() {
     let l = ledger(&second, PoolKind::Committed);
     assert_eq!(
         (
-            l.opening,
-            l.clawed_back,
-            l.allocated,
-            l.shortfall,
-            l.closing
+            l.opening.0,
+            l.clawed_back.0,
+            l.allocated.0,
+            l.shortfall.0,
+            l.closing.0
         ),
         (0, 2_400, 2_400, 0, 0)
     );
@@ -562,13 +572,13 @@ fn the_identity_check_does_not_overflow_near_the_largest_budget() {
         .into_iter()
         .map(|m| {
             let mut inputs = EpochInputs::default();
-            inputs.insert("h100", "akash1pro", m);
+            inputs.insert(&class("h100"), "akash1pro", m);
             inputs
         })
         .collect();
     let result = settle_programme(&p, &inputs).unwrap();
     let l = ledger(&result.epochs[1], PoolKind::Committed);
-    assert_eq!((l.clawed_back, l.closing), (2_400, u128::MAX));
+    assert_eq!((l.clawed_back.0, l.closing.0), (2_400, u128::MAX));
     let totals = result.state.pools[&PoolKind::Committed].totals;
-    assert_eq!((totals.allocated, totals.clawed_back), (2_400, 2_400));
+    assert_eq!((totals.allocated.0, totals.clawed_back.0), (2_400, 2_400));
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::generate::{generate, Shape};
+use domain::UnixMs;
 use proptest::prelude::*;
 use rewards::ledger::Reason;
 use rewards::money::Money;
@@ -20,7 +21,7 @@ fn configured_budget(p: &Programme, pool: PoolKind) -> u128 {
         PoolKind::Rnd => p.rnd.as_ref().map(|x| &x.budget),
     };
     match budget {
-        Some(Money::BaseUnits(b)) => *b,
+        Some(Money::BaseUnits(b)) => b.0,
         _ => 0,
     }
 }
@@ -47,38 +48,38 @@ proptest! {
         let mut previous: BTreeMap<PoolKind, u128> = BTreeMap::new();
         for epoch in &result.epochs {
             for l in &epoch.ledgers {
-                prop_assert_eq!(l.closing + l.allocated + l.returned, l.opening + l.clawed_back);
-                prop_assert_eq!(l.emitted, l.allocated + l.forfeited + l.carried + l.returned);
-                prop_assert_eq!(l.opening, previous.get(&l.pool).copied().unwrap_or(0) + l.funded);
-                previous.insert(l.pool, l.closing);
+                prop_assert_eq!(l.closing.0 + l.allocated.0 + l.returned.0, l.opening.0 + l.clawed_back.0);
+                prop_assert_eq!(l.emitted.0, l.allocated.0 + l.forfeited.0 + l.carried.0 + l.returned.0);
+                prop_assert_eq!(l.opening.0, previous.get(&l.pool).copied().unwrap_or(0) + l.funded.0);
+                previous.insert(l.pool, l.closing.0);
                 let lines = |reasons: &[Reason]| -> u128 {
                     epoch.line_items.iter()
                         .filter(|x| x.pool == l.pool && reasons.contains(&x.reason))
-                        .map(|x| x.amount).sum()
+                        .map(|x| x.amount.0).sum()
                 };
-                prop_assert_eq!(l.allocated, lines(&[Reason::Paid, Reason::Capped]));
-                prop_assert_eq!(l.clawed_back, lines(&[Reason::ClawedBack]));
+                prop_assert_eq!(l.allocated.0, lines(&[Reason::Paid, Reason::Capped]));
+                prop_assert_eq!(l.clawed_back.0, lines(&[Reason::ClawedBack]));
                 let s = sums.entry(l.pool).or_default();
-                *s = (s.0 + l.allocated, s.1 + l.clawed_back, s.2 + l.returned, s.3 + l.funded);
+                *s = (s.0 + l.allocated.0, s.1 + l.clawed_back.0, s.2 + l.returned.0, s.3 + l.funded.0);
             }
-            let entries: u128 = epoch.new_vesting.iter().map(|e| e.amount).sum();
-            let allocated: u128 = epoch.ledgers.iter().map(|l| l.allocated).sum();
+            let entries: u128 = epoch.new_vesting.iter().map(|e| e.amount.0).sum();
+            let allocated: u128 = epoch.ledgers.iter().map(|l| l.allocated.0).sum();
             prop_assert_eq!(entries, allocated);
         }
         for (pool, (allocated, clawed_back, returned, funded)) in &sums {
-            let balance = result.state.pools[pool].balance;
+            let balance = result.state.pools[pool].balance.0;
             prop_assert_eq!(allocated - clawed_back + returned + balance, *funded);
             prop_assert_eq!(*funded, configured_budget(&programme, *pool), "pool {:?}", pool);
         }
         // Every entry's split adds up, and the providers' positions account for every unit.
-        let end = i64::MAX;
+        let end = UnixMs(i64::MAX);
         let all = positions(&result.state.vesting, end, &BTreeMap::new()).unwrap();
-        let earned: u128 = all.values().map(|p| p.earned).sum();
-        let clawed: u128 = all.values().map(|p| p.clawed_back).sum();
+        let earned: u128 = all.values().map(|p| p.earned.0).sum();
+        let clawed: u128 = all.values().map(|p| p.clawed_back.0).sum();
         prop_assert_eq!(earned, sums.values().map(|s| s.0).sum::<u128>());
         prop_assert_eq!(clawed, sums.values().map(|s| s.1).sum::<u128>());
         for p in all.values() {
-            prop_assert_eq!(p.vested + p.unvested + p.clawed_back, p.earned);
+            prop_assert_eq!(p.vested.0 + p.unvested.0 + p.clawed_back.0, p.earned.0);
         }
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use domain::{BaseUnits, UnixMs};
 use proptest::prelude::*;
 use rewards::ledger::Bucket;
 use rewards::money::Money;
@@ -130,15 +131,15 @@ fn build(k: &Knobs) -> Programme {
         },
     );
     p.committed = Some(CommittedPool {
-        budget: Money::BaseUnits(k.committed_budget),
+        budget: Money::BaseUnits(BaseUnits(k.committed_budget)),
         verify_capacity: k.verify,
         contracts: vec![CommittedContract {
             id: "c1".into(),
             provider: "akash1aaa".into(),
-            class: "h100".into(),
+            class: class("h100"),
             gpus: k.gpus,
-            rate: Money::BaseUnits(k.rate),
-            start_ms: START,
+            rate: Money::BaseUnits(BaseUnits(k.rate)),
+            start_ms: UnixMs(START),
             term_ms: u64::MAX / 4,
             sla_uptime: k.min_uptime,
             vesting: "linear".into(),
@@ -147,17 +148,17 @@ fn build(k: &Knobs) -> Programme {
     });
     let mut rnd_rules = lm;
     rnd_rules.classes = vec![rewards::programme::ClassShare {
-        class: "h200".into(),
+        class: class("h200"),
         share: Decimal::ONE,
     }];
     p.rnd = Some(RndPool {
-        budget: Money::BaseUnits(k.rnd_budget),
+        budget: Money::BaseUnits(BaseUnits(k.rnd_budget)),
         eligible_models: vec!["h200".into()],
         pro_rata: Some(rnd_rules),
         grants: vec![Grant {
             id: "g".into(),
             provider: "akash1bbb".into(),
-            amount: Money::BaseUnits(k.grant),
+            amount: Money::BaseUnits(BaseUnits(k.grant)),
             epoch: 0,
             vesting: "linear".into(),
         }],
@@ -173,7 +174,7 @@ fn inputs(epochs: usize) -> impl Strategy<Value = Vec<EpochInputs>> {
             .prop_map(move |entries| {
                 let mut inputs = EpochInputs::default();
                 for (c, p, m) in entries {
-                    inputs.insert(classes[c], providers[p], m);
+                    inputs.insert(&class(classes[c]), providers[p], m);
                 }
                 inputs
             }),
@@ -204,8 +205,8 @@ proptest! {
                 for pool in result.state.pools.values() {
                     let t = pool.totals;
                     prop_assert_eq!(
-                        t.allocated - t.clawed_back + t.returned + pool.balance,
-                        t.funded
+                        t.allocated.0 - t.clawed_back.0 + t.returned.0 + pool.balance.0,
+                        t.funded.0
                     );
                 }
             }
@@ -232,11 +233,11 @@ proptest! {
             .zip(&balances)
         {
             let entry = state.pools.entry(pool).or_default();
-            entry.balance = *balance;
-            entry.totals.funded = totals[0];
-            entry.totals.allocated = totals[1];
-            entry.totals.clawed_back = totals[2];
-            entry.totals.returned = totals[3];
+            entry.balance = BaseUnits(*balance);
+            entry.totals.funded = BaseUnits(totals[0]);
+            entry.totals.allocated = BaseUnits(totals[1]);
+            entry.totals.clawed_back = BaseUnits(totals[2]);
+            entry.totals.returned = BaseUnits(totals[3]);
         }
         state.contracts.entry("c1".into()).or_default().consecutive_breaches = run;
         for (amount, anchor_ms, clawed) in entries {
@@ -247,12 +248,12 @@ proptest! {
                 provider: "akash1aaa".into(),
                 schedule_id: "linear".into(),
                 schedule: Vesting::Periodic { period_ms: 1, count: u32::MAX },
-                anchor_ms,
-                amount,
+                anchor_ms: UnixMs(anchor_ms),
+                amount: BaseUnits(amount),
                 clawback: clawed.map(|amount| rewards::vesting::ClawbackRecord {
                     epoch: 0,
-                    at_ms: anchor_ms,
-                    amount,
+                    at_ms: UnixMs(anchor_ms),
+                    amount: BaseUnits(amount),
                 }),
             });
         }

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use domain::{BaseUnits, UnixMs};
 use rewards::programme::{PoolKind, Undistributed};
 use rewards::settle::{Engine, EpochInputs, ProgrammeState};
 use rewards::settle_programme;
@@ -45,12 +46,12 @@ fn remainder_ties_go_to_the_smaller_key() {
         ),
     );
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1aaa", online(1000, 0));
-    inputs.insert("h100", "akash1bbb", online(0, 3000));
-    inputs.insert("h100", "akash1ccc", measured(1000, 0, 1, 2));
-    inputs.insert("h100", "akash1ddd", online(2000, 0));
-    inputs.insert("a100", "akash1eee", online(1000, 0));
-    inputs.insert("a100", "akash1fff", online(0, 0));
+    inputs.insert(&class("h100"), "akash1aaa", online(1000, 0));
+    inputs.insert(&class("h100"), "akash1bbb", online(0, 3000));
+    inputs.insert(&class("h100"), "akash1ccc", measured(1000, 0, 1, 2));
+    inputs.insert(&class("h100"), "akash1ddd", online(2000, 0));
+    inputs.insert(&class("a100"), "akash1eee", online(1000, 0));
+    inputs.insert(&class("a100"), "akash1fff", online(0, 0));
 
     let engine = Engine::new(&p).unwrap();
     let mut state = ProgrammeState::default();
@@ -77,12 +78,12 @@ fn remainder_ties_go_to_the_smaller_key() {
     let l = ledger(&epoch, PoolKind::LiquidityMining);
     assert_eq!(
         (
-            l.opening,
-            l.funded,
-            l.emitted,
-            l.allocated,
-            l.carried,
-            l.closing
+            l.opening.0,
+            l.funded.0,
+            l.emitted.0,
+            l.allocated.0,
+            l.carried.0,
+            l.closing.0
         ),
         (303, 303, 101, 101, 0, 202)
     );
@@ -91,8 +92,11 @@ fn remainder_ties_go_to_the_smaller_key() {
     assert!(epoch
         .new_vesting
         .iter()
-        .all(|e| e.anchor_ms == START + DAY as i64));
-    assert_eq!(state.pools[&PoolKind::LiquidityMining].balance, 202);
+        .all(|e| e.anchor_ms == UnixMs(START + DAY as i64)));
+    assert_eq!(
+        state.pools[&PoolKind::LiquidityMining].balance,
+        BaseUnits(202)
+    );
 }
 
 /// Inputs for four epochs in which the only provider is ineligible in epoch 0 (uptime 0.5 <
@@ -106,7 +110,7 @@ fn ineligible_first(epochs: usize) -> Vec<EpochInputs> {
             } else {
                 online(10, 0)
             };
-            inputs.insert("a100", "akash1aaa", m);
+            inputs.insert(&class("a100"), "akash1aaa", m);
             inputs
         })
         .collect()
@@ -143,12 +147,12 @@ fn no_eligible_weight_under_carry_rolls_forward() {
         .map(|e| {
             let l = ledger(e, PoolKind::LiquidityMining);
             (
-                l.opening,
-                l.emitted,
-                l.allocated,
-                l.carried,
-                l.returned,
-                l.closing,
+                l.opening.0,
+                l.emitted.0,
+                l.allocated.0,
+                l.carried.0,
+                l.returned.0,
+                l.closing.0,
             )
         })
         .collect();
@@ -176,12 +180,12 @@ fn no_eligible_weight_under_return_is_returned() {
         .map(|e| {
             let l = ledger(e, PoolKind::LiquidityMining);
             (
-                l.opening,
-                l.emitted,
-                l.allocated,
-                l.carried,
-                l.returned,
-                l.closing,
+                l.opening.0,
+                l.emitted.0,
+                l.allocated.0,
+                l.carried.0,
+                l.returned.0,
+                l.closing.0,
             )
         })
         .collect();
@@ -196,7 +200,7 @@ fn no_eligible_weight_under_return_is_returned() {
     );
     let totals = result.state.pools[&PoolKind::LiquidityMining].totals;
     assert_eq!(
-        (totals.allocated, totals.returned, totals.funded),
+        (totals.allocated.0, totals.returned.0, totals.funded.0),
         (751, 250, 1001)
     );
 }
@@ -216,9 +220,9 @@ fn cap_re_apportions_the_excess_and_returns_it_when_everyone_is_capped() {
         let p = with_liquidity_mining(programme(1, DAY, &["a100"]), 100, rules);
 
         let mut inputs = EpochInputs::default();
-        inputs.insert("a100", "akash1aaa", online(8, 0));
-        inputs.insert("a100", "akash1bbb", online(1, 0));
-        inputs.insert("a100", "akash1ccc", online(1, 0));
+        inputs.insert(&class("a100"), "akash1aaa", online(8, 0));
+        inputs.insert(&class("a100"), "akash1bbb", online(1, 0));
+        inputs.insert(&class("a100"), "akash1ccc", online(1, 0));
         let result = settle_programme(&p, &[inputs]).unwrap();
         assert_eq!(
             summary(&result.epochs[0], PoolKind::LiquidityMining),
@@ -230,7 +234,7 @@ fn cap_re_apportions_the_excess_and_returns_it_when_everyone_is_capped() {
         );
 
         let mut alone = EpochInputs::default();
-        alone.insert("a100", "akash1aaa", online(5, 0));
+        alone.insert(&class("a100"), "akash1aaa", online(5, 0));
         let result = settle_programme(&p, &[alone]).unwrap();
         assert_eq!(
             summary(&result.epochs[0], PoolKind::LiquidityMining),
@@ -241,7 +245,7 @@ fn cap_re_apportions_the_excess_and_returns_it_when_everyone_is_capped() {
         );
         let l = ledger(&result.epochs[0], PoolKind::LiquidityMining);
         assert_eq!(
-            (l.allocated, l.carried, l.returned, l.closing),
+            (l.allocated.0, l.carried.0, l.returned.0, l.closing.0),
             (50, 0, 50, 0),
             "{policy:?}"
         );
@@ -268,7 +272,7 @@ fn under_carry_no_eligible_weight_is_carried_but_cap_excess_returned() {
     rules.max_share_per_provider = Some(dec("0.4"));
     let p = with_liquidity_mining(programme(2, DAY, &["a100", "h100"]), 200, rules);
     let mut inputs = EpochInputs::default();
-    inputs.insert("h100", "akash1aaa", online(7, 0));
+    inputs.insert(&class("h100"), "akash1aaa", online(7, 0));
     let result = settle_programme(&p, &[inputs.clone(), inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::LiquidityMining),
@@ -284,12 +288,12 @@ fn under_carry_no_eligible_weight_is_carried_but_cap_excess_returned() {
         .map(|e| {
             let l = ledger(e, PoolKind::LiquidityMining);
             (
-                l.opening,
-                l.emitted,
-                l.allocated,
-                l.carried,
-                l.returned,
-                l.closing,
+                l.opening.0,
+                l.emitted.0,
+                l.allocated.0,
+                l.carried.0,
+                l.returned.0,
+                l.closing.0,
             )
         })
         .collect();
@@ -304,12 +308,12 @@ fn under_carry_no_eligible_weight_is_carried_but_cap_excess_returned() {
 fn inputs_naming_an_unknown_class_are_refused() {
     let p = no_eligible_programme(Undistributed::Carry);
     let mut inputs = EpochInputs::default();
-    inputs.insert("v100", "akash1aaa", online(1, 0));
+    inputs.insert(&class("v100"), "akash1aaa", online(1, 0));
     let engine = Engine::new(&p).unwrap();
     let mut state = ProgrammeState::default();
     assert_eq!(
         engine.settle_epoch(&mut state, &inputs),
-        Err(rewards::SettleError::UnknownClass("v100".into()))
+        Err(rewards::SettleError::UnknownClass(class("v100")))
     );
     // A refused epoch leaves the state untouched.
     assert_eq!(state, ProgrammeState::default());

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use domain::{BaseUnits, UnixMs};
 use rewards::ledger::{Basis, Reason};
 use rewards::money::{Money, PricePoint, PriceTable};
 use rewards::programme::{
@@ -19,7 +20,7 @@ fn s(x: &str) -> String {
 fn rnd_programme(classes: &[(&str, &str)]) -> Programme {
     let mut p = programme(2, DAY, &["a100", "h200", "mi300x"]);
     p.rnd = Some(RndPool {
-        budget: Money::BaseUnits(1000),
+        budget: Money::BaseUnits(BaseUnits(1000)),
         eligible_models: NEXT_GENERATION_MODELS
             .iter()
             .map(|m| m.to_string())
@@ -28,7 +29,7 @@ fn rnd_programme(classes: &[(&str, &str)]) -> Programme {
         grants: vec![Grant {
             id: "bench-1".into(),
             provider: "akash1lab".into(),
-            amount: Money::BaseUnits(100),
+            amount: Money::BaseUnits(BaseUnits(100)),
             epoch: 0,
             vesting: "immediate".into(),
         }],
@@ -51,10 +52,10 @@ fn rnd_programme(classes: &[(&str, &str)]) -> Programme {
 fn only_next_generation_classes_share_the_rnd_pool() {
     let p = rnd_programme(&[("h200", "0.6"), ("mi300x", "0.4")]);
     let mut inputs = EpochInputs::default();
-    inputs.insert("a100", "akash1old", online(10_000, 0));
-    inputs.insert("h200", "akash1h2a", online(1000, 0));
-    inputs.insert("h200", "akash1h2b", online(2000, 0));
-    inputs.insert("mi300x", "akash1mi", online(500, 0));
+    inputs.insert(&class("a100"), "akash1old", online(10_000, 0));
+    inputs.insert(&class("h200"), "akash1h2a", online(1000, 0));
+    inputs.insert(&class("h200"), "akash1h2b", online(2000, 0));
+    inputs.insert(&class("mi300x"), "akash1mi", online(500, 0));
     let result = settle_programme(&p, &[inputs]).unwrap();
     let epoch = &result.epochs[0];
     assert_eq!(
@@ -72,7 +73,13 @@ fn only_next_generation_classes_share_the_rnd_pool() {
         .all(|l| l.provider.as_deref() != Some("akash1old")));
     let l = ledger(epoch, PoolKind::Rnd);
     assert_eq!(
-        (l.opening, l.funded, l.emitted, l.allocated, l.closing),
+        (
+            l.opening.0,
+            l.funded.0,
+            l.emitted.0,
+            l.allocated.0,
+            l.closing.0
+        ),
         (1000, 1000, 550, 550, 450)
     );
 }
@@ -97,11 +104,11 @@ fn price_table() -> PriceTable {
         source: "prices.csv sha256:0f3a".into(),
         points: vec![
             PricePoint {
-                from_ms: START - DAY as i64,
+                from_ms: UnixMs(START - DAY as i64),
                 usd_per_token: dec("3.14"),
             },
             PricePoint {
-                from_ms: START + DAY as i64,
+                from_ms: UnixMs(START + DAY as i64),
                 usd_per_token: dec("2.50"),
             },
         ],
@@ -133,10 +140,10 @@ fn usd_amounts_convert_at_the_price_in_force_at_the_epoch_start() {
         contracts: vec![CommittedContract {
             id: "c1".into(),
             provider: "akash1pro".into(),
-            class: "h100".into(),
+            class: class("h100"),
             gpus: 1,
             rate: Money::Usd(dec("1.50")),
-            start_ms: START,
+            start_ms: UnixMs(START),
             term_ms: 5 * DAY,
             sla_uptime: dec("0.9"),
             vesting: "immediate".into(),
@@ -146,16 +153,16 @@ fn usd_amounts_convert_at_the_price_in_force_at_the_epoch_start() {
     let inputs: Vec<EpochInputs> = (0..2)
         .map(|_| {
             let mut inputs = EpochInputs::default();
-            inputs.insert("a100", "akash1aaa", online(1, 0));
-            inputs.insert("h100", "akash1pro", online(0, 0));
+            inputs.insert(&class("a100"), "akash1aaa", online(1, 0));
+            inputs.insert(&class("h100"), "akash1pro", online(0, 0));
             inputs
         })
         .collect();
     let result = settle_programme(&p, &inputs).unwrap();
 
     let lm = ledger(&result.epochs[0], PoolKind::LiquidityMining);
-    assert_eq!(lm.funded, 3_184_713_375);
-    assert_eq!(lm.emitted, 636_942_675);
+    assert_eq!(lm.funded.0, 3_184_713_375);
+    assert_eq!(lm.emitted.0, 636_942_675);
     let price = lm.price.as_ref().unwrap();
     assert_eq!(price.usd_per_token, dec("3.14"));
     assert_eq!(price.source, "prices.csv sha256:0f3a");
@@ -167,7 +174,7 @@ fn usd_amounts_convert_at_the_price_in_force_at_the_epoch_start() {
         .filter(|l| l.pool == PoolKind::Committed && l.reason == Reason::Paid)
         .map(|l| {
             (
-                l.amount,
+                l.amount.0,
                 l.price.as_ref().unwrap().usd_per_token.to_string(),
             )
         })
@@ -175,7 +182,7 @@ fn usd_amounts_convert_at_the_price_in_force_at_the_epoch_start() {
     assert_eq!(pay, vec![(11_464_968, s("3.14")), (14_400_000, s("2.50"))]);
     // The committed budget, $1000 at $3.14, is funded once at epoch 0.
     let committed = ledger(&result.epochs[0], PoolKind::Committed);
-    assert_eq!(committed.funded, 318_471_337);
+    assert_eq!(committed.funded.0, 318_471_337);
     assert_eq!(
         result.epochs[1].line_items[0].basis,
         Basis::DeliveredGpuMs(u128::from(DAY))
@@ -199,7 +206,7 @@ fn a_usd_budget_without_a_price_at_the_start_is_rejected() {
     assert_eq!(errors[0].path, "pools.liquidity_mining.budget");
     assert_eq!(
         errors[0].problem,
-        Problem::Money(rewards::money::MoneyError::NoPrice(START))
+        Problem::Money(rewards::money::MoneyError::NoPrice(UnixMs(START)))
     );
 }
 
@@ -227,16 +234,16 @@ fn a_usd_grant_converts_at_the_price_in_force_at_its_epochs_start() {
     });
     let result = settle_programme(&p, &[EpochInputs::default(), EpochInputs::default()]).unwrap();
     let l0 = ledger(&result.epochs[0], PoolKind::Rnd);
-    assert_eq!((l0.funded, l0.allocated), (286_624_203, 0));
+    assert_eq!((l0.funded.0, l0.allocated.0), (286_624_203, 0));
     assert_eq!(l0.price.as_ref().unwrap().usd_per_token, dec("3.14"));
     let l1 = ledger(&result.epochs[1], PoolKind::Rnd);
     assert_eq!(
-        (l1.funded, l1.allocated, l1.closing),
+        (l1.funded.0, l1.allocated.0, l1.closing.0),
         (40_000_000, 40_000_000, 286_624_203)
     );
     assert_eq!(l1.price.as_ref().unwrap().usd_per_token, dec("2.50"));
     let grant = &result.epochs[1].line_items[0];
-    assert_eq!((grant.amount, grant.reason), (40_000_000, Reason::Paid));
+    assert_eq!((grant.amount.0, grant.reason), (40_000_000, Reason::Paid));
     assert_eq!(
         grant.price.as_ref().unwrap().source,
         "prices.csv sha256:0f3a"
@@ -247,7 +254,7 @@ fn a_usd_grant_converts_at_the_price_in_force_at_its_epochs_start() {
 fn grants_beyond_the_rnd_budget_are_rejected() {
     let mut p = rnd_programme(&[("h200", "1")]);
     if let Some(pool) = p.rnd.as_mut() {
-        pool.budget = Money::BaseUnits(99);
+        pool.budget = Money::BaseUnits(BaseUnits(99));
     }
     let errors = p.validate().unwrap_err();
     assert_eq!(errors.len(), 1);
@@ -266,8 +273,8 @@ fn grants_beyond_the_rnd_budget_are_rejected() {
 #[test]
 fn eligible_models_are_compared_ignoring_case() {
     let mut p = rnd_programme(&[("h200", "1")]);
-    if let Some(class) = p.gpu_classes.iter_mut().find(|c| c.name == "h200") {
-        class.gpu_model = "H200".into();
+    if let Some(class) = p.gpu_classes.iter_mut().find(|c| c.name.as_str() == "h200") {
+        class.gpu_model = model("H200");
     }
     assert_eq!(p.validate(), Ok(()));
 }

@@ -1,5 +1,6 @@
 //! Uptime as a function of observations: hand-computed windows and properties.
 
+use domain::{ClassName, GpuModel, UnixMs};
 use proptest::prelude::*;
 use rewards::calendar::Window;
 use rewards::leases::{leased_gpu_ms, Lease, LeaseError};
@@ -9,18 +10,22 @@ use std::collections::BTreeMap;
 
 const P: &str = "akash1provider";
 
+fn class_name(name: &str) -> ClassName {
+    ClassName::new(name).unwrap()
+}
+
 fn obs(prober: &str, time_ms: i64, online: bool, gpus: Option<u64>) -> Observation {
     Observation {
         prober: prober.into(),
         provider: P.into(),
-        time_ms,
+        time_ms: UnixMs(time_ms),
         online,
-        gpus: gpus.map(|n| BTreeMap::from([("h100".to_string(), n)])),
+        gpus: gpus.map(|n| BTreeMap::from([(class_name("h100"), n)])),
     }
 }
 
 fn window(a: i64, b: i64) -> Window {
-    Window::new(a, b).unwrap()
+    Window::new(UnixMs(a), UnixMs(b)).unwrap()
 }
 
 fn uptime(observations: &[Observation], staleness: u64, w: Window) -> (u64, u64) {
@@ -46,9 +51,9 @@ fn disagreeing_probers_follow_the_majority_with_ties_online() {
     ];
     assert_eq!(uptime(&o, 1000, window(0, 100)), (50, 100));
     let t = Timeline::build(P, &o, 1000).unwrap();
-    assert!(t.is_online(49));
-    assert!(!t.is_online(50));
-    assert!(!t.is_online(99));
+    assert!(t.is_online(UnixMs(49)));
+    assert!(!t.is_online(UnixMs(50)));
+    assert!(!t.is_online(UnixMs(99)));
 }
 
 /// Window [0, 100), staleness 30. Online at 0 stands on [0, 30) and then expires: with no
@@ -59,8 +64,8 @@ fn staleness_expires_in_the_middle_of_an_epoch() {
     let o = [obs("eu-1", 0, true, None), obs("eu-1", 80, true, None)];
     assert_eq!(uptime(&o, 30, window(0, 100)), (50, 100));
     let t = Timeline::build(P, &o, 30).unwrap();
-    assert!(t.is_online(29));
-    assert!(!t.is_online(30));
+    assert!(t.is_online(UnixMs(29)));
+    assert!(!t.is_online(UnixMs(30)));
 }
 
 /// Observations exactly on the boundaries of [100, 200):
@@ -93,10 +98,10 @@ fn online_gpu_count_is_the_smallest_standing_report() {
         obs("ap-1", 70, true, None),
     ];
     let t = Timeline::build(P, &o, 1000).unwrap();
-    assert_eq!(t.online_gpus("h100", 10), 8);
-    assert_eq!(t.online_gpus("h100", 50), 6);
-    assert_eq!(t.online_gpus("a100", 50), 0);
-    assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 680);
+    assert_eq!(t.online_gpus(&class_name("h100"), UnixMs(10)), 8);
+    assert_eq!(t.online_gpus(&class_name("h100"), UnixMs(50)), 6);
+    assert_eq!(t.online_gpus(&class_name("a100"), UnixMs(50)), 0);
+    assert_eq!(t.online_gpu_ms(&class_name("h100"), window(0, 100)), 680);
 }
 
 /// Online without any inventory counts as online time but 0 GPUs: capacity nobody measured is
@@ -107,16 +112,16 @@ fn online_without_an_inventory_has_no_gpus() {
     let o = [obs("eu-1", 0, true, None), obs("us-1", 50, true, Some(4))];
     let t = Timeline::build(P, &o, 1000).unwrap();
     assert_eq!(t.uptime(window(0, 100)).online_ms(), 100);
-    assert_eq!(t.online_gpus("h100", 10), 0);
-    assert_eq!(t.online_gpus("h100", 60), 4);
-    assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 200);
+    assert_eq!(t.online_gpus(&class_name("h100"), UnixMs(10)), 0);
+    assert_eq!(t.online_gpus(&class_name("h100"), UnixMs(60)), 4);
+    assert_eq!(t.online_gpu_ms(&class_name("h100"), window(0, 100)), 200);
 
     let mut other_class = obs("ap-1", 70, true, None);
-    other_class.gpus = Some(BTreeMap::from([("a100".to_string(), 8)]));
+    other_class.gpus = Some(BTreeMap::from([(class_name("a100"), 8)]));
     let t = Timeline::build(P, &[o[0].clone(), o[1].clone(), other_class], 1000).unwrap();
-    assert_eq!(t.online_gpus("h100", 80), 0);
-    assert_eq!(t.online_gpus("a100", 80), 0);
-    assert_eq!(t.online_gpu_ms("h100", window(0, 100)), 4 * 20);
+    assert_eq!(t.online_gpus(&class_name("h100"), UnixMs(80)), 0);
+    assert_eq!(t.online_gpus(&class_name("a100"), UnixMs(80)), 0);
+    assert_eq!(t.online_gpu_ms(&class_name("h100"), window(0, 100)), 4 * 20);
 }
 
 #[test]
@@ -134,7 +139,10 @@ fn other_providers_and_bad_inputs() {
             &[obs("eu-1", 5, true, None), obs("eu-1", 5, false, None)],
             10
         ),
-        Err(UptimeError::DuplicateObservation { time_ms: 5, .. })
+        Err(UptimeError::DuplicateObservation {
+            time_ms: UnixMs(5),
+            ..
+        })
     ));
     // Times at the ends of the i64 range and the longest staleness: no overflow, no panic.
     let extreme = [
@@ -145,7 +153,7 @@ fn other_providers_and_bad_inputs() {
     let everything = window(i64::MIN, i64::MAX);
     assert_eq!(t.uptime(everything).online_ms(), u64::MAX);
     assert_eq!(
-        t.online_gpu_ms("h100", everything),
+        t.online_gpu_ms(&class_name("h100"), everything),
         u128::from(u64::MAX) * u128::from(u64::MAX)
     );
     assert!(Uptime::new(11, 10).is_err());
@@ -170,8 +178,8 @@ fn uptime_thresholds_compare_exactly() {
 
 fn class(name: &str, model: &str, ram: Option<&str>) -> GpuClass {
     GpuClass {
-        name: name.into(),
-        gpu_model: model.into(),
+        name: class_name(name),
+        gpu_model: GpuModel::normalise(model).unwrap(),
         gpu_ram: ram.map(Into::into),
     }
 }
@@ -187,8 +195,8 @@ fn lease(
         gpu_units: units,
         model: model.map(Into::into),
         ram: ram.map(Into::into),
-        created_ms: created,
-        closed_ms: closed,
+        created_ms: UnixMs(created),
+        closed_ms: closed.map(UnixMs),
     }
 }
 
@@ -219,8 +227,8 @@ fn leased_gpu_ms_per_class_with_unattributed_hours() {
     assert_eq!(
         leased_gpu_ms(&[lease(1, None, None, 10, Some(5))], &classes, window(0, 1)),
         Err(LeaseError {
-            created_ms: 10,
-            closed_ms: 5
+            created_ms: UnixMs(10),
+            closed_ms: UnixMs(5)
         })
     );
 }
@@ -265,15 +273,15 @@ proptest! {
             t.online_ms(window(a, b)) + t.online_ms(window(b, c))
         );
         prop_assert_eq!(
-            t.online_gpu_ms("h100", window(a, c)),
-            t.online_gpu_ms("h100", window(a, b)) + t.online_gpu_ms("h100", window(b, c))
+            t.online_gpu_ms(&class_name("h100"), window(a, c)),
+            t.online_gpu_ms(&class_name("h100"), window(a, b)) + t.online_gpu_ms(&class_name("h100"), window(b, c))
         );
     }
 
     #[test]
     fn adding_an_online_observation_never_lowers_uptime(o in arb_observations(), stale in 1u64..300, prober in 0..4usize, time in 0i64..1_000, gpus in prop::option::of(0u64..9)) {
         let name = ["eu-1", "us-1", "ap-1", "new-1"][prober];
-        prop_assume!(!o.iter().any(|x| x.prober == name && x.time_ms == time));
+        prop_assume!(!o.iter().any(|x| x.prober == name && x.time_ms == UnixMs(time)));
         let w = window(0, 1_000);
         let before = Timeline::build(P, &o, stale).unwrap().uptime(w);
         let mut more = o.clone();

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use domain::{BaseUnits, UnixMs};
 use rewards::calendar::CalendarError;
 use rewards::money::{Money, PricePoint, PriceTable};
 use rewards::programme::{
@@ -27,8 +28,8 @@ fn every_problem_is_reported_with_its_path() {
     );
     p.gpu_classes.push(gpu_class("a100", "a100"));
     p.gpu_classes.push(rewards::programme::GpuClass {
-        name: "h100-80".into(),
-        gpu_model: "H100".into(),
+        name: class("h100-80"),
+        gpu_model: model("H100"),
         gpu_ram: Some("80Gi".into()),
     });
     if let Some(pool) = p.liquidity_mining.as_mut() {
@@ -45,25 +46,25 @@ fn every_problem_is_reported_with_its_path() {
         source: "t".into(),
         points: vec![
             PricePoint {
-                from_ms: 5,
+                from_ms: UnixMs(5),
                 usd_per_token: dec("1"),
             },
             PricePoint {
-                from_ms: 5,
+                from_ms: UnixMs(5),
                 usd_per_token: dec("-2"),
             },
         ],
     });
     p.committed = Some(CommittedPool {
-        budget: Money::BaseUnits(1),
+        budget: Money::BaseUnits(BaseUnits(1)),
         verify_capacity: false,
         contracts: vec![CommittedContract {
             id: "c".into(),
             provider: "akash1a".into(),
-            class: "v100".into(),
+            class: class("v100"),
             gpus: 0,
-            rate: Money::BaseUnits(1),
-            start_ms: START,
+            rate: Money::BaseUnits(BaseUnits(1)),
+            start_ms: UnixMs(START),
             term_ms: 0,
             sla_uptime: dec("0.9"),
             vesting: "immediate".into(),
@@ -71,7 +72,7 @@ fn every_problem_is_reported_with_its_path() {
         }],
     });
     p.rnd = Some(RndPool {
-        budget: Money::BaseUnits(10),
+        budget: Money::BaseUnits(BaseUnits(10)),
         eligible_models: vec!["h200".into()],
         pro_rata: None,
         grants: vec![Grant {

@@ -336,7 +336,7 @@ fn millis(found: &mut Found, key: &KeyPath, duration: Duration) -> u64 {
 fn programme(raw: &RawConfig, base_dir: &Path, found: &mut Found) -> Programme {
     let at = KeyPath::root().key("program");
     let calendar = EpochCalendar {
-        start_ms: raw.program.start.0,
+        start_ms: raw.program.start,
         epoch_length_ms: millis(found, &at.key("epoch_length"), raw.program.epoch_length.0),
         epochs: raw.program.epochs,
     };
@@ -351,13 +351,20 @@ fn programme(raw: &RawConfig, base_dir: &Path, found: &mut Found) -> Programme {
         .prices
         .as_ref()
         .and_then(|p| price_table(p, base_dir, found));
+    // A class whose name or model cannot be one is left out; its problem is recorded.
     let gpu_classes = raw
         .classes
         .iter()
-        .map(|c| GpuClass {
-            name: c.name.clone(),
-            gpu_model: c.gpu_model.clone(),
-            gpu_ram: c.gpu_ram.clone(),
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let at = KeyPath::root().key("classes").index(i);
+            let name = class_name(&c.name, &at, found);
+            let gpu_model = gpu_model(&c.gpu_model, &at, found);
+            Some(GpuClass {
+                name: name?,
+                gpu_model: gpu_model?,
+                gpu_ram: c.gpu_ram.clone(),
+            })
         })
         .collect();
     let vesting = raw
@@ -378,7 +385,7 @@ fn programme(raw: &RawConfig, base_dir: &Path, found: &mut Found) -> Programme {
                 .contracts
                 .iter()
                 .enumerate()
-                .map(|(i, c)| contract(c, &at.key("contracts").index(i), found))
+                .filter_map(|(i, c)| contract(c, &at.key("contracts").index(i), found))
                 .collect(),
         }
     });
@@ -468,31 +475,62 @@ fn vesting_schedule(raw: &RawVesting, key: &KeyPath, found: &mut Found) -> Vesti
 
 fn money(raw: &RawMoney, key: &KeyPath, found: &mut Found) -> Money {
     match (raw.base_units, raw.usd) {
-        (Some(units), None) => Money::BaseUnits(units.0),
+        (Some(units), None) => Money::BaseUnits(units),
         (None, Some(usd)) => Money::Usd(usd.0),
         _ => {
             found.push(
                 key.clone(),
                 "give exactly one of `usd = \"…\"` or `base_units = \"…\"`",
             );
-            Money::BaseUnits(0)
+            Money::BaseUnits(domain::BaseUnits::ZERO)
         }
     }
 }
 
-fn contract(raw: &RawContract, key: &KeyPath, found: &mut Found) -> CommittedContract {
-    CommittedContract {
+/// The contract, or `None` (with its problem recorded) when its class cannot be a class name.
+fn contract(raw: &RawContract, key: &KeyPath, found: &mut Found) -> Option<CommittedContract> {
+    Some(CommittedContract {
         id: raw.id.clone(),
         provider: raw.provider.clone(),
-        class: raw.class.clone(),
+        class: class_name(&raw.class, &key.key("class"), found)?,
         gpus: raw.gpus,
         rate: money(&raw.rate, &key.key("rate"), found),
-        start_ms: raw.start.0,
+        start_ms: raw.start,
         term_ms: millis(found, &key.key("term"), raw.term.0),
         sla_uptime: raw.sla_uptime.0,
         vesting: raw.vesting.clone(),
         max_consecutive_breaches: raw.max_consecutive_breaches,
+    })
+}
+
+/// `text` as a class name, or `None` with a problem at `key` (an empty name is reported as
+/// before the engine took typed names: "must not be empty").
+fn class_name(text: &str, key: &KeyPath, found: &mut Found) -> Option<domain::ClassName> {
+    match domain::ClassName::new(text) {
+        Ok(name) => Some(name),
+        Err(_) if text.is_empty() => {
+            found.push(key.clone(), "must not be empty");
+            None
+        }
+        Err(e) => {
+            found.push(key.clone(), e.to_string());
+            None
+        }
     }
+}
+
+/// `text` as a normalised GPU model, or `None` with a problem at `key`.
+fn gpu_model(text: &str, key: &KeyPath, found: &mut Found) -> Option<domain::GpuModel> {
+    let model = domain::GpuModel::normalise(text);
+    if model.is_none() {
+        let message = if text.is_empty() {
+            "must not be empty".to_string()
+        } else {
+            format!("{text:?} is not a GPU model name")
+        };
+        found.push(key.clone(), message);
+    }
+    model
 }
 
 /// The pro-rata rules of a pool, or `None` (with a problem per missing key) when incomplete.
@@ -520,9 +558,12 @@ fn pro_rata_rules(pool: &RawProRataPool, at: &KeyPath, found: &mut Found) -> Opt
             .classes
             .iter()
             .flatten()
-            .map(|c| ClassShare {
-                class: c.class.clone(),
-                share: c.share.0,
+            .enumerate()
+            .filter_map(|(i, c)| {
+                Some(ClassShare {
+                    class: class_name(&c.class, &at.key("classes").index(i).key("class"), found)?,
+                    share: c.share.0,
+                })
             })
             .collect(),
         alpha: pool.alpha?.0,
@@ -622,11 +663,9 @@ fn price_csv(path: &Path, key: &KeyPath, found: &mut Found) -> Option<Vec<PriceP
     Some(points)
 }
 
-/// `YYYY-MM-DD` (00:00 UTC that day) or an RFC 3339 instant, as unix milliseconds.
-fn instant_or_date(text: &str) -> Option<i64> {
-    domain::UnixMs::parse(text)
-        .ok()
-        .map(domain::UnixMs::as_millis)
+/// `YYYY-MM-DD` (00:00 UTC that day) or an RFC 3339 instant.
+fn instant_or_date(text: &str) -> Option<domain::UnixMs> {
+    domain::UnixMs::parse(text).ok()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Why an epoch could not be measured, settled or sealed, in terms the administrator can act on.
 
-use rewards::calendar::{CalendarError, UnixMs};
+use rewards::calendar::CalendarError;
 use rewards::leases::LeaseError;
 use rewards::programme::ProgrammeError;
 use rewards::uptime::UptimeError;
@@ -28,9 +28,9 @@ pub enum SettlementError {
         /// The epoch.
         epoch: u32,
         /// Its end.
-        end_ms: UnixMs,
+        end_ms: i64,
         /// The settle run's notion of now.
-        now_ms: UnixMs,
+        now_ms: i64,
     },
     /// The indexer has not reached the epoch's end, so leases opened or closed late in the epoch
     /// may be missing.
@@ -47,9 +47,9 @@ pub enum SettlementError {
         /// The epoch.
         epoch: u32,
         /// Its end.
-        end_ms: UnixMs,
+        end_ms: i64,
         /// Time of the newest indexed block, if any.
-        newest_block_ms: Option<UnixMs>,
+        newest_block_ms: Option<i64>,
     },
     /// Epochs are settled strictly in order, because each one starts from the state the previous
     /// one left.

@@ -27,6 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use domain::{ClassName, UnixMs};
 use rewards::calendar::{DurationMs, Window};
 use rewards::leases::{leased_gpu_ms, Lease};
 use rewards::programme::Programme;
@@ -59,7 +60,7 @@ pub struct ProviderMeasurement {
     /// Online fraction of the epoch, exact.
     pub uptime: Uptime,
     /// Per class entering the engine's inputs (see the module docs).
-    pub classes: BTreeMap<String, ClassMeasurement>,
+    pub classes: BTreeMap<ClassName, ClassMeasurement>,
     /// Leased GPU-ms of leases whose model is unknown or matches no class.
     pub unattributed_leased_gpu_ms: u128,
     /// Overlapping leases whose GPU count is unknown, so their GPU time could not be measured.
@@ -175,7 +176,7 @@ pub fn measure_epoch(
         return Err(SettlementError::ZeroStaleness);
     }
     let mut material: BTreeMap<String, Material> = BTreeMap::new();
-    for span in leases_overlapping(store.conn(), window.start_ms(), window.end_ms())? {
+    for span in leases_overlapping(store.conn(), window.start_ms().0, window.end_ms().0)? {
         let entry = material.entry(span.provider.clone()).or_default();
         entry.lease_count += 1;
         match lease(&span)? {
@@ -183,7 +184,12 @@ pub fn measure_epoch(
             None => entry.unsized_leases += 1,
         }
     }
-    let records = records_for_window(store, window.start_ms(), window.end_ms(), max_staleness_ms)?;
+    let records = records_for_window(
+        store,
+        window.start_ms().0,
+        window.end_ms().0,
+        max_staleness_ms,
+    )?;
     for observation in rewards_observations(&records, &programme.gpu_classes) {
         material
             .entry(observation.provider.clone())
@@ -191,7 +197,7 @@ pub fn measure_epoch(
             .observations
             .push(observation);
     }
-    let mut contract_classes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut contract_classes: BTreeMap<&str, BTreeSet<&ClassName>> = BTreeMap::new();
     for contract in programme.committed.iter().flat_map(|pool| &pool.contracts) {
         material.entry(contract.provider.clone()).or_default();
         contract_classes
@@ -241,8 +247,8 @@ fn lease(span: &LeaseRow) -> Result<Option<Lease>, SettlementError> {
         gpu_units,
         model: span.gpu_model.clone(),
         ram: span.gpu_ram.clone(),
-        created_ms: span.created_time_ms,
-        closed_ms: span.closed_time_ms,
+        created_ms: UnixMs(span.created_time_ms),
+        closed_ms: span.closed_time_ms.map(UnixMs),
     }))
 }
 
@@ -252,7 +258,7 @@ fn measure_provider(
     max_staleness_ms: DurationMs,
     provider: &str,
     material: &Material,
-    contract_classes: &BTreeSet<&str>,
+    contract_classes: &BTreeSet<&ClassName>,
 ) -> Result<ProviderMeasurement, SettlementError> {
     let uptime_error = |source: UptimeError| SettlementError::Uptime {
         provider: provider.to_owned(),
@@ -274,7 +280,7 @@ fn measure_provider(
             leased_gpu_ms: leased.by_class.get(&class.name).copied().unwrap_or(0),
         };
         let has_time = gpu.online_gpu_ms > 0 || gpu.leased_gpu_ms > 0;
-        if has_time || contract_classes.contains(class.name.as_str()) {
+        if has_time || contract_classes.contains(&class.name) {
             classes.insert(class.name.clone(), gpu);
         }
     }

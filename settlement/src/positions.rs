@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rewards::calendar::UnixMs;
+use domain::{BaseUnits, UnixMs};
 use rewards::programme::Programme;
 use rewards::vesting::{positions as vesting_positions, Position, PositionError, VestingEntry};
 use store::settlement::{payouts, vesting_entries};
@@ -25,18 +25,18 @@ pub fn positions(
     name: &str,
     programme: &Programme,
     watched_wallets: &[String],
-    at_ms: UnixMs,
+    at_ms: i64,
 ) -> Result<BTreeMap<String, Position>, SettlementError> {
     let entries = vesting_entries(conn, name)?
         .iter()
         .map(entry_from_row)
         .collect::<Result<Vec<VestingEntry>, _>>()?;
-    let mut paid: BTreeMap<String, u128> = BTreeMap::new();
+    let mut paid: BTreeMap<String, BaseUnits> = BTreeMap::new();
     for (recipient, amount) in payouts(conn, watched_wallets, &programme.denom.name, at_ms)? {
         let sum = paid.entry(recipient.clone()).or_default();
-        *sum = sum.checked_add(amount.0).ok_or(PositionError::Overflow {
+        *sum = sum.checked_add(amount).ok_or(PositionError::Overflow {
             provider: recipient,
         })?;
     }
-    Ok(vesting_positions(&entries, at_ms, &paid)?)
+    Ok(vesting_positions(&entries, UnixMs(at_ms), &paid)?)
 }

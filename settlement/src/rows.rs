@@ -3,7 +3,7 @@
 //! Pool and reason codes are the engine's own serde names (`liquidity_mining`, `PAID`), so the
 //! database, the JSON state and any report spell them identically.
 
-use domain::BaseUnits;
+use domain::{BaseUnits, ClassName, UnixMs};
 use rewards::ledger::{Basis, Bucket, LineItem, PoolLedger, Reason};
 use rewards::money::PriceUse;
 use rewards::programme::PoolKind;
@@ -47,7 +47,7 @@ pub(crate) fn int(value: impl TryInto<i32>, what: &str) -> Result<i32, Settlemen
 
 fn bucket_parts(bucket: &Bucket) -> (&'static str, &str) {
     match bucket {
-        Bucket::Class(name) => ("class", name),
+        Bucket::Class(name) => ("class", name.as_str()),
         Bucket::Contract(id) => ("contract", id),
         Bucket::Grant(id) => ("grant", id),
     }
@@ -56,7 +56,9 @@ fn bucket_parts(bucket: &Bucket) -> (&'static str, &str) {
 fn bucket_from(kind: &str, name: &str) -> Result<Bucket, SettlementError> {
     let name = name.to_owned();
     match kind {
-        "class" => Ok(Bucket::Class(name)),
+        "class" => ClassName::new(name)
+            .map(Bucket::Class)
+            .map_err(|e| SettlementError::corrupt("bucket", e)),
         "contract" => Ok(Bucket::Contract(name)),
         "grant" => Ok(Bucket::Grant(name)),
         other => Err(SettlementError::corrupt(
@@ -70,7 +72,7 @@ fn basis_parts(basis: &Basis) -> (&'static str, u128) {
     match *basis {
         Basis::Weight(w) => ("weight", w),
         Basis::DeliveredGpuMs(ms) => ("delivered_gpu_ms", ms),
-        Basis::Amount(a) => ("amount", a),
+        Basis::Amount(a) => ("amount", a.get()),
     }
 }
 
@@ -78,7 +80,7 @@ fn price_parts(price: Option<&PriceUse>) -> (Option<String>, Option<i64>, Option
     match price {
         Some(p) => (
             Some(p.usd_per_token.to_string()),
-            Some(p.from_ms),
+            Some(p.from_ms.0),
             Some(p.source.clone()),
         ),
         None => (None, None, None),
@@ -110,7 +112,7 @@ pub(crate) fn allocation_rows(
                 provider: item.provider.clone(),
                 basis_kind: basis_kind.to_owned(),
                 basis: BaseUnits(basis),
-                amount: BaseUnits(item.amount),
+                amount: item.amount,
                 reason: code(&item.reason)?,
                 vesting: item.vesting.clone(),
                 price_usd_per_token,
@@ -137,16 +139,16 @@ pub(crate) fn ledger_rows(
                 programme: programme.to_owned(),
                 epoch,
                 pool: code(&ledger.pool)?,
-                opening: BaseUnits(ledger.opening),
-                funded: BaseUnits(ledger.funded),
-                emitted: BaseUnits(ledger.emitted),
-                allocated: BaseUnits(ledger.allocated),
-                forfeited: BaseUnits(ledger.forfeited),
-                clawed_back: BaseUnits(ledger.clawed_back),
-                returned: BaseUnits(ledger.returned),
-                carried: BaseUnits(ledger.carried),
-                shortfall: BaseUnits(ledger.shortfall),
-                closing: BaseUnits(ledger.closing),
+                opening: ledger.opening,
+                funded: ledger.funded,
+                emitted: ledger.emitted,
+                allocated: ledger.allocated,
+                forfeited: ledger.forfeited,
+                clawed_back: ledger.clawed_back,
+                returned: ledger.returned,
+                carried: ledger.carried,
+                shortfall: ledger.shortfall,
+                closing: ledger.closing,
                 price_usd_per_token,
                 price_from_ms,
                 price_source,
@@ -203,8 +205,8 @@ pub(crate) fn vesting_rows(
             provider: entry.provider.clone(),
             schedule_id: entry.schedule_id.clone(),
             schedule: serde_json::to_string(&entry.schedule)?,
-            anchor_ms: entry.anchor_ms,
-            amount: BaseUnits(entry.amount),
+            anchor_ms: entry.anchor_ms.0,
+            amount: entry.amount,
             clawback_epoch: None,
             clawback_at_ms: None,
             clawed_back: None,
@@ -224,8 +226,8 @@ pub(crate) fn entry_from_row(row: &VestingEntryRow) -> Result<VestingEntry, Sett
         (None, None, None) => None,
         (Some(clawback_epoch), Some(at_ms), Some(amount)) => Some(ClawbackRecord {
             epoch: epoch(clawback_epoch)?,
-            at_ms,
-            amount: amount.0,
+            at_ms: UnixMs(at_ms),
+            amount,
         }),
         _ => {
             return Err(SettlementError::corrupt(
@@ -242,8 +244,8 @@ pub(crate) fn entry_from_row(row: &VestingEntryRow) -> Result<VestingEntry, Sett
         schedule_id: row.schedule_id.clone(),
         schedule: serde_json::from_str(&row.schedule)
             .map_err(|e| SettlementError::corrupt(&what, e))?,
-        anchor_ms: row.anchor_ms,
-        amount: row.amount.0,
+        anchor_ms: UnixMs(row.anchor_ms),
+        amount: row.amount,
         clawback,
     })
 }

@@ -18,8 +18,7 @@
 //! with the sealed one: equal means nothing arrived late; different means data arrived after
 //! sealing ([`AlreadySealed::late_data`]), which is reported loudly and changes nothing.
 
-use domain::BaseUnits;
-use rewards::calendar::{DurationMs, UnixMs, Window};
+use rewards::calendar::{DurationMs, Window};
 use rewards::ledger::PoolLedger;
 use rewards::programme::{PoolKind, Programme};
 use rewards::{Engine, EpochSettlement, ProgrammeState};
@@ -79,12 +78,12 @@ impl From<&PoolLedger> for PoolSummary {
     fn from(l: &PoolLedger) -> Self {
         PoolSummary {
             pool: l.pool,
-            opening: l.opening,
-            funded: l.funded,
-            allocated: l.allocated,
-            returned: l.returned,
-            clawed_back: l.clawed_back,
-            closing: l.closing,
+            opening: l.opening.0,
+            funded: l.funded.0,
+            allocated: l.allocated.0,
+            returned: l.returned.0,
+            clawed_back: l.clawed_back.0,
+            closing: l.closing.0,
         }
     }
 }
@@ -114,7 +113,7 @@ pub struct SealedEpoch {
     /// Its window.
     pub window: Window,
     /// The seal time recorded (the run's `now`).
-    pub sealed_at_ms: UnixMs,
+    pub sealed_at_ms: i64,
     /// What was measured, with the inputs hash.
     pub measured: MeasuredEpoch,
     /// The engine's line items, ledgers, vesting entries and clawbacks.
@@ -142,7 +141,7 @@ pub struct AlreadySealed {
     /// Its window.
     pub window: Window,
     /// When it was sealed.
-    pub sealed_at_ms: UnixMs,
+    pub sealed_at_ms: i64,
     /// The inputs hash sealed with it.
     pub sealed_inputs_hash: String,
     /// The same epoch measured from the store as it is now.
@@ -186,18 +185,18 @@ pub fn next_epoch(store: &mut Store, config: &SettlementConfig) -> Result<u32, S
 
 /// The last epoch whose window has ended at `now_ms`, if any: what `settle --all` settles
 /// through.
-pub fn last_ended_epoch(programme: &Programme, now_ms: UnixMs) -> Option<u32> {
+pub fn last_ended_epoch(programme: &Programme, now_ms: i64) -> Option<u32> {
     let calendar = &programme.calendar;
     (0..calendar.epochs)
         .rev()
-        .find(|&k| calendar.window(k).is_ok_and(|w| w.end_ms() <= now_ms))
+        .find(|&k| calendar.window(k).is_ok_and(|w| w.end_ms().0 <= now_ms))
 }
 
 /// Settles and seals the next epoch.
 pub fn settle_next(
     store: &mut Store,
     config: &SettlementConfig,
-    now_ms: UnixMs,
+    now_ms: i64,
 ) -> Result<SealedEpoch, SettlementError> {
     Session::open(store, config)?.settle_one(store, now_ms, Mode::Seal)
 }
@@ -208,7 +207,7 @@ pub fn settle_epoch(
     store: &mut Store,
     config: &SettlementConfig,
     epoch: u32,
-    now_ms: UnixMs,
+    now_ms: i64,
     mode: Mode,
 ) -> Result<EpochOutcome, SettlementError> {
     config.programme.calendar.window(epoch)?;
@@ -236,7 +235,7 @@ pub fn settle_through(
     store: &mut Store,
     config: &SettlementConfig,
     through: u32,
-    now_ms: UnixMs,
+    now_ms: i64,
     mode: Mode,
     mut report: impl FnMut(EpochOutcome),
 ) -> Result<(), SettlementError> {
@@ -300,7 +299,7 @@ impl<'c> Session<'c> {
     fn settle_one(
         &mut self,
         store: &mut Store,
-        now_ms: UnixMs,
+        now_ms: i64,
         mode: Mode,
     ) -> Result<SealedEpoch, SettlementError> {
         let config = self.config;
@@ -315,25 +314,25 @@ impl<'c> Session<'c> {
         let span = info_span!("epoch", programme = config.name, epoch);
         let _entered = span.enter();
         let window = calendar.window(epoch)?;
-        if now_ms < window.end_ms() {
+        if now_ms < window.end_ms().0 {
             return Err(SettlementError::NotEnded {
                 epoch,
-                end_ms: window.end_ms(),
+                end_ms: window.end_ms().0,
                 now_ms,
             });
         }
         let coverage = indexed_time_span(store.conn())?;
         match coverage {
-            Some((_, newest)) if newest >= window.end_ms() => {}
+            Some((_, newest)) if newest >= window.end_ms().0 => {}
             _ => {
                 return Err(SettlementError::NotIndexed {
                     epoch,
-                    end_ms: window.end_ms(),
+                    end_ms: window.end_ms().0,
                     newest_block_ms: coverage.map(|(_, newest)| newest),
                 })
             }
         }
-        if let Some((oldest, _)) = coverage.filter(|(oldest, _)| *oldest > window.start_ms()) {
+        if let Some((oldest, _)) = coverage.filter(|(oldest, _)| *oldest > window.start_ms().0) {
             warn!(
                 oldest_block = %domain::UnixMs(oldest),
                 "the oldest indexed block is after the epoch's start: leases created before it \
@@ -384,7 +383,7 @@ impl<'c> Session<'c> {
         settlement: &EpochSettlement,
         measured: &MeasuredEpoch,
         after: &ProgrammeState,
-        now_ms: UnixMs,
+        now_ms: i64,
     ) -> Result<(), SettlementError> {
         let name = self.config.name;
         let epoch = settlement.epoch;
@@ -397,8 +396,8 @@ impl<'c> Session<'c> {
         let epoch_row = EpochRow {
             programme: name.to_owned(),
             epoch: int(epoch, "epoch")?,
-            start_ms: settlement.window.start_ms(),
-            end_ms: settlement.window.end_ms(),
+            start_ms: settlement.window.start_ms().0,
+            end_ms: settlement.window.end_ms().0,
             state: SEALED.to_owned(),
             sealed_at_ms: Some(now_ms),
             inputs_hash: Some(measured.inputs_hash.clone()),
@@ -431,8 +430,8 @@ impl<'c> Session<'c> {
                     name,
                     int(clawback.entry, "vesting entry number")?,
                     int(record.epoch, "epoch")?,
-                    record.at_ms,
-                    BaseUnits(record.amount),
+                    record.at_ms.0,
+                    record.amount,
                 )?;
                 if changed != 1 {
                     return Err(SettlementError::Inconsistent {
@@ -461,7 +460,7 @@ impl<'c> Session<'c> {
         let row = sealed_epoch(store.conn(), config.name, int(epoch, "epoch")?)?
             .ok_or_else(|| SettlementError::corrupt(what(), "not found"))?;
         let window = config.programme.calendar.window(epoch)?;
-        if (row.start_ms, row.end_ms) != (window.start_ms(), window.end_ms()) {
+        if (row.start_ms, row.end_ms) != (window.start_ms().0, window.end_ms().0) {
             return Err(SettlementError::corrupt(
                 what(),
                 format!(
@@ -469,8 +468,8 @@ impl<'c> Session<'c> {
                      the programme's calendar must not change once epochs are sealed",
                     domain::UnixMs(row.start_ms),
                     domain::UnixMs(row.end_ms),
-                    domain::UnixMs(window.start_ms()),
-                    domain::UnixMs(window.end_ms())
+                    window.start_ms(),
+                    window.end_ms()
                 ),
             ));
         }

@@ -912,7 +912,7 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
             .iter()
             .map(|&(c, online_gpu_ms, leased_gpu_ms)| {
                 (
-                    c.to_string(),
+                    domain::ClassName::new(c).unwrap(),
                     ClassMeasurement {
                         online_gpu_ms,
                         leased_gpu_ms,
@@ -925,7 +925,11 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
     };
     let expected = EpochMeasurements {
         epoch: 1,
-        window: rewards::calendar::Window::new(T0 + HOUR, T0 + 2 * HOUR).unwrap(),
+        window: rewards::calendar::Window::new(
+            domain::UnixMs(T0 + HOUR),
+            domain::UnixMs(T0 + 2 * HOUR),
+        )
+        .unwrap(),
         max_staleness_ms: 1_800_000,
         providers: BTreeMap::from([
             (
@@ -983,11 +987,11 @@ fn positions_combine_vesting_entries_and_payouts(store: &mut Store) {
             (
                 p,
                 (
-                    x.earned,
-                    x.vested,
-                    x.unvested,
-                    x.clawed_back,
-                    x.paid,
+                    x.earned.0,
+                    x.vested.0,
+                    x.unvested.0,
+                    x.clawed_back.0,
+                    x.paid.0,
                     x.claimable,
                 ),
             )
@@ -1011,7 +1015,7 @@ fn positions_combine_vesting_entries_and_payouts(store: &mut Store) {
     // Without watched wallets nothing counts as paid.
     let unwatched = positions(store.conn(), NAME, &config.programme, &[], T0 + 3 * HOUR).unwrap();
     assert_eq!(unwatched.len(), 3);
-    assert!(unwatched.values().all(|p| p.paid == 0));
+    assert!(unwatched.values().all(|p| p.paid == BaseUnits(0)));
     // Their CSV form is tested in reports/tests/positions_csv.rs.
 }
 

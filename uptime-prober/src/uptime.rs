@@ -26,14 +26,14 @@ pub fn rewards_observations(
         .map(|record| Observation {
             prober: record.key.prober.clone(),
             provider: record.key.provider.clone(),
-            time_ms: record.key.time_ms,
+            time_ms: domain::UnixMs(record.key.time_ms),
             online: record.online,
             gpus: record.online.then(|| class_counts(&record.gpus, classes)),
         })
         .collect()
 }
 
-fn class_counts(gpus: &[GpuRecord], classes: &[GpuClass]) -> BTreeMap<String, u64> {
+fn class_counts(gpus: &[GpuRecord], classes: &[GpuClass]) -> BTreeMap<domain::ClassName, u64> {
     let mut counts = BTreeMap::new();
     for gpu in gpus {
         let Some(model) = gpu.model.as_deref() else {
@@ -95,13 +95,13 @@ mod tests {
     fn nodes_count_toward_the_matching_class_only() {
         let classes = vec![
             GpuClass {
-                name: "a100-80".into(),
-                gpu_model: "a100".into(),
+                name: domain::ClassName::new("a100-80").unwrap(),
+                gpu_model: domain::GpuModel::normalise("a100").unwrap(),
                 gpu_ram: Some("80Gi".into()),
             },
             GpuClass {
-                name: "h100".into(),
-                gpu_model: "H100".into(),
+                name: domain::ClassName::new("h100").unwrap(),
+                gpu_model: domain::GpuModel::normalise("H100").unwrap(),
                 gpu_ram: None,
             },
         ];
@@ -115,7 +115,10 @@ mod tests {
         let counts = class_counts(&gpus, &classes);
         assert_eq!(
             counts,
-            BTreeMap::from([("a100-80".to_string(), 8), ("h100".to_string(), 3)])
+            BTreeMap::from([
+                (domain::ClassName::new("a100-80").unwrap(), 8),
+                (domain::ClassName::new("h100").unwrap(), 3)
+            ])
         );
     }
 }

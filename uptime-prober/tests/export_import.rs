@@ -46,13 +46,13 @@ impl Dice {
 fn classes() -> Vec<GpuClass> {
     vec![
         GpuClass {
-            name: "a100-80".into(),
-            gpu_model: "a100".into(),
+            name: domain::ClassName::new("a100-80").unwrap(),
+            gpu_model: domain::GpuModel::normalise("a100").unwrap(),
             gpu_ram: Some("80Gi".into()),
         },
         GpuClass {
-            name: "h100".into(),
-            gpu_model: "h100".into(),
+            name: domain::ClassName::new("h100").unwrap(),
+            gpu_model: domain::GpuModel::normalise("h100").unwrap(),
             gpu_ram: None,
         },
     ]
@@ -151,9 +151,13 @@ fn measure(store: &mut Store, windows: &[Window]) -> Measures {
     let classes = classes();
     let mut measures = Measures::new();
     for window in windows {
-        let records =
-            records_for_window(store, window.start_ms(), window.end_ms(), MAX_STALENESS_MS)
-                .unwrap();
+        let records = records_for_window(
+            store,
+            window.start_ms().0,
+            window.end_ms().0,
+            MAX_STALENESS_MS,
+        )
+        .unwrap();
         let observations = rewards_observations(&records, &classes);
         for provider in PROVIDERS {
             let timeline = Timeline::build(provider, &observations, MAX_STALENESS_MS).unwrap();
@@ -163,7 +167,7 @@ fn measure(store: &mut Store, windows: &[Window]) -> Measures {
                 .map(|c| timeline.online_gpu_ms(&c.name, *window))
                 .collect();
             measures.insert(
-                (provider.to_string(), window.start_ms(), window.end_ms()),
+                (provider.to_string(), window.start_ms().0, window.end_ms().0),
                 (uptime.online_ms(), uptime.window_ms(), gpu_ms),
             );
         }
@@ -206,10 +210,18 @@ fn export_then_import_reproduces_uptime(store: &mut Store) {
 
     let mut windows = Vec::new();
     for day in 0..3 {
-        windows.push(Window::new(START_MS + day * DAY_MS, START_MS + (day + 1) * DAY_MS).unwrap());
+        windows.push(
+            Window::new(
+                domain::UnixMs(START_MS + day * DAY_MS),
+                domain::UnixMs(START_MS + (day + 1) * DAY_MS),
+            )
+            .unwrap(),
+        );
         for quarter in 0..4 {
             let start = START_MS + day * DAY_MS + quarter * DAY_MS / 4;
-            windows.push(Window::new(start, start + DAY_MS / 4).unwrap());
+            windows.push(
+                Window::new(domain::UnixMs(start), domain::UnixMs(start + DAY_MS / 4)).unwrap(),
+            );
         }
     }
     let original = measure(store, &windows);

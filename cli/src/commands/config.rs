@@ -32,7 +32,7 @@ fn summary(config: &settings::Config) -> String {
         config.name,
         calendar.epochs,
         humantime::format_duration(std::time::Duration::from_millis(calendar.epoch_length_ms)),
-        domain::UnixMs(calendar.start_ms),
+        calendar.start_ms,
         programme.denom.name,
     );
     out += &format!(

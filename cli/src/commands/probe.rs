@@ -116,11 +116,20 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot serve metrics on {listen}"))?;
             info!(%listen, interval = ?settings.interval, "probing providers; metrics at /metrics");
             let stopping = shutdown.requested();
-            tokio::spawn(async move {
+            let announce = tokio::spawn(async move {
                 stopping.await;
                 info!("interrupted: finishing the running probes and storing them");
             });
-            round::follow(&prober, &mut store, settings.interval, shutdown.watch()).await?;
+            let followed =
+                round::follow(&prober, &mut store, settings.interval, shutdown.watch()).await;
+            // The announcement runs on its own task: let it finish before the runtime is torn
+            // down when a stop was requested, so the log always says why the prober ended.
+            if *shutdown.watch().borrow() {
+                let _ = announce.await;
+            } else {
+                announce.abort();
+            }
+            followed?;
             anyhow::Ok(())
         });
     }

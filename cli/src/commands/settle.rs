@@ -171,13 +171,7 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
 /// One header line for the epoch, one line per pool, and warnings about late or unattributed
 /// data.
 fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> std::io::Result<()> {
-    let span = |w: rewards::calendar::Window| {
-        format!(
-            "[{}, {})",
-            domain::UnixMs(w.start_ms()),
-            domain::UnixMs(w.end_ms())
-        )
-    };
+    let span = |w: rewards::calendar::Window| format!("[{}, {})", w.start_ms(), w.end_ms());
     let pools = match outcome {
         EpochOutcome::Sealed(s) => {
             let what = if s.written {

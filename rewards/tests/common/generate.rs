@@ -3,6 +3,7 @@
 //! A small linear congruential generator keeps this free of extra dependencies and makes every
 //! programme reproducible from its seed.
 
+use domain::{BaseUnits, ClassName, GpuModel, UnixMs};
 use rewards::calendar::EpochCalendar;
 use rewards::committed::max_total;
 use rewards::money::{Denomination, Money};
@@ -114,7 +115,7 @@ fn pro_rata_rules(rng: &mut Lcg, classes: &[&str]) -> ProRataRules {
         };
         left -= share;
         shares.push(ClassShare {
-            class: (*class).to_string(),
+            class: ClassName::new(*class).unwrap(),
             share: Decimal::new(share, 3),
         });
     }
@@ -150,7 +151,7 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
         .collect();
     let mut programme = Programme {
         calendar: EpochCalendar {
-            start_ms: START,
+            start_ms: UnixMs(START),
             epoch_length_ms: l,
             epochs: shape.epochs,
         },
@@ -162,14 +163,14 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
         gpu_classes: all_classes
             .iter()
             .map(|c| GpuClass {
-                name: (*c).to_string(),
-                gpu_model: (*c).to_string(),
+                name: ClassName::new(*c).unwrap(),
+                gpu_model: GpuModel::normalise(c).unwrap(),
                 gpu_ram: None,
             })
             .collect(),
         vesting: schedules(&mut rng, l),
         liquidity_mining: Some(LiquidityMiningPool {
-            budget: Money::BaseUnits(u128::from(rng.next()) % 1_000_000_000_000_000),
+            budget: Money::BaseUnits(BaseUnits(u128::from(rng.next()) % 1_000_000_000_000_000)),
             rules: pro_rata_rules(&mut rng, &LM_CLASSES),
         }),
         committed: None,
@@ -182,10 +183,10 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
             Some(CommittedContract {
                 id: format!("contract-{i:03}"),
                 provider: p.address.clone(),
-                class: p.class.to_string(),
+                class: ClassName::new(p.class).unwrap(),
                 gpus: 1 + rng.below(p.gpus),
-                rate: Money::BaseUnits(1 + u128::from(rng.below(5_000_000))),
-                start_ms: START + rng.below(span / 2 + 1) as i64,
+                rate: Money::BaseUnits(BaseUnits(1 + u128::from(rng.below(5_000_000)))),
+                start_ms: UnixMs(START + rng.below(span / 2 + 1) as i64),
                 term_ms: 1 + rng.below(2 * span),
                 sla_uptime: thousandths(&mut rng, 1000),
                 vesting: pick_schedule(&mut rng),
@@ -195,10 +196,10 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
         .collect();
     let max: u128 = contracts
         .iter()
-        .map(|c| max_total(&programme, c).unwrap_or(0))
+        .map(|c| max_total(&programme, c).unwrap_or(BaseUnits(0)).0)
         .sum();
     programme.committed = Some(CommittedPool {
-        budget: Money::BaseUnits(max + u128::from(rng.below(1_000_000_000))),
+        budget: Money::BaseUnits(BaseUnits(max + u128::from(rng.below(1_000_000_000)))),
         verify_capacity: rng.chance(500),
         contracts,
     });
@@ -208,7 +209,7 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
             provider: providers
                 .get(rng.below(providers.len() as u64) as usize)
                 .map_or_else(|| "akash1lab".to_string(), |p| p.address.clone()),
-            amount: Money::BaseUnits(u128::from(rng.below(1_000_000_000))),
+            amount: Money::BaseUnits(BaseUnits(u128::from(rng.below(1_000_000_000)))),
             epoch: rng.below(u64::from(shape.epochs)) as u32,
             vesting: pick_schedule(&mut rng),
         })
@@ -216,12 +217,14 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
     let granted: u128 = grants
         .iter()
         .map(|g| match g.amount {
-            Money::BaseUnits(a) => a,
+            Money::BaseUnits(a) => a.0,
             Money::Usd(_) => 0,
         })
         .sum();
     programme.rnd = Some(RndPool {
-        budget: Money::BaseUnits(granted + u128::from(rng.next()) % 1_000_000_000_000),
+        budget: Money::BaseUnits(BaseUnits(
+            granted + u128::from(rng.next()) % 1_000_000_000_000,
+        )),
         eligible_models: NEXT_GENERATION_MODELS
             .iter()
             .map(|m| m.to_string())
@@ -250,7 +253,7 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
                     leased_gpu_ms: leased,
                     uptime: Uptime::new(up_ms, l).expect("up_ms ≤ l"),
                 };
-                inputs.insert(p.class, &p.address, m);
+                inputs.insert(&ClassName::new(p.class).unwrap(), &p.address, m);
             }
             inputs
         })

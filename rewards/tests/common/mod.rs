@@ -1,6 +1,7 @@
 //! Builders shared by the integration tests. Each test file uses a different subset.
 #![allow(dead_code)]
 
+use domain::{BaseUnits, ClassName, GpuModel, UnixMs};
 use rewards::calendar::EpochCalendar;
 use rewards::ledger::{LineItem, PoolLedger};
 use rewards::money::{Denomination, Money};
@@ -22,10 +23,20 @@ pub fn dec(s: &str) -> Decimal {
     s.parse().expect("test decimal")
 }
 
-pub fn gpu_class(name: &str, model: &str) -> GpuClass {
+/// A class name the tests know to be valid.
+pub fn class(name: &str) -> ClassName {
+    ClassName::new(name).expect("test class name")
+}
+
+/// A GPU model the tests know to be valid, normalised.
+pub fn model(name: &str) -> GpuModel {
+    GpuModel::normalise(name).expect("test GPU model")
+}
+
+pub fn gpu_class(name: &str, model_name: &str) -> GpuClass {
     GpuClass {
-        name: name.into(),
-        gpu_model: model.into(),
+        name: class(name),
+        gpu_model: model(model_name),
         gpu_ram: None,
     }
 }
@@ -34,7 +45,7 @@ pub fn gpu_class(name: &str, model: &str) -> GpuClass {
 pub fn programme(epochs: u32, epoch_length_ms: u64, classes: &[&str]) -> Programme {
     Programme {
         calendar: EpochCalendar {
-            start_ms: START,
+            start_ms: UnixMs(START),
             epoch_length_ms,
             epochs,
         },
@@ -63,7 +74,7 @@ pub fn rules(
         classes: shares
             .iter()
             .map(|(class, share)| ClassShare {
-                class: (*class).into(),
+                class: self::class(class),
                 share: dec(share),
             })
             .collect(),
@@ -78,7 +89,7 @@ pub fn rules(
 
 pub fn with_liquidity_mining(mut p: Programme, budget: u128, rules: ProRataRules) -> Programme {
     p.liquidity_mining = Some(LiquidityMiningPool {
-        budget: Money::BaseUnits(budget),
+        budget: Money::BaseUnits(BaseUnits(budget)),
         rules,
     });
     p
@@ -117,15 +128,16 @@ pub fn summary(s: &EpochSettlement, pool: PoolKind) -> Vec<(String, String, u128
         .filter(|l| l.pool == pool)
         .map(|l: &LineItem| {
             let bucket = match &l.bucket {
-                rewards::ledger::Bucket::Class(n)
-                | rewards::ledger::Bucket::Contract(n)
-                | rewards::ledger::Bucket::Grant(n) => n.clone(),
+                rewards::ledger::Bucket::Class(n) => n.to_string(),
+                rewards::ledger::Bucket::Contract(n) | rewards::ledger::Bucket::Grant(n) => {
+                    n.clone()
+                }
             };
             let reason = serde_json::to_value(l.reason).expect("reason");
             (
                 bucket,
                 l.provider.clone().unwrap_or_default(),
-                l.amount,
+                l.amount.get(),
                 reason.as_str().unwrap_or_default().to_string(),
             )
         })
