@@ -79,8 +79,8 @@ impl Serialize for BaseUnits {
     }
 }
 
-/// Read from an integer, or from a string of digits (which may be grouped with `_`), because
-/// TOML integers stop at 2^63 and JSON readers often at 2^53.
+/// Read from an integer; where the format has no 128-bit integers (TOML), also from a string of
+/// digits (which may be grouped with `_`), because TOML integers stop at 2^63.
 impl<'de> Deserialize<'de> for BaseUnits {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct UnitsVisitor;
@@ -127,7 +127,10 @@ impl<'de> Deserialize<'de> for BaseUnits {
             }
         }
 
-        deserializer.deserialize_any(UnitsVisitor)
+        // Asked for as a `u128`, not "any": serde_json reads "any" integer beyond u64 as a float,
+        // which would lose digits. Formats without 128-bit integers (TOML) forward to "any",
+        // where the visitor takes their integers and digit strings alike.
+        deserializer.deserialize_u128(UnitsVisitor)
     }
 }
 
@@ -291,12 +294,13 @@ mod tests {
             "340282366920938463463374607431768211455"
         );
         assert_eq!(
-            serde_json::from_str::<BaseUnits>("\"2_000_000\"").unwrap(),
-            BaseUnits(2_000_000)
-        );
-        assert_eq!(
             serde_json::from_str::<BaseUnits>("5000000").unwrap(),
             BaseUnits(5_000_000)
+        );
+        // Beyond u64 a JSON integer must come back exactly, not through a float.
+        assert_eq!(
+            serde_json::from_str::<BaseUnits>("340282366920938463463374607431768211455").unwrap(),
+            BaseUnits(u128::MAX)
         );
         for bad in [
             "-1",

@@ -48,6 +48,7 @@
 
 mod error;
 pub mod measure;
+pub mod observations;
 mod positions;
 mod rows;
 mod seal;

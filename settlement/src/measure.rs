@@ -2,8 +2,8 @@
 //! and class, as the rewards engine's [`EpochInputs`] plus an audit record and its hash.
 //!
 //! The arithmetic is the rewards crate's ([`leased_gpu_ms`], [`Timeline`]); the stored
-//! observations become its input through the prober's own conversion
-//! ([`uptime_prober::uptime::rewards_observations`]). This module only decides what is read and
+//! observations become its input through one conversion
+//! ([`crate::observations::rewards_observations`]). This module only decides what is read and
 //! who is measured:
 //!
 //! * **Leases:** every lease whose `[created, closed)` meets the window (an open lease runs to the
@@ -36,8 +36,10 @@ use rewards::{EpochInputs, Measurement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::chain::{leases_overlapping, LeaseRow};
+use store::probes::records_for_window;
 use store::Store;
-use uptime_prober::uptime::{records_for_window, rewards_observations};
+
+use crate::observations::rewards_observations;
 
 use crate::SettlementError;
 
@@ -185,7 +187,7 @@ pub fn measure_epoch(
         }
     }
     let records = records_for_window(
-        store,
+        store.conn(),
         window.start_ms().0,
         window.end_ms().0,
         max_staleness_ms,

@@ -424,3 +424,26 @@ pub fn active_providers(conn: &mut AnyConnection) -> Result<Vec<ProviderEndpoint
         .select((providers::owner, providers::host_uri))
         .load(conn)?)
 }
+
+/// Page size when reading a window's observations.
+const WINDOW_PAGE: usize = 5_000;
+
+/// Every stored observation that can matter for a window `[from_ms, to_ms)`: those made from
+/// `from_ms − max_staleness_ms` on (an older one can no longer stand inside the window).
+pub fn records_for_window(
+    conn: &mut AnyConnection,
+    from_ms: i64,
+    to_ms: i64,
+    max_staleness_ms: u64,
+) -> Result<Vec<ObservationRecord>, StoreError> {
+    let earliest = from_ms.saturating_sub(i64::try_from(max_staleness_ms).unwrap_or(i64::MAX));
+    let mut records = Vec::new();
+    let mut after: Option<ObservationKey> = None;
+    loop {
+        let page = load_observations(conn, earliest, to_ms, after.as_ref(), WINDOW_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.key.clone());
+        records.extend(page);
+    }
+    Ok(records)
+}

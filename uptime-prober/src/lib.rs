@@ -12,7 +12,6 @@
 //! * [`round`] — rounds with bounded concurrency (`--once`) or spread over the interval with a
 //!   deterministic per-provider jitter (`--follow`), each round stored in one transaction.
 //! * [`jsonl`] — export and idempotent import of observations.
-//! * [`uptime`] — stored observations as input to the rewards engine's uptime function.
 //! * [`metrics`] — Prometheus metrics on a caller-owned registry.
 
 pub mod error;
@@ -26,7 +25,6 @@ pub mod round;
 pub mod sanitise;
 mod text;
 mod transport;
-pub mod uptime;
 pub mod version;
 
 pub use error::{ErrorKind, ProbeError, ProberError};

@@ -8,10 +8,11 @@ use domain::UnixMs;
 use rewards::calendar::Window;
 use rewards::programme::GpuClass;
 use rewards::uptime::Timeline;
+use settlement::observations::rewards_observations;
+use store::probes::records_for_window;
 use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
 use store::{on_both_backends, Backend, Store};
 use uptime_prober::jsonl;
-use uptime_prober::uptime::{records_for_window, rewards_observations};
 
 const DAY_MS: i64 = 86_400_000;
 const INTERVAL_MS: i64 = 900_000;
@@ -152,7 +153,7 @@ fn measure(store: &mut Store, windows: &[Window]) -> Measures {
     let mut measures = Measures::new();
     for window in windows {
         let records = records_for_window(
-            store,
+            store.conn(),
             window.start_ms().0,
             window.end_ms().0,
             MAX_STALENESS_MS,

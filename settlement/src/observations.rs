@@ -1,5 +1,7 @@
-//! Stored observations as input to the rewards engine's uptime function
-//! ([`rewards::uptime::Timeline`]), which is the one definition of uptime and online GPU count.
+//! Stored observations (the prober's, or imported ones) as input to the rewards engine's uptime
+//! function ([`rewards::uptime::Timeline`]), which is the one definition of uptime and online GPU
+//! count. It lives with settlement because only settlement turns observations into money; the
+//! prober only records them.
 //!
 //! Each observation's GPUs are counted per programme class: a node counts toward the class whose
 //! model and memory size match its own ([`GpuClass::matches`]), with its sanitised allocatable
@@ -10,11 +12,7 @@ use std::collections::BTreeMap;
 
 use rewards::programme::GpuClass;
 use rewards::uptime::Observation;
-use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
-use store::{Store, StoreError};
-
-/// Page size when reading observations.
-const PAGE: usize = 5_000;
+use store::probes::{GpuRecord, ObservationRecord};
 
 /// The rewards engine's view of `records`, with GPU counts per class of `classes`.
 pub fn rewards_observations(
@@ -49,26 +47,6 @@ fn class_counts(gpus: &[GpuRecord], classes: &[GpuClass]) -> BTreeMap<domain::Cl
         }
     }
     counts
-}
-
-/// Every stored observation that can matter for a window `[from_ms, to_ms)`: those made from
-/// `from_ms − max_staleness_ms` on (an older one can no longer stand inside the window).
-pub fn records_for_window(
-    store: &mut Store,
-    from_ms: i64,
-    to_ms: i64,
-    max_staleness_ms: u64,
-) -> Result<Vec<ObservationRecord>, StoreError> {
-    let earliest = from_ms.saturating_sub(i64::try_from(max_staleness_ms).unwrap_or(i64::MAX));
-    let mut records = Vec::new();
-    let mut after: Option<ObservationKey> = None;
-    loop {
-        let page = probes::load_observations(store.conn(), earliest, to_ms, after.as_ref(), PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.key.clone());
-        records.extend(page);
-    }
-    Ok(records)
 }
 
 #[cfg(test)]
