@@ -219,6 +219,32 @@ fn undecodable_transactions_are_recorded(store: &mut Store) {
     }
 }
 
+/// A transaction of empty bytes (which protobuf would read as a `TxRaw` without messages) is
+/// recorded as `empty_tx` with its hash, even when its result reports events; the transaction
+/// after it still applies.
+fn empty_transactions_are_recorded_not_skipped(store: &mut Store) {
+    let mut chain = TestChain::new(CometVersion::V034, 100);
+    let empty = TestTx::bytes(&[]).raw_event(serde_json::json!({
+        "type": "message",
+        "attributes": [{"key": "YWN0aW9u", "value": "c2VuZA==", "index": true}]
+    }));
+    let height = chain.push(vec![
+        empty,
+        TestTx::ok(&[create_provider("akash1afterempty")]),
+    ]);
+    let blocks = decode(&chain);
+    assert_eq!(reasons(&blocks[0]), [(0, RejectionReason::EmptyTx)]);
+    apply(store, &blocks);
+    assert!(provider_exists(store, "akash1afterempty"));
+    let stored = stored_rejections(store);
+    assert_eq!(stored.len(), 1);
+    let (h, tx_index, hash, reason) = &stored[0];
+    assert_eq!(
+        (*h, *tx_index, hash, reason.as_str()),
+        (height as i64, 0, &Some(tx_hash(&[])), "empty_tx")
+    );
+}
+
 /// An unknown type URL is counted per URL and recorded; the known message beside it applies.
 /// Out-of-scope modules (staking) are only counted as ignored.
 fn unknown_type_urls_are_counted_and_recorded(store: &mut Store) {
@@ -389,6 +415,7 @@ fn failed_and_deeply_wrapped_transactions(store: &mut Store) {
 
 store::on_both_backends!(
     undecodable_transactions_are_recorded,
+    empty_transactions_are_recorded_not_skipped,
     unknown_type_urls_are_counted_and_recorded,
     absurd_gpu_counts_are_rejected,
     malformed_event_attributes_are_recorded,

@@ -237,6 +237,15 @@ fn decode_tx(
         }
     };
     let hash = tx_hash(&raw);
+    if raw.is_empty() {
+        let events = result.events.items().len();
+        return reject(
+            &mut decoded.rejections,
+            Some(&hash),
+            RejectionReason::EmptyTx,
+            format!("transaction bytes are empty; its result reports {events} event(s)"),
+        );
+    }
     let messages = match body_messages(&raw) {
         Ok(messages) => messages,
         Err(error) => {

@@ -303,6 +303,10 @@ pub const MAX_DETAIL_CHARS: usize = 500;
 pub enum RejectionReason {
     /// The transaction bytes are not base64, or not a `TxRaw`/`TxBody`.
     UndecodableTx,
+    /// The transaction's bytes are empty. Protobuf reads them as a `TxRaw` without messages,
+    /// but no chain includes such a transaction, and its result may still report events: it is
+    /// recorded rather than passed over as if it had done nothing.
+    EmptyTx,
     /// A message type URL the indexer does not know.
     UnknownTypeUrl,
     /// A known type URL whose bytes do not decode as that message.
@@ -336,6 +340,7 @@ impl RejectionReason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UndecodableTx => "undecodable_tx",
+            Self::EmptyTx => "empty_tx",
             Self::UnknownTypeUrl => "unknown_type_url",
             Self::UndecodableMessage => "undecodable_message",
             Self::InvalidMessage => "invalid_message",
@@ -351,8 +356,9 @@ impl RejectionReason {
     }
 
     /// Every reason, for registering metrics up front.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::UndecodableTx,
+        Self::EmptyTx,
         Self::UnknownTypeUrl,
         Self::UndecodableMessage,
         Self::InvalidMessage,

@@ -517,37 +517,43 @@ fn lease_id_v1beta3(
     order: &m::market::v1beta3::OrderId,
     provider: &str,
 ) -> Result<LeaseId, FieldError> {
-    Ok(LeaseId {
-        owner: ids::owner(&order.owner)?,
-        dseq: ids::dseq(order.dseq)?,
-        gseq: ids::seq(order.gseq, "gseq")?,
-        oseq: ids::seq(order.oseq, "oseq")?,
-        provider: ids::owner(provider)?,
-        bseq: 0,
-    })
+    checked_lease_id(
+        &order.owner,
+        order.dseq,
+        order.gseq,
+        order.oseq,
+        provider,
+        0,
+    )
 }
 
 fn bid_id_v1beta3(id: Option<&m::market::v1beta3::BidId>) -> Result<LeaseId, FieldError> {
     let id = id.ok_or_else(|| FieldError::invalid("message without a bid or lease id"))?;
-    Ok(LeaseId {
-        owner: ids::owner(&id.owner)?,
-        dseq: ids::dseq(id.dseq)?,
-        gseq: ids::seq(id.gseq, "gseq")?,
-        oseq: ids::seq(id.oseq, "oseq")?,
-        provider: ids::owner(&id.provider)?,
-        bseq: 0,
-    })
+    checked_lease_id(&id.owner, id.dseq, id.gseq, id.oseq, &id.provider, 0)
 }
 
 fn lease_id_v1(id: Option<&m::market::v1::BidId>) -> Result<LeaseId, FieldError> {
     let id = id.ok_or_else(|| FieldError::invalid("message without a bid or lease id"))?;
+    checked_lease_id(&id.owner, id.dseq, id.gseq, id.oseq, &id.provider, id.bseq)
+}
+
+/// A bid or lease id from the wire's unsigned fields, each checked to fit the store (`bseq` is
+/// 0 before market v1beta5, where it does not exist).
+fn checked_lease_id(
+    owner: &str,
+    dseq: u64,
+    gseq: u32,
+    oseq: u32,
+    provider: &str,
+    bseq: u32,
+) -> Result<LeaseId, FieldError> {
     Ok(LeaseId {
-        owner: ids::owner(&id.owner)?,
-        dseq: ids::dseq(id.dseq)?,
-        gseq: ids::seq(id.gseq, "gseq")?,
-        oseq: ids::seq(id.oseq, "oseq")?,
-        provider: ids::owner(&id.provider)?,
-        bseq: ids::seq(id.bseq, "bseq")?,
+        owner: ids::owner(owner)?,
+        dseq: ids::dseq(dseq)?,
+        gseq: ids::seq(gseq, "gseq")?,
+        oseq: ids::seq(oseq, "oseq")?,
+        provider: ids::owner(provider)?,
+        bseq: ids::seq(bseq, "bseq")?,
     })
 }
 
