@@ -61,7 +61,7 @@ async fn providers_grpc_listens_on_the_next_port_only_from_0_5_0() {
 async fn providers_down_refuses_and_up_reopens_the_same_ports() {
     let fake = FakeProvider::start(spec("akash1steered")).await.unwrap();
     let (rest, grpc) = (fake.rest_addr(), fake.grpc_addr().unwrap());
-    fake.set_behaviour(Behaviour::Down);
+    fake.set_behaviour(Behaviour::Down).await;
     let refused = async {
         for _ in 0..50 {
             if TcpStream::connect(rest).await.is_err() && TcpStream::connect(grpc).await.is_err() {
@@ -72,7 +72,7 @@ async fn providers_down_refuses_and_up_reopens_the_same_ports() {
         false
     };
     assert!(refused.await, "both ports close");
-    fake.set_behaviour(Behaviour::Up);
+    fake.set_behaviour(Behaviour::Up).await;
     let reopened = async {
         for _ in 0..100 {
             if TcpStream::connect(rest).await.is_ok() && TcpStream::connect(grpc).await.is_ok() {

@@ -242,7 +242,7 @@ async fn changes_over_time_are_seen_by_later_rounds() {
         "hangs at first"
     );
 
-    steered.set_behaviour(Behaviour::Down);
+    steered.set_behaviour(Behaviour::Down).await;
     let second = by_provider(prober.run_round(targets.clone()).await.probes);
     assert_eq!(
         second["steered"].error_kind(),
@@ -254,7 +254,7 @@ async fn changes_over_time_are_seen_by_later_rounds() {
         "the script switched it up after 300 ms"
     );
 
-    steered.set_behaviour(Behaviour::Up);
+    steered.set_behaviour(Behaviour::Up).await;
     steered.set_nodes(vec![FakeNode::with_gpus("gpu-1", &a100(), 4, 4)]);
     let third = by_provider(prober.run_round(targets).await.probes);
     let node = &third["steered"]

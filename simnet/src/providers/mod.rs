@@ -11,6 +11,7 @@
 //! answer), break TLS, answer garbage or HTTP 500, and to report any inventory, including the
 //! absurd `18446744073709551615` GPUs real providers have reported.
 
+mod port;
 mod server;
 mod spec;
 mod tls;
@@ -20,10 +21,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tracing::warn;
 
 pub use spec::{Behaviour, FakeGpu, FakeNode, FakeProviderSpec, RestShape, ScriptStep};
 
+use port::HeldPort;
 use server::{Port, Shared};
 
 /// Why a fake provider could not start.
@@ -47,15 +51,28 @@ pub struct FakeProvider {
     grpc_addr: Option<SocketAddr>,
     cert_sha256: String,
     shutdown: watch::Sender<bool>,
+    /// The behaviour each port's task has put in place (its listener opened or closed).
+    applied: Vec<watch::Receiver<Behaviour>>,
 }
+
+/// How long [`FakeProvider::set_behaviour`] waits for the ports to follow (they do within
+/// microseconds; the bound only keeps a wedged fake from hanging a test).
+const APPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl FakeProvider {
     /// Starts a fake on fresh ports of 127.0.0.1 (must be called inside a tokio runtime).
     pub async fn start(spec: FakeProviderSpec) -> Result<Self, FakeProviderError> {
         let certificate = tls::Certificate::generate()?;
-        let (rest_listener, grpc_listener) = server::bind_ports(spec.serves_grpc()).await?;
-        let rest_addr = rest_listener.local_addr()?;
-        let grpc_addr = grpc_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+        let (rest_port, grpc_port) = server::hold_ports(spec.serves_grpc())?;
+        let rest_addr = rest_port.address();
+        let grpc_addr = grpc_port.as_ref().map(HeldPort::address);
+        let starts_up = spec.behaviour_at(Duration::ZERO) != Behaviour::Down;
+        let open = |held: HeldPort| -> std::io::Result<(HeldPort, Option<TcpListener>)> {
+            let first = starts_up.then(|| held.listen()).transpose()?;
+            Ok((held, first))
+        };
+        let rest_port = open(rest_port)?;
+        let grpc_port = grpc_port.map(open).transpose()?;
         let (behaviour, _) = watch::channel(spec.behaviour_at(Duration::ZERO));
         let shared = Arc::new(Shared {
             nodes: Mutex::new(spec.nodes.clone()),
@@ -65,17 +82,25 @@ impl FakeProvider {
             spec,
         });
         let (shutdown, _) = watch::channel(false);
+        let mut applied = Vec::new();
+        let mut follower = || {
+            let (report, watched) = watch::channel(shared.behaviour.borrow().to_owned());
+            applied.push(watched);
+            report
+        };
         tokio::spawn(server::listen(
             shared.clone(),
             Port::Rest,
-            rest_listener,
+            rest_port,
+            follower(),
             shutdown.subscribe(),
         ));
-        if let Some(listener) = grpc_listener {
+        if let Some(held) = grpc_port {
             tokio::spawn(server::listen(
                 shared.clone(),
                 Port::Grpc,
-                listener,
+                held,
+                follower(),
                 shutdown.subscribe(),
             ));
         }
@@ -88,6 +113,7 @@ impl FakeProvider {
             grpc_addr,
             cert_sha256: certificate.sha256,
             shutdown,
+            applied,
         })
     }
 
@@ -117,8 +143,21 @@ impl FakeProvider {
     }
 
     /// Behave as `behaviour` from now on (a running script may change it again later).
-    pub fn set_behaviour(&self, behaviour: Behaviour) {
+    ///
+    /// Returns once both ports follow it: a fake set down refuses the very next connection, and
+    /// one set up accepts it, so a test never probes a fake halfway through a change.
+    pub async fn set_behaviour(&self, behaviour: Behaviour) {
         self.shared.behaviour.send_replace(behaviour);
+        for applied in &self.applied {
+            let mut applied = applied.clone();
+            let followed = applied.wait_for(|now| *now == behaviour);
+            if tokio::time::timeout(APPLY_TIMEOUT, followed).await.is_err() {
+                warn!(
+                    ?behaviour,
+                    "a fake provider's port did not follow its new behaviour"
+                );
+            }
+        }
     }
 
     /// The behaviour in force now.

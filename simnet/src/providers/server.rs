@@ -2,7 +2,7 @@
 //! (HTTP/2: `GetStatus`), both over TLS, each behaving as the current [`Behaviour`] says.
 
 use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, warn};
 
+use super::port::HeldPort;
 use super::spec::{Behaviour, FakeNode, FakeProviderSpec};
 use super::wire;
 
@@ -53,21 +54,19 @@ const NOT_TLS: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
 /// an overlong varint).
 const GARBAGE: &[u8] = b"\x12\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01{\"akash\": {\"vers";
 
-/// Binds a REST port and, when `with_grpc`, the next port up for gRPC (retrying until a
+/// Holds a REST port and, when `with_grpc`, the next port up for gRPC (retrying until a
 /// consecutive pair is free).
-pub(crate) async fn bind_ports(
-    with_grpc: bool,
-) -> std::io::Result<(TcpListener, Option<TcpListener>)> {
+pub(crate) fn hold_ports(with_grpc: bool) -> std::io::Result<(HeldPort, Option<HeldPort>)> {
     let mut last_error = None;
     for _ in 0..100 {
-        let rest = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let rest = HeldPort::any()?;
         if !with_grpc {
             return Ok((rest, None));
         }
-        let Some(next) = rest.local_addr()?.port().checked_add(1) else {
+        let Some(next) = rest.address().port().checked_add(1) else {
             continue;
         };
-        match TcpListener::bind((Ipv4Addr::LOCALHOST, next)).await {
+        match HeldPort::at(next) {
             Ok(grpc) => return Ok((rest, Some(grpc))),
             Err(e) => last_error = Some(e),
         }
@@ -75,25 +74,36 @@ pub(crate) async fn bind_ports(
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no free pair of consecutive ports")))
 }
 
-/// Accepts connections on one port until shutdown, closing the port while the behaviour is
-/// [`Behaviour::Down`] and reopening it on the same number afterwards.
+/// Accepts connections on one held port until shutdown, with no listener while the behaviour is
+/// [`Behaviour::Down`] (the held port then refuses connections) and a new one afterwards.
+///
+/// `first` is the listener opened before the fake was handed out (so a fake that starts up
+/// accepts at once), `None` when it starts down; `applied` reports each behaviour once the port
+/// follows it.
 pub(crate) async fn listen(
     shared: Arc<Shared>,
     port: Port,
-    first: TcpListener,
+    (held, first): (HeldPort, Option<TcpListener>),
+    applied: watch::Sender<Behaviour>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let Ok(address) = first.local_addr() else {
-        return;
-    };
-    let mut listener = Some(first);
+    let address = held.address();
+    let mut listener = first;
     let mut behaviour = shared.behaviour.subscribe();
     loop {
-        if *behaviour.borrow_and_update() == Behaviour::Down {
+        let now = *behaviour.borrow_and_update();
+        if now == Behaviour::Down {
             listener = None;
         } else if listener.is_none() {
-            listener = rebind(address).await;
+            listener = match held.listen() {
+                Ok(listener) => Some(listener),
+                Err(e) => {
+                    warn!(%address, error = %e, "fake provider cannot listen on its port; it stays down until its behaviour changes");
+                    None
+                }
+            };
         }
+        applied.send_replace(now);
         tokio::select! {
             () = until_true(&mut shutdown) => return,
             changed = behaviour.changed() => if changed.is_err() { return },
@@ -112,17 +122,6 @@ pub(crate) async fn listen(
             },
         }
     }
-}
-
-async fn rebind(address: SocketAddr) -> Option<TcpListener> {
-    for _ in 0..50 {
-        match TcpListener::bind(address).await {
-            Ok(listener) => return Some(listener),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-    warn!(%address, "fake provider cannot reopen its port; it stays down until its behaviour changes");
-    None
 }
 
 async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
