@@ -4,11 +4,14 @@
 mod support;
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use simnet::chain::Faults;
 use support::binary;
 use support::e2e::*;
+
+/// The longest a run may take to commit its next batch before it is killed anyway.
+const PROGRESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
 fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {
@@ -61,7 +64,19 @@ fn crash_kill_9_at_twenty_random_points_then_restart_gives_identical_exports() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(20..150)));
+        // Kill only once this run has committed a batch (or ended), however slow the machine:
+        // a fixed delay lands before the first commit when both cores are busy, and a kill
+        // there tests nothing. Then a random extra delay spreads kills over commits, inside
+        // them and right after them.
+        let before = cursor();
+        let waiting_since = Instant::now();
+        while child.try_wait().unwrap().is_none()
+            && cursor() == before
+            && waiting_since.elapsed() < PROGRESS_TIMEOUT
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(rng.u64(0..40)));
         if child.try_wait().unwrap().is_none() {
             kills_mid_run += 1;
         }

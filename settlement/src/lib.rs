@@ -6,6 +6,9 @@
 //! stored, settles it with the engine, and seals the result in the store, so that every paid
 //! unit can be traced back to stored rows and re-derived.
 //!
+//! It reads the store only (observations become the engine's input in [`observations`]); it
+//! does not depend on the prober or the indexer, so what is paid follows from stored rows alone.
+//!
 //! | step | function |
 //! |---|---|
 //! | measure leases, uptime and online GPU time of one epoch, with an inputs hash | [`measure_epoch`] |
@@ -27,7 +30,7 @@
 //! * **Continuation.** The engine's state after each epoch is stored with it as JSON (pool
 //!   balances and totals, contract states); the vesting entries, which only grow, are rebuilt
 //!   from their table rather than copied into every epoch.
-//! * **Exact and deterministic.** Money is `u128` base units, stored as exact text; the same
+//! * **Exact and deterministic.** Money is [`domain::BaseUnits`], stored as exact text; the same
 //!   store, configuration and `now` produce byte-identical rows.
 //!
 //! ## Tables (see the foundation migration)
