@@ -71,11 +71,23 @@
 //! could not cover). `opening` includes `funded`, so `closing = opening − allocated − returned +
 //! clawed_back` holds as specified, `opening_k = closing_{k−1} + funded_k`, and the
 //! programme-wide identity's "budget" is `Σ funded`. Also asserted:
-//! `emitted = allocated + forfeited + carried + returned`, and that the line items add up to
-//! the ledger's columns. A pool's final balance (what carry left in the last epoch, forfeits and
-//! clawbacks in the committed reserve, unused budget) stays in [`ProgrammeState`] and is not
-//! returned automatically: it is reported so that the administrator returns it to the community
-//! pool visibly.
+//! `emitted = allocated + forfeited + carried + returned − released` (`released` being the
+//! `PROGRAMME_END` amount below, 0 before the last epoch), and that the line items add up to the
+//! ledger's columns.
+//!
+//! **Programme end.** Nothing is left in a pool after the last epoch, under `carry` and `return`
+//! alike. In epoch `N − 1` a slice without eligible weight is returned rather than carried
+//! (there is no later epoch), so `carried` is 0; then whatever the pool still holds (never-used
+//! budget, forfeited pay and clawbacks in the committed reserve, including amounts clawed back in
+//! that very epoch, the R&D pool's leftover) is returned with one pool-level line
+//! ([`ledger::Bucket::Pool`], no provider, basis the amount) of reason
+//! [`ledger::Reason::ProgrammeEnd`]. It counts in `returned` but was never emitted, hence
+//! `released` above. So the last `closing` of every pool is 0 and
+//! `Σ allocated − Σ clawed_back + Σ returned = Σ funded`. Amounts allocated to providers and still
+//! vesting after the last epoch are **not** returned: they are no longer pool money but owed to
+//! their providers, vest on their schedules, and show as `unvested` in [`vesting::positions`]
+//! until they do. (A contract can no longer be terminated after the last epoch, so nothing can
+//! claw them back.)
 //!
 //! **Pro-rata pools.** A class slice nobody can take is not re-split among other classes; it
 //! follows the pool's `undistributed` policy (carried or returned). Eligible providers with zero

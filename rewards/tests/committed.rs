@@ -152,13 +152,19 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
         ),
         (12_800_000, 0, 1_440_000, 5_400_000, 18_200_000)
     );
-    for e in &epochs[8..] {
+    for e in &epochs[8..11] {
         assert!(
             e.line_items.is_empty(),
             "epoch {} paid after termination",
             e.epoch
         );
     }
+    // The last epoch pays nothing either; it returns the reserve (forfeits and clawbacks
+    // included) to the community pool.
+    assert_eq!(
+        summary(&epochs[11], PoolKind::Committed),
+        vec![(s(""), s(""), 18_200_000, s("PROGRAMME_END"))]
+    );
     let termination = result.state.contracts["c1"].terminated.unwrap();
     assert_eq!(
         (termination.epoch, termination.at_ms),
@@ -191,7 +197,8 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
     );
     assert_eq!(at(UnixMs(day(2000))), after);
     let final_state = result.state.pools[&PoolKind::Committed];
-    assert_eq!(final_state.balance, BaseUnits(18_200_000));
+    assert_eq!(final_state.balance, BaseUnits(0));
+    assert_eq!(final_state.totals.returned, BaseUnits(18_200_000));
     assert_eq!(
         final_state.totals.allocated.0 - final_state.totals.clawed_back.0,
         1_800_000
@@ -260,6 +267,7 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
             (s("c1"), s("akash1pro"), 4_800, s("PAID")),
             (s("c2"), s("akash1pro"), 1_200, s("PAID")),
             (s("c3"), s("akash1absent"), 0, s("SLA_BREACH")),
+            (s(""), s(""), 994_000, s("PROGRAMME_END")),
         ]
     );
 }
@@ -276,7 +284,10 @@ fn pay_covers_only_the_overlap_with_the_term() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 1_200, s("PAID"))]
+        vec![
+            (s("c1"), s("akash1pro"), 1_200, s("PAID")),
+            (s(""), s(""), 998_800, s("PROGRAMME_END")),
+        ]
     );
 }
 
@@ -411,7 +422,10 @@ fn base_unit_contracts_do_not_need_a_price() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))]
+        vec![
+            (s("c1"), s("akash1pro"), 2_400, s("PAID")),
+            (s(""), s(""), 7_600, s("PROGRAMME_END")),
+        ]
     );
     assert_eq!(ledger(&result.epochs[0], PoolKind::Committed).price, None);
 }
@@ -459,7 +473,7 @@ fn epochs_outside_the_term_are_not_breaches() {
         vec![
             vec![],
             vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))],
-            vec![]
+            vec![(s(""), s(""), 997_600, s("PROGRAMME_END"))]
         ]
     );
     assert_eq!(result.state.contracts["c1"].consecutive_breaches, 0);
@@ -479,7 +493,10 @@ fn the_sla_uses_the_whole_epochs_uptime_for_a_partial_term() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 1_200, s("SLA_BREACH"))]
+        vec![
+            (s("c1"), s("akash1pro"), 1_200, s("SLA_BREACH")),
+            (s(""), s(""), 1_000_000, s("PROGRAMME_END")),
+        ]
     );
 }
 
@@ -498,7 +515,10 @@ fn uptime_exactly_at_the_sla_is_not_a_breach() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))]
+        vec![
+            (s("c1"), s("akash1pro"), 2_400, s("PAID")),
+            (s(""), s(""), 997_600, s("PROGRAMME_END")),
+        ]
     );
 }
 
@@ -577,8 +597,16 @@ fn the_identity_check_does_not_overflow_near_the_largest_budget() {
         })
         .collect();
     let result = settle_programme(&p, &inputs).unwrap();
+    // Epoch 1 is the last: the whole reserve, u128::MAX, is returned at programme end, and the
+    // ledger checks must not overflow on that either (forfeited 2,400 + returned u128::MAX).
     let l = ledger(&result.epochs[1], PoolKind::Committed);
-    assert_eq!((l.clawed_back.0, l.closing.0), (2_400, u128::MAX));
+    assert_eq!(
+        (l.clawed_back.0, l.returned.0, l.closing.0),
+        (2_400, u128::MAX, 0)
+    );
     let totals = result.state.pools[&PoolKind::Committed].totals;
-    assert_eq!((totals.allocated.0, totals.clawed_back.0), (2_400, 2_400));
+    assert_eq!(
+        (totals.allocated.0, totals.clawed_back.0, totals.returned.0),
+        (2_400, 2_400, u128::MAX)
+    );
 }

@@ -808,6 +808,24 @@ fn unfinished_unindexed_and_out_of_order_epochs_are_refused(store: &mut Store) {
     // Once the indexer passes the end, epoch 3 settles and it is the last one.
     block(store, 21, T0 + 4 * HOUR);
     assert_eq!(settle_next(store, &cfg, T0 + 5 * HOUR).unwrap().epoch, 3);
+    // The last epoch returns every pool's balance: each closes at 0, and what a pool still
+    // held is sealed as one pool-level PROGRAMME_END line.
+    let last = dump(store);
+    for l in last.ledgers.iter().filter(|l| l.epoch == 3) {
+        assert_eq!(l.closing.0, 0, "{} closes the programme empty", l.pool);
+        let released: u128 = last
+            .allocations
+            .iter()
+            .filter(|a| a.epoch == 3 && a.pool == l.pool && a.reason == "PROGRAMME_END")
+            .inspect(|a| assert_eq!((a.bucket_kind.as_str(), a.bucket.as_str()), ("pool", "")))
+            .map(|a| a.amount.0)
+            .sum();
+        assert!(released <= l.returned.0);
+    }
+    assert!(last
+        .allocations
+        .iter()
+        .any(|a| a.epoch == 3 && a.pool == "committed" && a.reason == "PROGRAMME_END"));
     let done = settle_next(store, &cfg, T0 + 5 * HOUR).unwrap_err();
     assert!(
         matches!(done, SettlementError::Complete { epochs: 4, .. }),
