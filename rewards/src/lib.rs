@@ -106,7 +106,11 @@
 //! run. With `verify_capacity`, `pay` simplifies exactly to
 //! `floor(rate × min(gpus × overlap_ms, online_gpu_ms) / 3_600_000)`, and a provider's online
 //! GPU-ms in a class is used up by its contracts in configuration order, so one GPU is never paid
-//! twice (the specification's formula, read per contract, would pay it once per contract). The terminating epoch's pay is forfeited
+//! twice (the specification's formula, read per contract, would pay it once per contract). Only
+//! a contract that meets its SLA uses capacity up: one whose pay is forfeited (`SLA_BREACH`,
+//! `COMMITMENT_BROKEN`) or that is already terminated consumes nothing, so the next contract is
+//! paid for all it delivered. A forfeited contract's basis and amount are still computed from the
+//! capacity left when its turn comes. The terminating epoch's pay is forfeited
 //! (`COMMITMENT_BROKEN`), the clawback instant is the end of that epoch, and a terminated contract
 //! produces no further lines. Contracts that met the SLA are paid in configuration order from the
 //! opening balance plus the epoch's clawbacks; what the reserve cannot cover is `POOL_EXHAUSTED`. A

@@ -272,6 +272,40 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
     );
 }
 
+/// A forfeited contract uses up none of its provider's capacity. One-day epochs, 100 uakt per
+/// GPU-hour, capacity verified; the provider has 1 GPU-day online at uptime 0.9. c1 (2 GPUs,
+/// SLA 0.95) breaches: its pay for the capacity it saw, min(2 GPU-days, 1) = 1 GPU-day → 2,400,
+/// is forfeited. c2 (1 GPU, SLA 0.5) meets its SLA and delivered the whole GPU-day, so it is
+/// paid 100 × 24 h = 2,400; the breaching contract ahead of it in configuration order takes none
+/// of it. A contract terminated that epoch (c3, COMMITMENT_BROKEN) takes none either.
+#[test]
+fn a_forfeited_contract_uses_up_no_capacity() {
+    let mut c1 = contract("c1", "akash1pro", 2, 100, 2 * DAY);
+    c1.max_consecutive_breaches = 5;
+    let mut c3 = contract("c3", "akash1pro", 1, 100, 2 * DAY);
+    c3.max_consecutive_breaches = 0;
+    let mut c2 = contract("c2", "akash1pro", 1, 100, 2 * DAY);
+    c2.sla_uptime = dec("0.5");
+    let p = committed_programme(2, DAY, 1_000_000, true, vec![c1, c3, c2]);
+    let mut inputs = EpochInputs::default();
+    inputs.insert(
+        &class("h100"),
+        "akash1pro",
+        measured(u128::from(DAY), 0, 9, 10),
+    );
+    let result = settle_programme(&p, &[inputs.clone(), inputs]).unwrap();
+    assert_eq!(
+        summary(&result.epochs[0], PoolKind::Committed),
+        vec![
+            (s("c1"), s("akash1pro"), 2_400, s("SLA_BREACH")),
+            (s("c2"), s("akash1pro"), 2_400, s("PAID")),
+            (s("c3"), s("akash1pro"), 2_400, s("COMMITMENT_BROKEN")),
+        ]
+    );
+    let l = ledger(&result.epochs[0], PoolKind::Committed);
+    assert_eq!((l.allocated.0, l.forfeited.0), (2_400, 4_800));
+}
+
 /// A contract starting half-way through an epoch is paid for its overlap only:
 /// 1 GPU × 12 h × 100 = 1,200.
 #[test]
