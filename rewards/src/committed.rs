@@ -22,7 +22,7 @@
 //! formula (see the money module), so it is never rounded on its own.
 
 use crate::calendar::{span_ms, Window};
-use crate::ledger::{Basis, Bucket, LineItem, Reason};
+use crate::ledger::{Basis, Bucket, EntryRef, LineItem, Reason};
 use crate::money::{HourlyRate, MoneyError, PriceUse};
 use crate::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
 use crate::settle::{
@@ -216,27 +216,28 @@ pub(crate) fn settle_committed(
         let paid = amount.min(available);
         available = BaseUnits(available.get() - paid.get());
         out.allocated = add(out.allocated, paid, "committed pool totals")?;
-        let mut line = contract_line(
+        out.lines.push(contract_line(
             epoch,
             contract,
             delivered,
             paid,
             Reason::Paid,
             price.clone(),
-        );
-        line.vesting = Some(contract.vesting.clone());
-        out.lines.push(line);
+        ));
         let missing = BaseUnits(amount.get() - paid.get());
         if missing > BaseUnits::ZERO {
             out.shortfall = add(out.shortfall, missing, "committed pool totals")?;
-            out.lines.push(contract_line(
+            let mut line = contract_line(
                 epoch,
                 contract,
                 delivered,
                 missing,
                 Reason::PoolExhausted,
                 price.clone(),
-            ));
+            );
+            // Unpaid pay never vests on anything.
+            line.vesting = None;
+            out.lines.push(line);
         }
     }
     out.emitted = add(out.allocated, out.forfeited, "committed pool totals")?;
@@ -272,6 +273,10 @@ fn claw_back(
             reason: Reason::ClawedBack,
             vesting: Some(entry.schedule_id.clone()),
             price: None,
+            clawback_of: Some(EntryRef {
+                epoch: entry.epoch,
+                entry: index,
+            }),
         });
         out.clawbacks.push(EntryClawback {
             entry: index,
@@ -301,7 +306,10 @@ fn contract_line(
         basis: Basis::DeliveredGpuMs(delivered),
         amount,
         reason,
-        vesting: None,
+        // The contract's schedule, on paid and forfeited pay alike: an auditor sees what the
+        // forfeited amount would have vested on. Vesting entries come only from allocated lines.
+        vesting: Some(contract.vesting.clone()),
         price,
+        clawback_of: None,
     }
 }

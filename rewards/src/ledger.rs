@@ -68,6 +68,18 @@ pub enum Basis {
     Amount(#[serde(deserialize_with = "whole_units")] BaseUnits),
 }
 
+/// A vesting entry, identified as the engine identifies it everywhere: its index in
+/// [`crate::settle::ProgrammeState::vesting`] (creation order across the programme, the number
+/// [`crate::settle::EntryClawback::entry`] uses and the store keeps), together with the epoch in
+/// which its amount was earned, so a reader can find the line that created it without the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntryRef {
+    /// Epoch in which the entry's amount was earned (its [`crate::vesting::VestingEntry::epoch`]).
+    pub epoch: u32,
+    /// Index of the entry in the programme's vesting entries.
+    pub entry: usize,
+}
+
 /// One line of the settlement: (epoch, pool, bucket, provider) with its amount and reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineItem {
@@ -86,10 +98,17 @@ pub struct LineItem {
     pub amount: BaseUnits,
     /// Why.
     pub reason: Reason,
-    /// Vesting schedule id of allocated and clawed-back amounts.
+    /// Vesting schedule id of allocated and clawed-back amounts, and of a contract's forfeited
+    /// pay (`SLA_BREACH`, `COMMITMENT_BROKEN`): the schedule the pay would have vested on.
     pub vesting: Option<String>,
     /// Price used when the amount came from a USD figure.
     pub price: Option<PriceUse>,
+    /// On a `CLAWED_BACK` line, the vesting entry it takes back, so that every clawback line can
+    /// be matched to its entry directly rather than by its position among the epoch's clawback
+    /// records. `None` on every other line; left out of the JSON then, so records without a
+    /// reference read and hash as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clawback_of: Option<EntryRef>,
 }
 
 /// One pool's movements in one epoch, in base units.
@@ -282,6 +301,7 @@ mod tests {
             reason,
             vesting: None,
             price: None,
+            clawback_of: None,
         }
     }
 

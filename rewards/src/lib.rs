@@ -115,8 +115,13 @@
 //! produces no further lines. Contracts that met the SLA are paid in configuration order from the
 //! opening balance plus the epoch's clawbacks; what the reserve cannot cover is `POOL_EXHAUSTED`. A
 //! termination writes one `CLAWED_BACK` line per clawed-back entry (same contract and provider, in
-//! the order of the entries); the settlement's `clawbacks` list names those entries in the same
-//! order. The budget check adds the contracts' maximum totals (full delivery, no breach, programme
+//! the order of the entries). Each such line names the entry it takes back in `clawback_of`
+//! ([`ledger::EntryRef`]: the epoch the amount was earned in and the entry's index in
+//! [`ProgrammeState::vesting`], the number the settlement's `clawbacks` list and the store use),
+//! so no reader has to pair lines with clawback records by their order. Every line of a contract
+//! except `POOL_EXHAUSTED` (pay that never existed) carries the contract's vesting schedule id:
+//! `PAID`, `CLAWED_BACK`, and also the forfeited `SLA_BREACH` and `COMMITMENT_BROKEN`, which name
+//! the schedule the pay would have vested on. The budget check adds the contracts' maximum totals (full delivery, no breach, programme
 //! epochs only) in configuration order and names the first contract at which the running total
 //! exceeds the budget; USD rates use the price table as loaded.
 //!

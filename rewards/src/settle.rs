@@ -498,6 +498,7 @@ impl<'p> Engine<'p> {
                 reason: Reason::Paid,
                 vesting: Some(grant.vesting.clone()),
                 price: grant_price,
+                clawback_of: None,
             });
         }
         let funded = add(pro_rata_funded, grants, "R&D funding")?;
@@ -583,6 +584,7 @@ fn release_at_programme_end(result: &mut PoolResult) -> Result<(), SettleError> 
         reason: Reason::ProgrammeEnd,
         vesting: None,
         price: None,
+        clawback_of: None,
     });
     Ok(())
 }

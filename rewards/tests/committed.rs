@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use domain::{BaseUnits, UnixMs};
 use rewards::committed::max_total;
+use rewards::ledger::{EntryRef, Reason};
 use rewards::money::Money;
 use rewards::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
 use rewards::settle::{Engine, EpochInputs, PoolState, PoolTotals, ProgrammeState};
@@ -643,4 +644,64 @@ fn the_identity_check_does_not_overflow_near_the_largest_budget() {
         (totals.allocated.0, totals.clawed_back.0, totals.returned.0),
         (2_400, 2_400, u128::MAX)
     );
+}
+
+/// Every committed line says what it refers to. Three one-day epochs; c1 is paid in epoch 0,
+/// breaches in epoch 1 (SLA_BREACH, run 1 of at most 1 allowed) and again in epoch 2, which
+/// terminates it (COMMITMENT_BROKEN) and claws back its epoch-0 entry. The forfeiting lines carry
+/// the contract's schedule like the PAID line, and the CLAWED_BACK line names the entry it takes
+/// back (earned in epoch 0, entry 0), the same entry as the settlement's clawback record.
+#[test]
+fn committed_lines_name_their_schedule_and_clawed_back_entry() {
+    let mut c1 = contract("c1", "akash1pro", 1, 100, 3 * DAY);
+    c1.max_consecutive_breaches = 1;
+    let p = committed_programme(4, DAY, 1_000_000, false, vec![c1]);
+    let inputs: Vec<EpochInputs> = [online(0, 0), measured(0, 0, 0, 1), measured(0, 0, 0, 1)]
+        .into_iter()
+        .map(|m| {
+            let mut inputs = EpochInputs::default();
+            inputs.insert(&class("h100"), "akash1pro", m);
+            inputs
+        })
+        .collect();
+    let engine = Engine::new(&p).unwrap();
+    let mut state = ProgrammeState::default();
+    let epochs: Vec<_> = inputs
+        .iter()
+        .map(|i| engine.settle_epoch(&mut state, i).unwrap())
+        .collect();
+    let reasons_and_schedules = |e: usize| -> Vec<(Reason, Option<String>)> {
+        epochs[e]
+            .line_items
+            .iter()
+            .map(|l| (l.reason, l.vesting.clone()))
+            .collect()
+    };
+    let quarterly = Some(s("quarterly"));
+    assert_eq!(
+        reasons_and_schedules(0),
+        vec![(Reason::Paid, quarterly.clone())]
+    );
+    assert_eq!(
+        reasons_and_schedules(1),
+        vec![(Reason::SlaBreach, quarterly.clone())]
+    );
+    assert_eq!(
+        reasons_and_schedules(2),
+        vec![
+            (Reason::CommitmentBroken, quarterly.clone()),
+            (Reason::ClawedBack, quarterly.clone()),
+        ]
+    );
+    let clawed = &epochs[2].line_items[1];
+    assert_eq!(clawed.clawback_of, Some(EntryRef { epoch: 0, entry: 0 }));
+    assert_eq!(epochs[2].clawbacks.len(), 1);
+    assert_eq!(epochs[2].clawbacks[0].entry, 0);
+    assert_eq!(state.vesting[0].epoch, 0);
+    // Only clawback lines refer to an entry.
+    for e in &epochs {
+        for l in &e.line_items {
+            assert_eq!(l.clawback_of.is_some(), l.reason == Reason::ClawedBack);
+        }
+    }
 }

@@ -105,6 +105,13 @@ pub(crate) fn allocation_rows(
             let (basis_kind, basis) = basis_parts(&item.basis);
             let (price_usd_per_token, price_from_ms, price_source) =
                 price_parts(item.price.as_ref());
+            let (clawback_of_epoch, clawback_of_entry) = match item.clawback_of {
+                Some(of) => (
+                    Some(int(of.epoch, "epoch")?),
+                    Some(int(of.entry, "vesting entry number")?),
+                ),
+                None => (None, None),
+            };
             Ok(AllocationRow {
                 programme: programme.to_owned(),
                 epoch,
@@ -121,6 +128,8 @@ pub(crate) fn allocation_rows(
                 price_usd_per_token,
                 price_from_ms,
                 price_source,
+                clawback_of_epoch,
+                clawback_of_entry,
             })
         })
         .collect()
