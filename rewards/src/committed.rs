@@ -6,7 +6,8 @@
 //! order, the pay is `floor(gpus × rate × overlap_ms / 3_600_000 × delivered)` (see
 //! [`overlap_ms`] and [`delivered_gpu_ms`]). With `verify_capacity`, a provider's online GPU-ms
 //! of a class is shared among its contracts of that class in configuration order, so one GPU is
-//! never paid twice. If `uptime < sla_uptime` the pay is forfeited (`SLA_BREACH`) and the run
+//! never paid twice; only a contract that meets its SLA uses any of it up, so a forfeited,
+//! terminating or terminated contract leaves it all to the next one. If `uptime < sla_uptime` the pay is forfeited (`SLA_BREACH`) and the run
 //! of consecutive breaches grows; an epoch meeting the SLA resets it. When the run exceeds
 //! `max_consecutive_breaches`, the contract is terminated (`COMMITMENT_BROKEN`, that epoch's
 //! pay forfeited): every unvested amount it was ever paid is clawed back at the end of the
@@ -21,7 +22,7 @@
 //! formula (see the money module), so it is never rounded on its own.
 
 use crate::calendar::{span_ms, Window};
-use crate::ledger::{Basis, Bucket, LineItem, Reason};
+use crate::ledger::{Basis, Bucket, EntryRef, LineItem, Reason};
 use crate::money::{HourlyRate, MoneyError, PriceUse};
 use crate::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
 use crate::settle::{
@@ -148,15 +149,16 @@ pub(crate) fn settle_committed(
             continue;
         }
         let measurement = inputs.measurement(&contract.class, &contract.provider);
+        // The capacity still unclaimed by earlier contracts of this provider and class. It is
+        // only used up below, by a contract that is paid: a forfeited contract delivered nothing
+        // anyone is paid for, so it must not shrink what the next contract is paid for.
+        let key = (contract.provider.as_str(), &contract.class);
         let online = pool.verify_capacity.then(|| {
             *capacity
-                .entry((contract.provider.as_str(), &contract.class))
+                .entry(key)
                 .or_insert_with(|| measurement.map_or(0, |m| m.online_gpu_ms))
         });
         let delivered = delivered_gpu_ms(contract.gpus, overlap, online);
-        if let Some(left) = capacity.get_mut(&(contract.provider.as_str(), &contract.class)) {
-            *left -= delivered.min(*left);
-        }
         let (rate, price) = rate_at(programme, contract, window)?;
         if out.price.is_none() {
             out.price.clone_from(&price);
@@ -168,6 +170,9 @@ pub(crate) fn settle_committed(
             None => contract.sla_uptime <= Decimal::ZERO,
         };
         if met_sla {
+            if let Some(left) = capacity.get_mut(&key) {
+                *left -= delivered.min(*left);
+            }
             status.consecutive_breaches = 0;
             due.push(Due {
                 contract,
@@ -211,27 +216,28 @@ pub(crate) fn settle_committed(
         let paid = amount.min(available);
         available = BaseUnits(available.get() - paid.get());
         out.allocated = add(out.allocated, paid, "committed pool totals")?;
-        let mut line = contract_line(
+        out.lines.push(contract_line(
             epoch,
             contract,
             delivered,
             paid,
             Reason::Paid,
             price.clone(),
-        );
-        line.vesting = Some(contract.vesting.clone());
-        out.lines.push(line);
+        ));
         let missing = BaseUnits(amount.get() - paid.get());
         if missing > BaseUnits::ZERO {
             out.shortfall = add(out.shortfall, missing, "committed pool totals")?;
-            out.lines.push(contract_line(
+            let mut line = contract_line(
                 epoch,
                 contract,
                 delivered,
                 missing,
                 Reason::PoolExhausted,
                 price.clone(),
-            ));
+            );
+            // Unpaid pay never vests on anything.
+            line.vesting = None;
+            out.lines.push(line);
         }
     }
     out.emitted = add(out.allocated, out.forfeited, "committed pool totals")?;
@@ -267,6 +273,10 @@ fn claw_back(
             reason: Reason::ClawedBack,
             vesting: Some(entry.schedule_id.clone()),
             price: None,
+            clawback_of: Some(EntryRef {
+                epoch: entry.epoch,
+                entry: index,
+            }),
         });
         out.clawbacks.push(EntryClawback {
             entry: index,
@@ -296,7 +306,10 @@ fn contract_line(
         basis: Basis::DeliveredGpuMs(delivered),
         amount,
         reason,
-        vesting: None,
+        // The contract's schedule, on paid and forfeited pay alike: an auditor sees what the
+        // forfeited amount would have vested on. Vesting entries come only from allocated lines.
+        vesting: Some(contract.vesting.clone()),
         price,
+        clawback_of: None,
     }
 }

@@ -16,6 +16,9 @@ pub enum Bucket {
     Contract(String),
     /// An R&D grant, by id.
     Grant(String),
+    /// The pool as a whole: money that belongs to no class, contract or grant, such as the
+    /// balance returned at the end of the programme ([`Reason::ProgrammeEnd`]).
+    Pool,
 }
 
 /// Why a line item has its amount. Reported verbatim so that every unit can be explained.
@@ -45,6 +48,11 @@ pub enum Reason {
     /// Pay due under a contract that the committed reserve could not cover (counts in
     /// `shortfall`; this money does not exist in the pool).
     PoolExhausted,
+    /// The pool's balance after the programme's last epoch (never-used budget, forfeits and
+    /// clawbacks left in the committed reserve, the R&D leftover), returned to the community pool
+    /// in that epoch (counts in `returned`; not part of any emission). Without it the money would
+    /// sit in a pool that no later epoch can pay from.
+    ProgrammeEnd,
 }
 
 /// The quantity a line item's amount was derived from ("weight or basis").
@@ -58,6 +66,18 @@ pub enum Basis {
     DeliveredGpuMs(u128),
     /// The amount the line refers to: a grant's amount, or a clawed-back entry's original amount.
     Amount(#[serde(deserialize_with = "whole_units")] BaseUnits),
+}
+
+/// A vesting entry, identified as the engine identifies it everywhere: its index in
+/// [`crate::settle::ProgrammeState::vesting`] (creation order across the programme, the number
+/// [`crate::settle::EntryClawback::entry`] uses and the store keeps), together with the epoch in
+/// which its amount was earned, so a reader can find the line that created it without the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntryRef {
+    /// Epoch in which the entry's amount was earned (its [`crate::vesting::VestingEntry::epoch`]).
+    pub epoch: u32,
+    /// Index of the entry in the programme's vesting entries.
+    pub entry: usize,
 }
 
 /// One line of the settlement: (epoch, pool, bucket, provider) with its amount and reason.
@@ -78,21 +98,30 @@ pub struct LineItem {
     pub amount: BaseUnits,
     /// Why.
     pub reason: Reason,
-    /// Vesting schedule id of allocated and clawed-back amounts.
+    /// Vesting schedule id of allocated and clawed-back amounts, and of a contract's forfeited
+    /// pay (`SLA_BREACH`, `COMMITMENT_BROKEN`): the schedule the pay would have vested on.
     pub vesting: Option<String>,
     /// Price used when the amount came from a USD figure.
     pub price: Option<PriceUse>,
+    /// On a `CLAWED_BACK` line, the vesting entry it takes back, so that every clawback line can
+    /// be matched to its entry directly rather than by its position among the epoch's clawback
+    /// records. `None` on every other line; left out of the JSON then, so records without a
+    /// reference read and hash as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clawback_of: Option<EntryRef>,
 }
 
 /// One pool's movements in one epoch, in base units.
 ///
 /// Identities (checked by [`PoolLedger::check`] on every settlement):
 /// - `closing = opening − allocated − returned + clawed_back`;
-/// - `emitted = allocated + forfeited + carried + returned`;
+/// - `emitted = allocated + forfeited + carried + returned − released`, where `released` is the
+///   balance returned at programme end (the [`Reason::ProgrammeEnd`] line, 0 in earlier epochs):
+///   it is returned without ever being emitted;
 /// - `opening = previous closing + funded` (checked by the engine across epochs).
 ///
 /// Across the programme, `Σ allocated − Σ clawed_back + Σ returned + final closing = Σ funded`
-/// (the budget, see [`crate::settle::PoolTotals`]).
+/// (the budget, see [`crate::settle::PoolTotals`]), and the final closing is 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolLedger {
     /// Epoch.
@@ -118,10 +147,12 @@ pub struct PoolLedger {
     /// Unvested amounts taken back into the pool.
     #[serde(deserialize_with = "whole_units")]
     pub clawed_back: BaseUnits,
-    /// Sent back to the community pool.
+    /// Sent back to the community pool (`CAP_EXCESS`, `NO_ELIGIBLE_WEIGHT` when not carried, and
+    /// the pool's whole balance at programme end).
     #[serde(deserialize_with = "whole_units")]
     pub returned: BaseUnits,
-    /// Emitted but undistributed, staying in the pool for later epochs.
+    /// Emitted but undistributed, staying in the pool for later epochs (always 0 in the last
+    /// epoch, which has none).
     #[serde(deserialize_with = "whole_units")]
     pub carried: BaseUnits,
     /// Pay due that the pool could not cover (not money in the pool; see [`Reason::PoolExhausted`]).
@@ -186,14 +217,6 @@ impl PoolLedger {
                 .and_then(|v| v.checked_add(self.returned)),
             self.opening.checked_add(self.clawed_back),
         )?;
-        equal(
-            "emitted = allocated + forfeited + carried + returned",
-            Some(self.emitted),
-            self.allocated
-                .checked_add(self.forfeited)
-                .and_then(|v| v.checked_add(self.carried))
-                .and_then(|v| v.checked_add(self.returned)),
-        )?;
         let sum = |reasons: &[Reason]| {
             lines
                 .iter()
@@ -201,6 +224,18 @@ impl PoolLedger {
                 .filter(|l| reasons.contains(&l.reason))
                 .try_fold(BaseUnits::ZERO, |acc, l| acc.checked_add(l.amount))
         };
+        // The balance released at programme end is returned without being emitted. Subtracting
+        // it before adding keeps the sum within the budget, so it cannot overflow.
+        let released = sum(&[Reason::ProgrammeEnd]);
+        equal(
+            "emitted = allocated + forfeited + carried + returned − PROGRAMME_END",
+            Some(self.emitted),
+            released
+                .and_then(|r| self.returned.checked_sub(r))
+                .and_then(|v| v.checked_add(self.allocated))
+                .and_then(|v| v.checked_add(self.forfeited))
+                .and_then(|v| v.checked_add(self.carried)),
+        )?;
         equal(
             "allocated = Σ lines PAID + CAPPED",
             Some(self.allocated),
@@ -217,9 +252,13 @@ impl PoolLedger {
             sum(&[Reason::ClawedBack]),
         )?;
         equal(
-            "carried + returned = Σ lines NO_ELIGIBLE_WEIGHT + CAP_EXCESS",
+            "carried + returned = Σ lines NO_ELIGIBLE_WEIGHT + CAP_EXCESS + PROGRAMME_END",
             self.carried.checked_add(self.returned),
-            sum(&[Reason::NoEligibleWeight, Reason::CapExcess]),
+            sum(&[
+                Reason::NoEligibleWeight,
+                Reason::CapExcess,
+                Reason::ProgrammeEnd,
+            ]),
         )?;
         equal(
             "shortfall = Σ lines POOL_EXHAUSTED",
@@ -262,6 +301,7 @@ mod tests {
             reason,
             vesting: None,
             price: None,
+            clawback_of: None,
         }
     }
 

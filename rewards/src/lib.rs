@@ -71,11 +71,23 @@
 //! could not cover). `opening` includes `funded`, so `closing = opening − allocated − returned +
 //! clawed_back` holds as specified, `opening_k = closing_{k−1} + funded_k`, and the
 //! programme-wide identity's "budget" is `Σ funded`. Also asserted:
-//! `emitted = allocated + forfeited + carried + returned`, and that the line items add up to
-//! the ledger's columns. A pool's final balance (what carry left in the last epoch, forfeits and
-//! clawbacks in the committed reserve, unused budget) stays in [`ProgrammeState`] and is not
-//! returned automatically: it is reported so that the administrator returns it to the community
-//! pool visibly.
+//! `emitted = allocated + forfeited + carried + returned − released` (`released` being the
+//! `PROGRAMME_END` amount below, 0 before the last epoch), and that the line items add up to the
+//! ledger's columns.
+//!
+//! **Programme end.** Nothing is left in a pool after the last epoch, under `carry` and `return`
+//! alike. In epoch `N − 1` a slice without eligible weight is returned rather than carried
+//! (there is no later epoch), so `carried` is 0; then whatever the pool still holds (never-used
+//! budget, forfeited pay and clawbacks in the committed reserve, including amounts clawed back in
+//! that very epoch, the R&D pool's leftover) is returned with one pool-level line
+//! ([`ledger::Bucket::Pool`], no provider, basis the amount) of reason
+//! [`ledger::Reason::ProgrammeEnd`]. It counts in `returned` but was never emitted, hence
+//! `released` above. So the last `closing` of every pool is 0 and
+//! `Σ allocated − Σ clawed_back + Σ returned = Σ funded`. Amounts allocated to providers and still
+//! vesting after the last epoch are **not** returned: they are no longer pool money but owed to
+//! their providers, vest on their schedules, and show as `unvested` in [`vesting::positions`]
+//! until they do. (A contract can no longer be terminated after the last epoch, so nothing can
+//! claw them back.)
 //!
 //! **Pro-rata pools.** A class slice nobody can take is not re-split among other classes; it
 //! follows the pool's `undistributed` policy (carried or returned). Eligible providers with zero
@@ -94,13 +106,22 @@
 //! run. With `verify_capacity`, `pay` simplifies exactly to
 //! `floor(rate × min(gpus × overlap_ms, online_gpu_ms) / 3_600_000)`, and a provider's online
 //! GPU-ms in a class is used up by its contracts in configuration order, so one GPU is never paid
-//! twice (the specification's formula, read per contract, would pay it once per contract). The terminating epoch's pay is forfeited
+//! twice (the specification's formula, read per contract, would pay it once per contract). Only
+//! a contract that meets its SLA uses capacity up: one whose pay is forfeited (`SLA_BREACH`,
+//! `COMMITMENT_BROKEN`) or that is already terminated consumes nothing, so the next contract is
+//! paid for all it delivered. A forfeited contract's basis and amount are still computed from the
+//! capacity left when its turn comes. The terminating epoch's pay is forfeited
 //! (`COMMITMENT_BROKEN`), the clawback instant is the end of that epoch, and a terminated contract
 //! produces no further lines. Contracts that met the SLA are paid in configuration order from the
 //! opening balance plus the epoch's clawbacks; what the reserve cannot cover is `POOL_EXHAUSTED`. A
 //! termination writes one `CLAWED_BACK` line per clawed-back entry (same contract and provider, in
-//! the order of the entries); the settlement's `clawbacks` list names those entries in the same
-//! order. The budget check adds the contracts' maximum totals (full delivery, no breach, programme
+//! the order of the entries). Each such line names the entry it takes back in `clawback_of`
+//! ([`ledger::EntryRef`]: the epoch the amount was earned in and the entry's index in
+//! [`ProgrammeState::vesting`], the number the settlement's `clawbacks` list and the store use),
+//! so no reader has to pair lines with clawback records by their order. Every line of a contract
+//! except `POOL_EXHAUSTED` (pay that never existed) carries the contract's vesting schedule id:
+//! `PAID`, `CLAWED_BACK`, and also the forfeited `SLA_BREACH` and `COMMITMENT_BROKEN`, which name
+//! the schedule the pay would have vested on. The budget check adds the contracts' maximum totals (full delivery, no breach, programme
 //! epochs only) in configuration order and names the first contract at which the running total
 //! exceeds the budget; USD rates use the price table as loaded.
 //!

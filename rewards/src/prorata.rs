@@ -171,6 +171,7 @@ impl ProRata {
                 vesting: matches!(reason, Reason::Paid | Reason::Capped)
                     .then(|| self.vesting.clone()),
                 price: None,
+                clawback_of: None,
             };
             // Keys are (provider, weight): providers are unique, so this orders and breaks ties
             // exactly as the provider address alone would, and keeps the weight for the line.

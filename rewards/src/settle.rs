@@ -157,7 +157,8 @@ pub struct EpochSettlement {
 pub struct ProgrammeSettlement {
     /// Per epoch, in order.
     pub epochs: Vec<EpochSettlement>,
-    /// The state after the last settled epoch; its pool balances are the final balances.
+    /// The state after the last settled epoch; once the programme's last epoch is settled every
+    /// pool balance is 0 (see the programme-end choice in the crate docs).
     pub state: ProgrammeState,
 }
 
@@ -334,6 +335,11 @@ impl<'p> Engine<'p> {
         if let Some(pool) = &self.programme.rnd {
             results.push(self.settle_rnd(pool, epoch, window, state, inputs)?);
         }
+        if epoch + 1 == self.programme.calendar.epochs {
+            for result in &mut results {
+                release_at_programme_end(result)?;
+            }
+        }
         let mut line_items = Vec::new();
         let mut ledgers = Vec::new();
         let mut new_vesting = Vec::new();
@@ -434,10 +440,12 @@ impl<'p> Engine<'p> {
             .allocated
             .checked_add(dist.allocated)
             .ok_or_else(overflow)?;
-        // A slice without eligible weight follows the policy; a cap excess is always returned.
+        // A slice without eligible weight follows the policy, except in the last epoch, which
+        // has no later epoch to carry it into; a cap excess is always returned.
+        let last = ledger.epoch.saturating_add(1) >= epochs;
         let (carried, returned) = match rules.policy {
-            Undistributed::Carry => (dist.no_eligible_weight, dist.cap_excess),
-            Undistributed::Return => (
+            Undistributed::Carry if !last => (dist.no_eligible_weight, dist.cap_excess),
+            Undistributed::Carry | Undistributed::Return => (
                 BaseUnits::ZERO,
                 add(dist.no_eligible_weight, dist.cap_excess, "pro-rata ledger")?,
             ),
@@ -490,6 +498,7 @@ impl<'p> Engine<'p> {
                 reason: Reason::Paid,
                 vesting: Some(grant.vesting.clone()),
                 price: grant_price,
+                clawback_of: None,
             });
         }
         let funded = add(pro_rata_funded, grants, "R&D funding")?;
@@ -550,6 +559,34 @@ impl<'p> Engine<'p> {
             clawback: None,
         }))
     }
+}
+
+/// Returns what a pool still holds after the programme's last epoch, with one pool-level
+/// `PROGRAMME_END` line, so that its final balance is 0 and the whole budget is accounted for as
+/// allocated (net of clawbacks) or returned. No later epoch exists to pay the money from, and
+/// leaving it in the pool would hide it from the ledgers. Amounts still vesting are not pool
+/// money: they stay owed to their providers and are untouched.
+fn release_at_programme_end(result: &mut PoolResult) -> Result<(), SettleError> {
+    let ledger = &mut result.ledger;
+    let rest = ledger.closing;
+    if rest == BaseUnits::ZERO {
+        return Ok(());
+    }
+    ledger.returned = add(ledger.returned, rest, "returned at programme end")?;
+    ledger.closing = BaseUnits::ZERO;
+    result.lines.push(LineItem {
+        epoch: ledger.epoch,
+        pool: ledger.pool,
+        bucket: Bucket::Pool,
+        provider: None,
+        basis: Basis::Amount(rest),
+        amount: rest,
+        reason: Reason::ProgrammeEnd,
+        vesting: None,
+        price: None,
+        clawback_of: None,
+    });
+    Ok(())
 }
 
 /// Adds the epoch to the pool's running sums and checks

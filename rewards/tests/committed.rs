@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use domain::{BaseUnits, UnixMs};
 use rewards::committed::max_total;
+use rewards::ledger::{EntryRef, Reason};
 use rewards::money::Money;
 use rewards::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
 use rewards::settle::{Engine, EpochInputs, PoolState, PoolTotals, ProgrammeState};
@@ -152,13 +153,19 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
         ),
         (12_800_000, 0, 1_440_000, 5_400_000, 18_200_000)
     );
-    for e in &epochs[8..] {
+    for e in &epochs[8..11] {
         assert!(
             e.line_items.is_empty(),
             "epoch {} paid after termination",
             e.epoch
         );
     }
+    // The last epoch pays nothing either; it returns the reserve (forfeits and clawbacks
+    // included) to the community pool.
+    assert_eq!(
+        summary(&epochs[11], PoolKind::Committed),
+        vec![(s(""), s(""), 18_200_000, s("PROGRAMME_END"))]
+    );
     let termination = result.state.contracts["c1"].terminated.unwrap();
     assert_eq!(
         (termination.epoch, termination.at_ms),
@@ -191,7 +198,8 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
     );
     assert_eq!(at(UnixMs(day(2000))), after);
     let final_state = result.state.pools[&PoolKind::Committed];
-    assert_eq!(final_state.balance, BaseUnits(18_200_000));
+    assert_eq!(final_state.balance, BaseUnits(0));
+    assert_eq!(final_state.totals.returned, BaseUnits(18_200_000));
     assert_eq!(
         final_state.totals.allocated.0 - final_state.totals.clawed_back.0,
         1_800_000
@@ -260,8 +268,43 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
             (s("c1"), s("akash1pro"), 4_800, s("PAID")),
             (s("c2"), s("akash1pro"), 1_200, s("PAID")),
             (s("c3"), s("akash1absent"), 0, s("SLA_BREACH")),
+            (s(""), s(""), 994_000, s("PROGRAMME_END")),
         ]
     );
+}
+
+/// A forfeited contract uses up none of its provider's capacity. One-day epochs, 100 uakt per
+/// GPU-hour, capacity verified; the provider has 1 GPU-day online at uptime 0.9. c1 (2 GPUs,
+/// SLA 0.95) breaches: its pay for the capacity it saw, min(2 GPU-days, 1) = 1 GPU-day → 2,400,
+/// is forfeited. c2 (1 GPU, SLA 0.5) meets its SLA and delivered the whole GPU-day, so it is
+/// paid 100 × 24 h = 2,400; the breaching contract ahead of it in configuration order takes none
+/// of it. A contract terminated that epoch (c3, COMMITMENT_BROKEN) takes none either.
+#[test]
+fn a_forfeited_contract_uses_up_no_capacity() {
+    let mut c1 = contract("c1", "akash1pro", 2, 100, 2 * DAY);
+    c1.max_consecutive_breaches = 5;
+    let mut c3 = contract("c3", "akash1pro", 1, 100, 2 * DAY);
+    c3.max_consecutive_breaches = 0;
+    let mut c2 = contract("c2", "akash1pro", 1, 100, 2 * DAY);
+    c2.sla_uptime = dec("0.5");
+    let p = committed_programme(2, DAY, 1_000_000, true, vec![c1, c3, c2]);
+    let mut inputs = EpochInputs::default();
+    inputs.insert(
+        &class("h100"),
+        "akash1pro",
+        measured(u128::from(DAY), 0, 9, 10),
+    );
+    let result = settle_programme(&p, &[inputs.clone(), inputs]).unwrap();
+    assert_eq!(
+        summary(&result.epochs[0], PoolKind::Committed),
+        vec![
+            (s("c1"), s("akash1pro"), 2_400, s("SLA_BREACH")),
+            (s("c2"), s("akash1pro"), 2_400, s("PAID")),
+            (s("c3"), s("akash1pro"), 2_400, s("COMMITMENT_BROKEN")),
+        ]
+    );
+    let l = ledger(&result.epochs[0], PoolKind::Committed);
+    assert_eq!((l.allocated.0, l.forfeited.0), (2_400, 4_800));
 }
 
 /// A contract starting half-way through an epoch is paid for its overlap only:
@@ -276,7 +319,10 @@ fn pay_covers_only_the_overlap_with_the_term() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 1_200, s("PAID"))]
+        vec![
+            (s("c1"), s("akash1pro"), 1_200, s("PAID")),
+            (s(""), s(""), 998_800, s("PROGRAMME_END")),
+        ]
     );
 }
 
@@ -411,7 +457,10 @@ fn base_unit_contracts_do_not_need_a_price() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))]
+        vec![
+            (s("c1"), s("akash1pro"), 2_400, s("PAID")),
+            (s(""), s(""), 7_600, s("PROGRAMME_END")),
+        ]
     );
     assert_eq!(ledger(&result.epochs[0], PoolKind::Committed).price, None);
 }
@@ -459,7 +508,7 @@ fn epochs_outside_the_term_are_not_breaches() {
         vec![
             vec![],
             vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))],
-            vec![]
+            vec![(s(""), s(""), 997_600, s("PROGRAMME_END"))]
         ]
     );
     assert_eq!(result.state.contracts["c1"].consecutive_breaches, 0);
@@ -479,7 +528,10 @@ fn the_sla_uses_the_whole_epochs_uptime_for_a_partial_term() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 1_200, s("SLA_BREACH"))]
+        vec![
+            (s("c1"), s("akash1pro"), 1_200, s("SLA_BREACH")),
+            (s(""), s(""), 1_000_000, s("PROGRAMME_END")),
+        ]
     );
 }
 
@@ -498,7 +550,10 @@ fn uptime_exactly_at_the_sla_is_not_a_breach() {
     let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
-        vec![(s("c1"), s("akash1pro"), 2_400, s("PAID"))]
+        vec![
+            (s("c1"), s("akash1pro"), 2_400, s("PAID")),
+            (s(""), s(""), 997_600, s("PROGRAMME_END")),
+        ]
     );
 }
 
@@ -577,8 +632,76 @@ fn the_identity_check_does_not_overflow_near_the_largest_budget() {
         })
         .collect();
     let result = settle_programme(&p, &inputs).unwrap();
+    // Epoch 1 is the last: the whole reserve, u128::MAX, is returned at programme end, and the
+    // ledger checks must not overflow on that either (forfeited 2,400 + returned u128::MAX).
     let l = ledger(&result.epochs[1], PoolKind::Committed);
-    assert_eq!((l.clawed_back.0, l.closing.0), (2_400, u128::MAX));
+    assert_eq!(
+        (l.clawed_back.0, l.returned.0, l.closing.0),
+        (2_400, u128::MAX, 0)
+    );
     let totals = result.state.pools[&PoolKind::Committed].totals;
-    assert_eq!((totals.allocated.0, totals.clawed_back.0), (2_400, 2_400));
+    assert_eq!(
+        (totals.allocated.0, totals.clawed_back.0, totals.returned.0),
+        (2_400, 2_400, u128::MAX)
+    );
+}
+
+/// Every committed line says what it refers to. Three one-day epochs; c1 is paid in epoch 0,
+/// breaches in epoch 1 (SLA_BREACH, run 1 of at most 1 allowed) and again in epoch 2, which
+/// terminates it (COMMITMENT_BROKEN) and claws back its epoch-0 entry. The forfeiting lines carry
+/// the contract's schedule like the PAID line, and the CLAWED_BACK line names the entry it takes
+/// back (earned in epoch 0, entry 0), the same entry as the settlement's clawback record.
+#[test]
+fn committed_lines_name_their_schedule_and_clawed_back_entry() {
+    let mut c1 = contract("c1", "akash1pro", 1, 100, 3 * DAY);
+    c1.max_consecutive_breaches = 1;
+    let p = committed_programme(4, DAY, 1_000_000, false, vec![c1]);
+    let inputs: Vec<EpochInputs> = [online(0, 0), measured(0, 0, 0, 1), measured(0, 0, 0, 1)]
+        .into_iter()
+        .map(|m| {
+            let mut inputs = EpochInputs::default();
+            inputs.insert(&class("h100"), "akash1pro", m);
+            inputs
+        })
+        .collect();
+    let engine = Engine::new(&p).unwrap();
+    let mut state = ProgrammeState::default();
+    let epochs: Vec<_> = inputs
+        .iter()
+        .map(|i| engine.settle_epoch(&mut state, i).unwrap())
+        .collect();
+    let reasons_and_schedules = |e: usize| -> Vec<(Reason, Option<String>)> {
+        epochs[e]
+            .line_items
+            .iter()
+            .map(|l| (l.reason, l.vesting.clone()))
+            .collect()
+    };
+    let quarterly = Some(s("quarterly"));
+    assert_eq!(
+        reasons_and_schedules(0),
+        vec![(Reason::Paid, quarterly.clone())]
+    );
+    assert_eq!(
+        reasons_and_schedules(1),
+        vec![(Reason::SlaBreach, quarterly.clone())]
+    );
+    assert_eq!(
+        reasons_and_schedules(2),
+        vec![
+            (Reason::CommitmentBroken, quarterly.clone()),
+            (Reason::ClawedBack, quarterly.clone()),
+        ]
+    );
+    let clawed = &epochs[2].line_items[1];
+    assert_eq!(clawed.clawback_of, Some(EntryRef { epoch: 0, entry: 0 }));
+    assert_eq!(epochs[2].clawbacks.len(), 1);
+    assert_eq!(epochs[2].clawbacks[0].entry, 0);
+    assert_eq!(state.vesting[0].epoch, 0);
+    // Only clawback lines refer to an entry.
+    for e in &epochs {
+        for l in &e.line_items {
+            assert_eq!(l.clawback_of.is_some(), l.reason == Reason::ClawedBack);
+        }
+    }
 }

@@ -48,15 +48,22 @@ proptest! {
         let mut previous: BTreeMap<PoolKind, u128> = BTreeMap::new();
         for epoch in &result.epochs {
             for l in &epoch.ledgers {
-                prop_assert_eq!(l.closing.0 + l.allocated.0 + l.returned.0, l.opening.0 + l.clawed_back.0);
-                prop_assert_eq!(l.emitted.0, l.allocated.0 + l.forfeited.0 + l.carried.0 + l.returned.0);
-                prop_assert_eq!(l.opening.0, previous.get(&l.pool).copied().unwrap_or(0) + l.funded.0);
-                previous.insert(l.pool, l.closing.0);
                 let lines = |reasons: &[Reason]| -> u128 {
                     epoch.line_items.iter()
                         .filter(|x| x.pool == l.pool && reasons.contains(&x.reason))
                         .map(|x| x.amount.0).sum()
                 };
+                // The balance released at programme end is returned but was never emitted.
+                let released = lines(&[Reason::ProgrammeEnd]);
+                prop_assert_eq!(l.closing.0 + l.allocated.0 + l.returned.0, l.opening.0 + l.clawed_back.0);
+                prop_assert_eq!(l.emitted.0 + released, l.allocated.0 + l.forfeited.0 + l.carried.0 + l.returned.0);
+                prop_assert_eq!(l.opening.0, previous.get(&l.pool).copied().unwrap_or(0) + l.funded.0);
+                previous.insert(l.pool, l.closing.0);
+                if epoch.epoch + 1 < programme.calendar.epochs {
+                    prop_assert_eq!(released, 0, "PROGRAMME_END before the last epoch");
+                } else {
+                    prop_assert_eq!(l.carried.0, 0, "pool {:?} carries past the end", l.pool);
+                }
                 prop_assert_eq!(l.allocated.0, lines(&[Reason::Paid, Reason::Capped]));
                 prop_assert_eq!(l.clawed_back.0, lines(&[Reason::ClawedBack]));
                 let s = sums.entry(l.pool).or_default();
@@ -66,9 +73,14 @@ proptest! {
             let allocated: u128 = epoch.ledgers.iter().map(|l| l.allocated.0).sum();
             prop_assert_eq!(entries, allocated);
         }
+        // After the last epoch every pool is empty, under `carry` and `return` alike: the budget
+        // is exactly what was allocated, less what was clawed back, plus what was returned.
+        prop_assert_eq!(result.epochs.len(), programme.calendar.epochs as usize);
         for (pool, (allocated, clawed_back, returned, funded)) in &sums {
             let balance = result.state.pools[pool].balance.0;
-            prop_assert_eq!(allocated - clawed_back + returned + balance, *funded);
+            prop_assert_eq!(balance, 0, "final balance of pool {:?}", pool);
+            prop_assert_eq!(previous[pool], 0, "last closing of pool {:?}", pool);
+            prop_assert_eq!(allocated - clawed_back + returned, *funded);
             prop_assert_eq!(*funded, configured_budget(&programme, *pool), "pool {:?}", pool);
         }
         // Every entry's split adds up, and the providers' positions account for every unit.

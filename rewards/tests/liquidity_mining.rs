@@ -253,7 +253,8 @@ fn cap_re_apportions_the_excess_and_returns_it_when_everyone_is_capped() {
 }
 
 /// Under `carry`, a class with no eligible weight and a class whose only provider is capped
-/// in the same epoch: the first slice is carried, the cap excess returned.
+/// in the same epoch: the first slice is carried (returned in the last epoch), the cap excess
+/// returned.
 ///
 /// Budget 200, 2 epochs, carry: E_0 = 100, split a100 : h100 = 0.5 : 0.5 → 50 and 50.
 /// - a100: nobody measured → NO_ELIGIBLE_WEIGHT 50, carried;
@@ -297,10 +298,12 @@ fn under_carry_no_eligible_weight_is_carried_but_cap_excess_returned() {
             )
         })
         .collect();
-    // Epoch 1: E_1 = 150 → 75 and 75; a100 carried 75, h100 cap floor(0.4 × 75) = 30, excess 45.
+    // Epoch 1: E_1 = 150 → 75 and 75; h100 cap floor(0.4 × 75) = 30, excess 45. Epoch 1 is the
+    // programme's last, so a100's 75 has no later epoch to be carried into: it is returned with
+    // the excess (75 + 45 = 120) and the pool closes at 0.
     assert_eq!(
         rows,
-        vec![(200, 100, 20, 50, 30, 150), (150, 150, 30, 75, 45, 75)]
+        vec![(200, 100, 20, 50, 30, 150), (150, 150, 30, 0, 120, 0)]
     );
 }
 

@@ -5,6 +5,12 @@
 //!
 //! `golden/serialised.json` was written by the engine as it stood before that change, from the
 //! same generated programme; it includes amounts beyond `u64`, which must read back exactly.
+//! It was rewritten once since, when the last epoch began returning every pool's balance
+//! (`PROGRAMME_END`): the only differences were that epoch's committed ledger, its new
+//! pool-level line and the final pool state. And once more when a contract's forfeited pay
+//! (`SLA_BREACH`, `COMMITMENT_BROKEN`) began naming its vesting schedule: only those lines'
+//! `vesting` changed. A clawback line's `clawback_of` is left out when absent, so lines without
+//! one kept their bytes.
 
 mod common;
 

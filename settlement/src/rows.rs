@@ -50,6 +50,8 @@ fn bucket_parts(bucket: &Bucket) -> (&'static str, &str) {
         Bucket::Class(name) => ("class", name.as_str()),
         Bucket::Contract(id) => ("contract", id),
         Bucket::Grant(id) => ("grant", id),
+        // The row's pool column already names the pool; a pool-level line has no other name.
+        Bucket::Pool => ("pool", ""),
     }
 }
 
@@ -61,9 +63,10 @@ fn bucket_from(kind: &str, name: &str) -> Result<Bucket, SettlementError> {
             .map_err(|e| SettlementError::corrupt("bucket", e)),
         "contract" => Ok(Bucket::Contract(name)),
         "grant" => Ok(Bucket::Grant(name)),
+        "pool" if name.is_empty() => Ok(Bucket::Pool),
         other => Err(SettlementError::corrupt(
             "bucket kind",
-            format!("{other:?} is not class, contract or grant"),
+            format!("{other:?} (named {name:?}) is not class, contract, grant or pool"),
         )),
     }
 }
@@ -102,6 +105,13 @@ pub(crate) fn allocation_rows(
             let (basis_kind, basis) = basis_parts(&item.basis);
             let (price_usd_per_token, price_from_ms, price_source) =
                 price_parts(item.price.as_ref());
+            let (clawback_of_epoch, clawback_of_entry) = match item.clawback_of {
+                Some(of) => (
+                    Some(int(of.epoch, "epoch")?),
+                    Some(int(of.entry, "vesting entry number")?),
+                ),
+                None => (None, None),
+            };
             Ok(AllocationRow {
                 programme: programme.to_owned(),
                 epoch,
@@ -118,6 +128,8 @@ pub(crate) fn allocation_rows(
                 price_usd_per_token,
                 price_from_ms,
                 price_source,
+                clawback_of_epoch,
+                clawback_of_entry,
             })
         })
         .collect()

@@ -461,12 +461,13 @@ const EPOCH_0: &[Line] = &[
     (3, "rnd", "class:h200", Some(P3), "weight", 3_600_000_000, 375_000, "PAID", Some("immediate")),
 ];
 
-/// Epoch 1. P1 is offline: SLA breach (nothing delivered, so nothing forfeited) and below the
+/// Epoch 1. P1 is offline: SLA breach (nothing delivered, so nothing forfeited; the line names
+/// the contract's schedule like a PAID line) and below the
 /// LM threshold with its leased weight; P2 takes the whole emission floor(3 000 000 / 3). R&D
 /// pays the grant and floor(1 125 000 / 3).
 #[rustfmt::skip]
 const EPOCH_1: &[Line] = &[
-    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 0, 0, "SLA_BREACH", None),
+    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 0, 0, "SLA_BREACH", Some("two-hours")),
     (1, "liquidity_mining", "class:a100-80gi", Some(P1), "weight", 3_600_000_000, 0, "UPTIME_BELOW_THRESHOLD", None),
     (2, "liquidity_mining", "class:a100-80gi", Some(P2), "weight", 14_400_000_000, 1_000_000, "PAID", Some("immediate")),
     (3, "rnd", "class:h200", Some(P3), "weight", 3_600_000_000, 375_000, "PAID", Some("immediate")),
@@ -478,7 +479,7 @@ const EPOCH_1: &[Line] = &[
 /// epoch: below threshold, so the R&D emission floor(750 000 / 2) is carried.
 #[rustfmt::skip]
 const EPOCH_2: &[Line] = &[
-    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 0, 0, "COMMITMENT_BROKEN", None),
+    (0, "committed", "contract:c1", Some(P1), "delivered_gpu_ms", 0, 0, "COMMITMENT_BROKEN", Some("two-hours")),
     (1, "committed", "contract:c1", Some(P1), "amount", 2_000_000, 1_000_000, "CLAWED_BACK", Some("two-hours")),
     (2, "liquidity_mining", "class:a100-80gi", Some(P1), "weight", 3_600_000_000, 0, "UPTIME_BELOW_THRESHOLD", None),
     (3, "liquidity_mining", "class:a100-80gi", Some(P2), "weight", 14_400_000_000, 1_000_000, "PAID", Some("immediate")),
@@ -601,6 +602,19 @@ fn clawback_updates_the_entry_sealed_in_an_earlier_epoch(store: &mut Store) {
         ),
         (Some(2), Some(T0 + 3 * HOUR), Some(BaseUnits(1_000_000)))
     );
+    // The sealed CLAWED_BACK line names the entry it took back: earned in epoch 0, entry 0.
+    let clawed: Vec<_> = dump(store)
+        .allocations
+        .into_iter()
+        .filter(|a| a.reason == "CLAWED_BACK")
+        .map(|a| (a.epoch, a.clawback_of_epoch, a.clawback_of_entry))
+        .collect();
+    assert_eq!(clawed, vec![(2, Some(0), Some(0))]);
+    assert!(dump(store)
+        .allocations
+        .iter()
+        .filter(|a| a.reason != "CLAWED_BACK")
+        .all(|a| a.clawback_of_epoch.is_none() && a.clawback_of_entry.is_none()));
     // Nothing else about the sealed entry changed.
     assert_eq!(
         VestingEntryRow {
@@ -808,6 +822,24 @@ fn unfinished_unindexed_and_out_of_order_epochs_are_refused(store: &mut Store) {
     // Once the indexer passes the end, epoch 3 settles and it is the last one.
     block(store, 21, T0 + 4 * HOUR);
     assert_eq!(settle_next(store, &cfg, T0 + 5 * HOUR).unwrap().epoch, 3);
+    // The last epoch returns every pool's balance: each closes at 0, and what a pool still
+    // held is sealed as one pool-level PROGRAMME_END line.
+    let last = dump(store);
+    for l in last.ledgers.iter().filter(|l| l.epoch == 3) {
+        assert_eq!(l.closing.0, 0, "{} closes the programme empty", l.pool);
+        let released: u128 = last
+            .allocations
+            .iter()
+            .filter(|a| a.epoch == 3 && a.pool == l.pool && a.reason == "PROGRAMME_END")
+            .inspect(|a| assert_eq!((a.bucket_kind.as_str(), a.bucket.as_str()), ("pool", "")))
+            .map(|a| a.amount.0)
+            .sum();
+        assert!(released <= l.returned.0);
+    }
+    assert!(last
+        .allocations
+        .iter()
+        .any(|a| a.epoch == 3 && a.pool == "committed" && a.reason == "PROGRAMME_END"));
     let done = settle_next(store, &cfg, T0 + 5 * HOUR).unwrap_err();
     assert!(
         matches!(done, SettlementError::Complete { epochs: 4, .. }),

@@ -173,7 +173,10 @@ mod tests {
     #[test]
     fn both_backends_embed_the_same_migrations_under_their_recorded_versions() {
         let sqlite = versions::<diesel::sqlite::Sqlite>();
-        assert_eq!(sqlite, ["20261121000001"]);
+        assert_eq!(
+            sqlite,
+            ["20261121000001", "20261201000001", "20261201000002"]
+        );
         assert_eq!(versions::<diesel::pg::Pg>(), sqlite);
     }
 }

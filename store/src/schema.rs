@@ -217,6 +217,8 @@ diesel::table! {
         price_usd_per_token -> Nullable<Text>,
         price_from_ms -> Nullable<BigInt>,
         price_source -> Nullable<Text>,
+        clawback_of_epoch -> Nullable<Integer>,
+        clawback_of_entry -> Nullable<Integer>,
     }
 }
 

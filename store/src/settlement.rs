@@ -70,7 +70,7 @@ pub struct AllocationRow {
     pub amount: BaseUnits,
     /// Reason code (`PAID`, `SLA_BREACH`, …).
     pub reason: String,
-    /// Vesting schedule id of allocated and clawed-back amounts.
+    /// Vesting schedule id of allocated, forfeited and clawed-back amounts.
     pub vesting: Option<String>,
     /// USD per whole token, when the amount came from a USD figure.
     pub price_usd_per_token: Option<String>,
@@ -78,6 +78,10 @@ pub struct AllocationRow {
     pub price_from_ms: Option<i64>,
     /// The price table's source.
     pub price_source: Option<String>,
+    /// On a `CLAWED_BACK` line: the epoch in which the clawed-back entry was earned.
+    pub clawback_of_epoch: Option<i32>,
+    /// On a `CLAWED_BACK` line: the clawed-back entry (`vesting_entries.entry`).
+    pub clawback_of_entry: Option<i32>,
 }
 
 /// One row of `pool_ledgers`.

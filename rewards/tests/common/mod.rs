@@ -132,6 +132,7 @@ pub fn summary(s: &EpochSettlement, pool: PoolKind) -> Vec<(String, String, u128
                 rewards::ledger::Bucket::Contract(n) | rewards::ledger::Bucket::Grant(n) => {
                     n.clone()
                 }
+                rewards::ledger::Bucket::Pool => String::new(),
             };
             let reason = serde_json::to_value(l.reason).expect("reason");
             (
