@@ -16,7 +16,7 @@ use store::schema::{
     bids, blocks, deployment_groups, deployments, group_resources, indexer_rejections,
     provider_attributes, providers, transfers,
 };
-use store::AnyConnection;
+use store::{AnyConnection, StoreError};
 
 use crate::decode::chain_json::{BlockResponse, BlockResultsResponse, CometVersion};
 use crate::decode::messages::cosmos::Any;
@@ -190,7 +190,10 @@ pub struct TruthPayout {
 }
 
 /// Every difference between the store and `truth`, in words; empty when they agree exactly.
-pub fn compare_store_to_truth(conn: &mut AnyConnection, truth: &Truth) -> QueryResult<Vec<String>> {
+pub fn compare_store_to_truth(
+    conn: &mut AnyConnection,
+    truth: &Truth,
+) -> Result<Vec<String>, StoreError> {
     let mut differences = Vec::new();
     compare_providers(conn, truth, &mut differences)?;
     compare_leases(conn, truth, &mut differences)?;
@@ -224,7 +227,7 @@ fn compare_providers(
     conn: &mut AnyConnection,
     truth: &Truth,
     differences: &mut Vec<String>,
-) -> QueryResult<()> {
+) -> Result<(), StoreError> {
     let mut attributes: BTreeMap<String, Vec<Attribute>> = BTreeMap::new();
     for (owner, key, value) in store::chain::provider_last_attributes(conn)? {
         attributes
@@ -299,7 +302,7 @@ fn compare_leases(
     conn: &mut AnyConnection,
     truth: &Truth,
     differences: &mut Vec<String>,
-) -> QueryResult<()> {
+) -> Result<(), StoreError> {
     let stored = store::chain::leases(conn)?;
     let authz = stored.iter().filter(|l| l.via_authz == 1).count() as u64;
     if authz != truth.authz_wrapped {
@@ -359,7 +362,7 @@ fn compare_leases(
 
 /// Every row of the indexer's fact tables as text, in a fixed order: two stores with equal
 /// dumps hold the same indexed data (the cursor is left out).
-pub fn dump_indexer_tables(conn: &mut AnyConnection) -> QueryResult<String> {
+pub fn dump_indexer_tables(conn: &mut AnyConnection) -> Result<String, StoreError> {
     let mut dump = String::new();
     macro_rules! dump_table {
         ($table:ident, $order:expr, $row:ty) => {{
