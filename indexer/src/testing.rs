@@ -126,18 +126,9 @@ pub struct TruthProvider {
 /// A lease in `truth.json`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TruthLease {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence.
-    pub gseq: i32,
-    /// Order sequence.
-    pub oseq: i32,
-    /// Provider.
-    pub provider: String,
-    /// Bid sequence.
-    pub bseq: i32,
+    /// The lease's id, spelled out field by field in the file.
+    #[serde(flatten)]
+    pub id: LeaseId,
     /// GPUs held.
     pub gpu_units: i64,
     /// GPU model, when knowable.
@@ -160,20 +151,6 @@ pub struct TruthLease {
     pub close_cause: Option<String>,
     /// The chain's close reason (era B).
     pub close_reason: Option<String>,
-}
-
-impl TruthLease {
-    /// The lease's id.
-    pub fn id(&self) -> LeaseId {
-        LeaseId {
-            owner: self.owner.clone(),
-            dseq: self.dseq,
-            gseq: self.gseq,
-            oseq: self.oseq,
-            provider: self.provider.clone(),
-            bseq: self.bseq,
-        }
-    }
 }
 
 /// A payout in `truth.json`.
@@ -312,11 +289,10 @@ fn compare_leases(
         ));
     }
     let mut expected: BTreeMap<LeaseId, &TruthLease> =
-        truth.leases.values().map(|l| (l.id(), l)).collect();
+        truth.leases.values().map(|l| (l.id.clone(), l)).collect();
     for row in &stored {
-        let key = row.id();
-        let name = key.to_string();
-        let Some(lease) = expected.remove(&key) else {
+        let name = row.id.to_string();
+        let Some(lease) = expected.remove(&row.id) else {
             differences.push(format!("lease {name}: in the store, not in truth"));
             continue;
         };
@@ -355,7 +331,7 @@ fn compare_leases(
         }
     }
     for lease in expected.values() {
-        differences.push(format!("lease {}: missing from the store", lease.id()));
+        differences.push(format!("lease {}: missing from the store", lease.id));
     }
     Ok(())
 }

@@ -62,13 +62,14 @@ pub fn write_leases(conn: &mut AnyConnection, out: impl Write) -> Result<u64, Ex
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(LEASE_COLUMNS)?;
     for row in &rows {
+        let id = &row.id;
         writer.write_record([
-            row.owner.clone(),
-            row.dseq.to_string(),
-            row.gseq.to_string(),
-            row.oseq.to_string(),
-            row.bseq.to_string(),
-            row.provider.clone(),
+            id.owner.clone(),
+            id.dseq.to_string(),
+            id.gseq.to_string(),
+            id.oseq.to_string(),
+            id.bseq.to_string(),
+            id.provider.clone(),
             optional(&row.gpu_units),
             optional(&row.gpu_model),
             optional(&row.gpu_ram),

@@ -17,18 +17,8 @@ pub mod write;
 /// One lease as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct LeaseRow {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence.
-    pub gseq: i32,
-    /// Order sequence.
-    pub oseq: i32,
-    /// The provider.
-    pub provider: String,
-    /// Bid sequence (0 before market v1beta5).
-    pub bseq: i32,
+    /// The lease's id (its six key columns), whose text is the one Akash tools print.
+    pub id: LeaseId,
     /// GPUs held: the group's GPU units per replica times replicas; `None` when the group is
     /// unknown.
     pub gpu_units: Option<i64>,
@@ -60,18 +50,33 @@ pub struct LeaseRow {
     pub via_authz: i32,
 }
 
-impl LeaseRow {
-    /// The lease's id, whose text is the one Akash tools print.
-    pub fn id(&self) -> LeaseId {
-        LeaseId {
-            owner: self.owner.clone(),
-            dseq: self.dseq,
-            gseq: self.gseq,
-            oseq: self.oseq,
-            provider: self.provider.clone(),
-            bseq: self.bseq,
-        }
-    }
+/// The columns of a [`LeaseRow`], the key nested so that it loads as one [`LeaseId`].
+#[diesel::dsl::auto_type]
+fn lease_columns() -> _ {
+    (
+        (
+            leases::owner,
+            leases::dseq,
+            leases::gseq,
+            leases::oseq,
+            leases::provider,
+            leases::bseq,
+        ),
+        leases::gpu_units,
+        leases::gpu_model,
+        leases::gpu_ram,
+        leases::price_denom,
+        leases::price_amount,
+        leases::created_height,
+        leases::created_time,
+        leases::created_time_ms,
+        leases::closed_height,
+        leases::closed_time,
+        leases::closed_time_ms,
+        leases::close_cause,
+        leases::close_reason,
+        leases::via_authz,
+    )
 }
 
 /// Every lease whose `[created, closed)` meets `[from_ms, to_ms)` (an open lease runs on), ordered
@@ -96,6 +101,7 @@ pub fn leases_overlapping(
             leases::oseq,
             leases::bseq,
         ))
+        .select(lease_columns())
         .load(conn)?)
 }
 
@@ -110,6 +116,7 @@ pub fn leases(conn: &mut AnyConnection) -> Result<Vec<LeaseRow>, StoreError> {
             leases::provider,
             leases::bseq,
         ))
+        .select(lease_columns())
         .load(conn)?)
 }
 
