@@ -50,18 +50,25 @@ pub struct LeaseRow {
     pub via_authz: i32,
 }
 
+/// A lease's key columns in [`LeaseId`]'s field order: what it loads from, and the order of
+/// [`leases`].
+#[diesel::dsl::auto_type]
+fn lease_key() -> _ {
+    (
+        leases::owner,
+        leases::dseq,
+        leases::gseq,
+        leases::oseq,
+        leases::provider,
+        leases::bseq,
+    )
+}
+
 /// The columns of a [`LeaseRow`], the key nested so that it loads as one [`LeaseId`].
 #[diesel::dsl::auto_type]
 fn lease_columns() -> _ {
     (
-        (
-            leases::owner,
-            leases::dseq,
-            leases::gseq,
-            leases::oseq,
-            leases::provider,
-            leases::bseq,
-        ),
+        lease_key(),
         leases::gpu_units,
         leases::gpu_model,
         leases::gpu_ram,
@@ -108,14 +115,7 @@ pub fn leases_overlapping(
 /// Every lease, ordered by id.
 pub fn leases(conn: &mut AnyConnection) -> Result<Vec<LeaseRow>, StoreError> {
     Ok(leases::table
-        .order((
-            leases::owner,
-            leases::dseq,
-            leases::gseq,
-            leases::oseq,
-            leases::provider,
-            leases::bseq,
-        ))
+        .order(lease_key())
         .select(lease_columns())
         .load(conn)?)
 }
@@ -279,13 +279,9 @@ pub struct BidRow {
 
 /// The bid under `id`, if one was recorded: a lease's price and offered GPUs come from it.
 pub fn bid(conn: &mut AnyConnection, id: &LeaseId) -> Result<Option<BidRow>, StoreError> {
+    let key = (&id.owner, id.dseq, id.gseq, id.oseq, &id.provider, id.bseq);
     Ok(bids::table
-        .filter(bids::owner.eq(&id.owner))
-        .filter(bids::dseq.eq(id.dseq))
-        .filter(bids::gseq.eq(id.gseq))
-        .filter(bids::oseq.eq(id.oseq))
-        .filter(bids::provider.eq(&id.provider))
-        .filter(bids::bseq.eq(id.bseq))
+        .find(key)
         .select((bids::price_denom, bids::price_amount, bids::resources_offer))
         .first(conn)
         .optional()?)

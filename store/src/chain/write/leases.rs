@@ -103,14 +103,10 @@ pub fn close_lease(
     cause: Option<&str>,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
+    let key = (&id.owner, id.dseq, id.gseq, id.oseq, &id.provider, id.bseq);
     diesel::update(
         leases::table
-            .filter(leases::owner.eq(&id.owner))
-            .filter(leases::dseq.eq(id.dseq))
-            .filter(leases::gseq.eq(id.gseq))
-            .filter(leases::oseq.eq(id.oseq))
-            .filter(leases::provider.eq(&id.provider))
-            .filter(leases::bseq.eq(id.bseq))
+            .find(key)
             .filter(leases::closed_height.is_null()),
     )
     .set((
