@@ -11,8 +11,10 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
+use domain::BaseUnits;
+use store::chain::write::{insert_transfers, BlockStamp, TransferWrite};
 use store::probes::{insert_observations, GpuRecord, ObservationKey, ObservationRecord};
-use store::schema::{blocks, epochs, transfers};
+use store::schema::epochs;
 use store::{DatabaseUrl, Store};
 use support::{binary, run};
 
@@ -34,16 +36,13 @@ impl Setup {
         let mut store = Store::open(&DatabaseUrl::SqliteFile(db)).unwrap();
         for height in 0..=12_i64 {
             let time_ms = T0 + height * 600_000;
-            diesel::insert_into(blocks::table)
-                .values((
-                    blocks::height.eq(height + 1),
-                    blocks::time.eq(format!("block {height}")),
-                    blocks::time_ms.eq(time_ms),
-                    blocks::hash.eq(format!("{height:064}")),
-                    blocks::tx_count.eq(0),
-                ))
-                .execute(store.conn())
-                .unwrap();
+            let time = format!("block {height}");
+            let at = BlockStamp {
+                height: height + 1,
+                time: &time,
+                time_ms,
+            };
+            store::testing::empty_block(store.conn(), at, &format!("{height:064}")).unwrap();
         }
         let observations: Vec<ObservationRecord> = (0..12)
             .map(|quarter| ObservationRecord {
@@ -76,20 +75,18 @@ impl Setup {
             })
             .collect();
         insert_observations(&mut store, &observations).unwrap();
-        diesel::insert_into(transfers::table)
-            .values((
-                transfers::height.eq(10_i64),
-                transfers::tx_index.eq(0),
-                transfers::msg_index.eq(0),
-                transfers::leg.eq(0),
-                transfers::tx_hash.eq("AB"),
-                transfers::sender.eq(WALLET),
-                transfers::recipient.eq(PROVIDER),
-                transfers::denom.eq("uakt"),
-                transfers::amount.eq("400000"),
-            ))
-            .execute(store.conn())
-            .unwrap();
+        let payout = TransferWrite {
+            height: 10,
+            tx_index: 0,
+            msg_index: 0,
+            leg: 0,
+            tx_hash: "AB",
+            sender: WALLET,
+            recipient: PROVIDER,
+            denom: "uakt",
+            amount: BaseUnits(400_000),
+        };
+        insert_transfers(store.conn(), &[payout]).unwrap();
         Setup { dir }
     }
 

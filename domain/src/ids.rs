@@ -40,7 +40,11 @@ impl GroupId {
 }
 
 /// The id of a bid, and of the lease made from it.
+///
+/// With the `diesel` feature it loads from its six key columns in field order, so the store's
+/// lease rows hold the id itself instead of repeating its fields.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
 pub struct LeaseId {
     /// The tenant.
     pub owner: String,

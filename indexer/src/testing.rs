@@ -16,7 +16,7 @@ use store::schema::{
     bids, blocks, deployment_groups, deployments, group_resources, indexer_rejections,
     provider_attributes, providers, transfers,
 };
-use store::AnyConnection;
+use store::{AnyConnection, StoreError};
 
 use crate::decode::chain_json::{BlockResponse, BlockResultsResponse, CometVersion};
 use crate::decode::messages::cosmos::Any;
@@ -126,18 +126,9 @@ pub struct TruthProvider {
 /// A lease in `truth.json`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TruthLease {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence.
-    pub gseq: i32,
-    /// Order sequence.
-    pub oseq: i32,
-    /// Provider.
-    pub provider: String,
-    /// Bid sequence.
-    pub bseq: i32,
+    /// The lease's id, spelled out field by field in the file.
+    #[serde(flatten)]
+    pub id: LeaseId,
     /// GPUs held.
     pub gpu_units: i64,
     /// GPU model, when knowable.
@@ -162,20 +153,6 @@ pub struct TruthLease {
     pub close_reason: Option<String>,
 }
 
-impl TruthLease {
-    /// The lease's id.
-    pub fn id(&self) -> LeaseId {
-        LeaseId {
-            owner: self.owner.clone(),
-            dseq: self.dseq,
-            gseq: self.gseq,
-            oseq: self.oseq,
-            provider: self.provider.clone(),
-            bseq: self.bseq,
-        }
-    }
-}
-
 /// A payout in `truth.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TruthPayout {
@@ -190,7 +167,10 @@ pub struct TruthPayout {
 }
 
 /// Every difference between the store and `truth`, in words; empty when they agree exactly.
-pub fn compare_store_to_truth(conn: &mut AnyConnection, truth: &Truth) -> QueryResult<Vec<String>> {
+pub fn compare_store_to_truth(
+    conn: &mut AnyConnection,
+    truth: &Truth,
+) -> Result<Vec<String>, StoreError> {
     let mut differences = Vec::new();
     compare_providers(conn, truth, &mut differences)?;
     compare_leases(conn, truth, &mut differences)?;
@@ -224,7 +204,7 @@ fn compare_providers(
     conn: &mut AnyConnection,
     truth: &Truth,
     differences: &mut Vec<String>,
-) -> QueryResult<()> {
+) -> Result<(), StoreError> {
     let mut attributes: BTreeMap<String, Vec<Attribute>> = BTreeMap::new();
     for (owner, key, value) in store::chain::provider_last_attributes(conn)? {
         attributes
@@ -299,7 +279,7 @@ fn compare_leases(
     conn: &mut AnyConnection,
     truth: &Truth,
     differences: &mut Vec<String>,
-) -> QueryResult<()> {
+) -> Result<(), StoreError> {
     let stored = store::chain::leases(conn)?;
     let authz = stored.iter().filter(|l| l.via_authz == 1).count() as u64;
     if authz != truth.authz_wrapped {
@@ -309,11 +289,10 @@ fn compare_leases(
         ));
     }
     let mut expected: BTreeMap<LeaseId, &TruthLease> =
-        truth.leases.values().map(|l| (l.id(), l)).collect();
+        truth.leases.values().map(|l| (l.id.clone(), l)).collect();
     for row in &stored {
-        let key = row.id();
-        let name = key.to_string();
-        let Some(lease) = expected.remove(&key) else {
+        let name = row.id.to_string();
+        let Some(lease) = expected.remove(&row.id) else {
             differences.push(format!("lease {name}: in the store, not in truth"));
             continue;
         };
@@ -352,14 +331,14 @@ fn compare_leases(
         }
     }
     for lease in expected.values() {
-        differences.push(format!("lease {}: missing from the store", lease.id()));
+        differences.push(format!("lease {}: missing from the store", lease.id));
     }
     Ok(())
 }
 
 /// Every row of the indexer's fact tables as text, in a fixed order: two stores with equal
 /// dumps hold the same indexed data (the cursor is left out).
-pub fn dump_indexer_tables(conn: &mut AnyConnection) -> QueryResult<String> {
+pub fn dump_indexer_tables(conn: &mut AnyConnection) -> Result<String, StoreError> {
     let mut dump = String::new();
     macro_rules! dump_table {
         ($table:ident, $order:expr, $row:ty) => {{

@@ -290,8 +290,8 @@ fn closes(store: &mut Store) -> Vec<Close> {
         .into_iter()
         .map(|l: LeaseRow| {
             (
-                l.dseq,
-                l.gseq,
+                l.id.dseq,
+                l.id.gseq,
                 l.closed_height,
                 l.close_cause,
                 l.close_reason,
@@ -417,7 +417,7 @@ fn era_b_deployment_closes_keep_the_chains_reasons(store: &mut Store) {
         ]
     );
     let lease = &leases(store.conn()).unwrap()[0];
-    assert_eq!((lease.bseq, lease.gpu_units), (2, Some(1)));
+    assert_eq!((lease.id.bseq, lease.gpu_units), (2, Some(1)));
 }
 
 /// Era B closes with no message take their cause from the reason's range; a reason the indexer
@@ -583,7 +583,7 @@ fn provider_history_decides_wildcard_leases(store: &mut Store) {
     let models: Vec<(i64, Option<String>, Option<String>)> = leases(store.conn())
         .unwrap()
         .into_iter()
-        .map(|l| (l.dseq, l.gpu_model, l.gpu_ram))
+        .map(|l| (l.id.dseq, l.gpu_model, l.gpu_ram))
         .collect();
     assert_eq!(
         models,

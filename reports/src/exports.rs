@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use domain::gpu::provider_gpu_models;
-use store::{chain, AnyConnection};
+use store::{chain, AnyConnection, StoreError};
 use thiserror::Error;
 
 /// The columns of `export leases`, in order.
@@ -45,9 +45,9 @@ pub const PROVIDER_COLUMNS: [&str; 6] = [
 /// Why an export failed.
 #[derive(Debug, Error)]
 pub enum ExportError {
-    /// Reading the store failed.
-    #[error("cannot read the store: {0}")]
-    Store(#[from] diesel::result::Error),
+    /// Reading the store failed; the store's error (and its cause) follow in the chain.
+    #[error("cannot read the store")]
+    Store(#[from] StoreError),
     /// Writing the CSV failed.
     #[error("cannot write the CSV: {0}")]
     Csv(#[from] csv::Error),
@@ -62,13 +62,14 @@ pub fn write_leases(conn: &mut AnyConnection, out: impl Write) -> Result<u64, Ex
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(LEASE_COLUMNS)?;
     for row in &rows {
+        let id = &row.id;
         writer.write_record([
-            row.owner.clone(),
-            row.dseq.to_string(),
-            row.gseq.to_string(),
-            row.oseq.to_string(),
-            row.bseq.to_string(),
-            row.provider.clone(),
+            id.owner.clone(),
+            id.dseq.to_string(),
+            id.gseq.to_string(),
+            id.oseq.to_string(),
+            id.bseq.to_string(),
+            id.provider.clone(),
             optional(&row.gpu_units),
             optional(&row.gpu_model),
             optional(&row.gpu_ram),

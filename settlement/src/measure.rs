@@ -179,7 +179,7 @@ pub fn measure_epoch(
     }
     let mut material: BTreeMap<String, Material> = BTreeMap::new();
     for span in leases_overlapping(store.conn(), window.start_ms().0, window.end_ms().0)? {
-        let entry = material.entry(span.provider.clone()).or_default();
+        let entry = material.entry(span.id.provider.clone()).or_default();
         entry.lease_count += 1;
         match lease(&span)? {
             Some(lease) => entry.leases.push(lease),
@@ -241,7 +241,7 @@ fn lease(span: &LeaseRow) -> Result<Option<Lease>, SettlementError> {
     };
     let gpu_units = u64::try_from(units).map_err(|_| {
         SettlementError::corrupt(
-            format!("lease {}", span.id()),
+            format!("lease {}", span.id),
             format!("negative GPU count {units}"),
         )
     })?;

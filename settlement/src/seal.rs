@@ -413,12 +413,12 @@ impl<'c> Session<'c> {
             if sealed != epoch {
                 return Err(SettlementError::SealedMeanwhile { epoch });
             }
-            insert_epoch(conn, &epoch_row).map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => SettlementError::SealedMeanwhile { epoch },
-                other => other.into(),
+            insert_epoch(conn, &epoch_row).map_err(|e| {
+                if e.is_unique_violation() {
+                    SettlementError::SealedMeanwhile { epoch }
+                } else {
+                    e.into()
+                }
             })?;
             insert_allocations(conn, &allocations)?;
             insert_pool_ledgers(conn, &ledgers)?;

@@ -25,7 +25,7 @@
 //! (until a test indexes one more block).
 
 use diesel::prelude::*;
-use domain::BaseUnits;
+use domain::{BaseUnits, ChainDecimal};
 use rewards::programme::PoolKind;
 use rewards::uptime::Uptime;
 use settlement::measure::{ClassMeasurement, EpochMeasurements, ProviderMeasurement};
@@ -34,10 +34,9 @@ use settlement::{
     SettlementConfig, SettlementError,
 };
 use std::collections::BTreeMap;
+use store::chain::write::{insert_transfers, BlockStamp, LeaseWrite, TransferWrite};
 use store::probes::{insert_observations, GpuRecord, ObservationKey, ObservationRecord};
-use store::schema::{
-    allocations, blocks, epochs, leases, pool_ledgers, transfers, vesting_entries,
-};
+use store::schema::{allocations, epochs, pool_ledgers, vesting_entries};
 use store::settlement::{AllocationRow, EpochRow, PoolLedgerRow, VestingEntryRow};
 use store::{on_both_backends, Store};
 
@@ -148,16 +147,13 @@ fn settlement_config(config: &settings::Config) -> SettlementConfig<'_> {
 // The fixture.
 
 fn block(store: &mut Store, height: i64, time_ms: i64) {
-    diesel::insert_into(blocks::table)
-        .values((
-            blocks::height.eq(height),
-            blocks::time.eq(domain::UnixMs(time_ms).to_string()),
-            blocks::time_ms.eq(time_ms),
-            blocks::hash.eq(format!("{height:064X}")),
-            blocks::tx_count.eq(0),
-        ))
-        .execute(store.conn())
-        .unwrap();
+    let time = domain::UnixMs(time_ms).to_string();
+    let at = BlockStamp {
+        height,
+        time: &time,
+        time_ms,
+    };
+    store::testing::empty_block(store.conn(), at, &format!("{height:064X}")).unwrap();
 }
 
 struct LeaseSpec {
@@ -171,28 +167,33 @@ struct LeaseSpec {
 }
 
 fn lease(store: &mut Store, l: LeaseSpec) {
-    diesel::insert_into(leases::table)
-        .values((
-            leases::owner.eq("akash1tenant"),
-            leases::dseq.eq(l.dseq),
-            leases::gseq.eq(1),
-            leases::oseq.eq(1),
-            leases::provider.eq(l.provider),
-            leases::bseq.eq(0),
-            leases::gpu_units.eq(l.gpu_units),
-            leases::gpu_model.eq(l.model),
-            leases::gpu_ram.eq(l.ram),
-            leases::price_denom.eq("uakt"),
-            leases::price_amount.eq("1.5"),
-            leases::created_height.eq(1_i64),
-            leases::created_time.eq(domain::UnixMs(l.created_ms).to_string()),
-            leases::created_time_ms.eq(l.created_ms),
-            leases::closed_height.eq(l.closed_ms.map(|_| 2_i64)),
-            leases::closed_time.eq(l.closed_ms.map(|t| domain::UnixMs(t).to_string())),
-            leases::closed_time_ms.eq(l.closed_ms),
-        ))
-        .execute(store.conn())
-        .unwrap();
+    let id = store::testing::lease_id("akash1tenant", l.dseq, l.provider);
+    let price: ChainDecimal = "1.5".parse().unwrap();
+    let created_time = domain::UnixMs(l.created_ms).to_string();
+    let closed_time = l.closed_ms.map(|t| domain::UnixMs(t).to_string());
+    let row = LeaseWrite {
+        id: &id,
+        gpu_units: l.gpu_units,
+        gpu_model: l.model,
+        gpu_ram: l.ram,
+        price_denom: "uakt",
+        price_amount: &price,
+        created: BlockStamp {
+            height: 1,
+            time: &created_time,
+            time_ms: l.created_ms,
+        },
+        via_authz: false,
+    };
+    let closed = l
+        .closed_ms
+        .zip(closed_time.as_deref())
+        .map(|(time_ms, time)| BlockStamp {
+            height: 2,
+            time,
+            time_ms,
+        });
+    store::testing::lease(store.conn(), &row, closed).unwrap();
 }
 
 fn transfer(
@@ -203,20 +204,19 @@ fn transfer(
     denom: &str,
     amount: u128,
 ) {
-    diesel::insert_into(transfers::table)
-        .values((
-            transfers::height.eq(height),
-            transfers::tx_index.eq(tx),
-            transfers::msg_index.eq(0),
-            transfers::leg.eq(0),
-            transfers::tx_hash.eq(format!("TX{height}-{tx}")),
-            transfers::sender.eq(from),
-            transfers::recipient.eq(to),
-            transfers::denom.eq(denom),
-            transfers::amount.eq(BaseUnits(amount)),
-        ))
-        .execute(store.conn())
-        .unwrap();
+    let tx_hash = format!("TX{height}-{tx}");
+    let row = TransferWrite {
+        height,
+        tx_index: tx,
+        msg_index: 0,
+        leg: 0,
+        tx_hash: &tx_hash,
+        sender: from,
+        recipient: to,
+        denom,
+        amount: BaseUnits(amount),
+    };
+    insert_transfers(store.conn(), &[row]).unwrap();
 }
 
 /// An observation of `provider` by `prober` at `time_ms`; online ones report one node of

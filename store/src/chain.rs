@@ -1,30 +1,24 @@
-//! The chain tables: leases, providers and what they advertised, transfers and block totals.
-//! The indexer decides what a block means (`indexer::decode::apply_block`) and writes through
-//! the functions here where they exist; exports, settlement and audits read through them, so
-//! every reader agrees on what a row means (for example which attributes a provider advertised
-//! at a height).
+//! The chain tables: leases, bids, deployments' groups, providers and what they advertised,
+//! transfers and block totals. The indexer decides what a block means
+//! (`indexer::decode::apply_block`) and writes through [`write`]; the indexer itself, exports,
+//! settlement and audits read through the functions here, so every reader agrees on what a row
+//! means (for example which attributes a provider advertised at a height).
 
 use diesel::prelude::*;
 
-use crate::schema::{blocks, leases, provider_attributes, providers, transfers};
+use crate::schema::{
+    bids, blocks, group_resources, leases, provider_attributes, providers, transfers,
+};
 use crate::{AnyConnection, StoreError};
-use domain::{BaseUnits, ChainDecimal, LeaseId};
+use domain::{BaseUnits, ChainDecimal, GroupId, LeaseId};
+
+pub mod write;
 
 /// One lease as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct LeaseRow {
-    /// The tenant.
-    pub owner: String,
-    /// Deployment sequence.
-    pub dseq: i64,
-    /// Group sequence.
-    pub gseq: i32,
-    /// Order sequence.
-    pub oseq: i32,
-    /// The provider.
-    pub provider: String,
-    /// Bid sequence (0 before market v1beta5).
-    pub bseq: i32,
+    /// The lease's id (its six key columns), whose text is the one Akash tools print.
+    pub id: LeaseId,
     /// GPUs held: the group's GPU units per replica times replicas; `None` when the group is
     /// unknown.
     pub gpu_units: Option<i64>,
@@ -56,18 +50,40 @@ pub struct LeaseRow {
     pub via_authz: i32,
 }
 
-impl LeaseRow {
-    /// The lease's id, whose text is the one Akash tools print.
-    pub fn id(&self) -> LeaseId {
-        LeaseId {
-            owner: self.owner.clone(),
-            dseq: self.dseq,
-            gseq: self.gseq,
-            oseq: self.oseq,
-            provider: self.provider.clone(),
-            bseq: self.bseq,
-        }
-    }
+/// A lease's key columns in [`LeaseId`]'s field order: what it loads from, and the order of
+/// [`leases`].
+#[diesel::dsl::auto_type]
+fn lease_key() -> _ {
+    (
+        leases::owner,
+        leases::dseq,
+        leases::gseq,
+        leases::oseq,
+        leases::provider,
+        leases::bseq,
+    )
+}
+
+/// The columns of a [`LeaseRow`], the key nested so that it loads as one [`LeaseId`].
+#[diesel::dsl::auto_type]
+fn lease_columns() -> _ {
+    (
+        lease_key(),
+        leases::gpu_units,
+        leases::gpu_model,
+        leases::gpu_ram,
+        leases::price_denom,
+        leases::price_amount,
+        leases::created_height,
+        leases::created_time,
+        leases::created_time_ms,
+        leases::closed_height,
+        leases::closed_time,
+        leases::closed_time_ms,
+        leases::close_cause,
+        leases::close_reason,
+        leases::via_authz,
+    )
 }
 
 /// Every lease whose `[created, closed)` meets `[from_ms, to_ms)` (an open lease runs on), ordered
@@ -76,8 +92,8 @@ pub fn leases_overlapping(
     conn: &mut AnyConnection,
     from_ms: i64,
     to_ms: i64,
-) -> QueryResult<Vec<LeaseRow>> {
-    leases::table
+) -> Result<Vec<LeaseRow>, StoreError> {
+    Ok(leases::table
         .filter(leases::created_time_ms.lt(to_ms))
         .filter(
             leases::closed_time_ms
@@ -92,21 +108,16 @@ pub fn leases_overlapping(
             leases::oseq,
             leases::bseq,
         ))
-        .load(conn)
+        .select(lease_columns())
+        .load(conn)?)
 }
 
 /// Every lease, ordered by id.
-pub fn leases(conn: &mut AnyConnection) -> QueryResult<Vec<LeaseRow>> {
-    leases::table
-        .order((
-            leases::owner,
-            leases::dseq,
-            leases::gseq,
-            leases::oseq,
-            leases::provider,
-            leases::bseq,
-        ))
-        .load(conn)
+pub fn leases(conn: &mut AnyConnection) -> Result<Vec<LeaseRow>, StoreError> {
+    Ok(leases::table
+        .order(lease_key())
+        .select(lease_columns())
+        .load(conn)?)
 }
 
 /// One provider as stored.
@@ -128,97 +139,9 @@ pub struct ProviderRow {
     pub deleted_height: Option<i64>,
 }
 
-/// The columns a provider's create or update message sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProviderWrite<'a> {
-    /// The provider's account.
-    pub owner: &'a str,
-    /// Gateway URI.
-    pub host_uri: &'a str,
-    /// Contact e-mail, when given.
-    pub email: Option<&'a str>,
-    /// Web site, when given.
-    pub website: Option<&'a str>,
-}
-
-/// Which message wrote a provider, at which height.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderEvent {
-    /// `MsgCreateProvider`: the provider (re)starts life here; a re-created provider is no
-    /// longer updated or deleted.
-    Created(i64),
-    /// `MsgUpdateProvider`; a provider first seen through an update has no creation height.
-    Updated(i64),
-}
-
-/// Records a provider's create or update message. Tolerates a row that exists already (a chain
-/// that repeats itself, or an index started mid-chain), so the indexer is never wedged on it.
-pub fn write_provider(
-    conn: &mut AnyConnection,
-    provider: &ProviderWrite<'_>,
-    event: ProviderEvent,
-) -> Result<(), StoreError> {
-    let (created, updated) = match event {
-        ProviderEvent::Created(height) => (Some(height), None),
-        ProviderEvent::Updated(height) => (None, Some(height)),
-    };
-    crate::on_backend!(conn, |c| diesel::insert_into(providers::table)
-        .values((
-            providers::owner.eq(provider.owner),
-            providers::host_uri.eq(provider.host_uri),
-            providers::email.eq(provider.email),
-            providers::website.eq(provider.website),
-            providers::created_height.eq(created),
-            providers::updated_height.eq(updated),
-        ))
-        .on_conflict(providers::owner)
-        .do_update()
-        .set((
-            providers::host_uri.eq(provider.host_uri),
-            providers::email.eq(provider.email),
-            providers::website.eq(provider.website),
-        ))
-        .execute(c))?;
-    let row = providers::table.filter(providers::owner.eq(provider.owner));
-    match event {
-        ProviderEvent::Created(height) => diesel::update(row)
-            .set((
-                providers::created_height.eq(Some(height)),
-                providers::updated_height.eq(None::<i64>),
-                providers::deleted_height.eq(None::<i64>),
-            ))
-            .execute(conn)?,
-        ProviderEvent::Updated(height) => diesel::update(row)
-            .set(providers::updated_height.eq(Some(height)))
-            .execute(conn)?,
-    };
-    Ok(())
-}
-
-/// Marks the provider deleted at `height` and withdraws everything it advertised there. The
-/// withdrawn rows keep `unset_height = deleted_height`, so the provider's last advertised
-/// attributes stay readable ([`provider_last_attributes`]).
-pub fn delete_provider(
-    conn: &mut AnyConnection,
-    owner: &str,
-    height: i64,
-) -> Result<(), StoreError> {
-    diesel::update(providers::table.filter(providers::owner.eq(owner)))
-        .set(providers::deleted_height.eq(Some(height)))
-        .execute(conn)?;
-    diesel::update(
-        provider_attributes::table
-            .filter(provider_attributes::owner.eq(owner))
-            .filter(provider_attributes::unset_height.is_null()),
-    )
-    .set(provider_attributes::unset_height.eq(Some(height)))
-    .execute(conn)?;
-    Ok(())
-}
-
 /// Every provider, ordered by owner.
-pub fn providers(conn: &mut AnyConnection) -> QueryResult<Vec<ProviderRow>> {
-    providers::table.order(providers::owner).load(conn)
+pub fn providers(conn: &mut AnyConnection) -> Result<Vec<ProviderRow>, StoreError> {
+    Ok(providers::table.order(providers::owner).load(conn)?)
 }
 
 /// What `owner` advertised at the end of block `height`: `(key, value)` ordered by key.
@@ -226,8 +149,8 @@ pub fn provider_attributes_at(
     conn: &mut AnyConnection,
     owner: &str,
     height: i64,
-) -> QueryResult<Vec<(String, String)>> {
-    provider_attributes::table
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(provider_attributes::table
         .filter(provider_attributes::owner.eq(owner))
         .filter(provider_attributes::set_height.le(height))
         .filter(
@@ -237,14 +160,14 @@ pub fn provider_attributes_at(
         )
         .order(provider_attributes::key)
         .select((provider_attributes::key, provider_attributes::value))
-        .load(conn)
+        .load(conn)?)
 }
 
 /// What every provider advertises now: `(owner, key, value)` ordered by owner and key.
 pub fn current_provider_attributes(
     conn: &mut AnyConnection,
-) -> QueryResult<Vec<(String, String, String)>> {
-    provider_attributes::table
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(provider_attributes::table
         .filter(provider_attributes::unset_height.is_null())
         .order((provider_attributes::owner, provider_attributes::key))
         .select((
@@ -252,7 +175,7 @@ pub fn current_provider_attributes(
             provider_attributes::key,
             provider_attributes::value,
         ))
-        .load(conn)
+        .load(conn)?)
 }
 
 /// The attributes each provider's last create or update message left it with: `(owner, key,
@@ -261,7 +184,7 @@ pub fn current_provider_attributes(
 /// `deleted_height`, the newest value per key).
 pub fn provider_last_attributes(
     conn: &mut AnyConnection,
-) -> QueryResult<Vec<(String, String, String)>> {
+) -> Result<Vec<(String, String, String)>, StoreError> {
     /// owner, key, value, unset_height, the provider's deleted_height.
     type Row = (String, String, String, Option<i64>, Option<i64>);
     let rows: Vec<Row> = provider_attributes::table
@@ -324,21 +247,84 @@ pub struct TransferRow {
 }
 
 /// Every recorded transfer in chain order.
-pub fn transfers(conn: &mut AnyConnection) -> QueryResult<Vec<TransferRow>> {
-    transfers::table
+pub fn transfers(conn: &mut AnyConnection) -> Result<Vec<TransferRow>, StoreError> {
+    Ok(transfers::table
         .order((
             transfers::height,
             transfers::tx_index,
             transfers::msg_index,
             transfers::leg,
         ))
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Failed transactions (non-zero result code) in the blocks indexed so far.
-pub fn failed_tx_total(conn: &mut AnyConnection) -> QueryResult<i64> {
+pub fn failed_tx_total(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     let total: Option<i64> = blocks::table
         .select(diesel::dsl::sum(blocks::failed_tx_count))
         .first(conn)?;
     Ok(total.unwrap_or(0))
+}
+
+/// What a lease takes over from the bid it was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct BidRow {
+    /// Price denom.
+    pub price_denom: String,
+    /// Price per block.
+    pub price_amount: ChainDecimal,
+    /// The resources offer as JSON, as the indexer wrote it.
+    pub resources_offer: String,
+}
+
+/// The bid under `id`, if one was recorded: a lease's price and offered GPUs come from it.
+pub fn bid(conn: &mut AnyConnection, id: &LeaseId) -> Result<Option<BidRow>, StoreError> {
+    let key = (&id.owner, id.dseq, id.gseq, id.oseq, &id.provider, id.bseq);
+    Ok(bids::table
+        .find(key)
+        .select((bids::price_denom, bids::price_amount, bids::resources_offer))
+        .first(conn)
+        .optional()?)
+}
+
+/// One resource unit of a group as stored (the tenant's price left out).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct GroupResourceRow {
+    /// The unit's id inside its group.
+    pub resource_id: i64,
+    /// Replicas.
+    pub count: i64,
+    /// Millicpu per replica.
+    pub cpu_millis: String,
+    /// Memory bytes per replica.
+    pub memory_bytes: String,
+    /// Storage bytes per replica.
+    pub storage_bytes: String,
+    /// GPUs per replica.
+    pub gpu_units: i64,
+    /// The GPU attributes as JSON, as the indexer wrote them.
+    pub gpu_attributes: String,
+}
+
+/// The resource units of a group in message order; empty when the group was never seen. A
+/// lease's GPU count and, failing its bid, its GPU model are decided from them.
+pub fn group_resources(
+    conn: &mut AnyConnection,
+    id: &GroupId,
+) -> Result<Vec<GroupResourceRow>, StoreError> {
+    Ok(group_resources::table
+        .filter(group_resources::owner.eq(&id.owner))
+        .filter(group_resources::dseq.eq(id.dseq))
+        .filter(group_resources::gseq.eq(id.gseq))
+        .order(group_resources::resource_index)
+        .select((
+            group_resources::resource_id,
+            group_resources::count,
+            group_resources::cpu_millis,
+            group_resources::memory_bytes,
+            group_resources::storage_bytes,
+            group_resources::gpu_units,
+            group_resources::gpu_attributes,
+        ))
+        .load(conn)?)
 }

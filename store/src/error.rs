@@ -49,3 +49,18 @@ pub enum StoreError {
         problem: String,
     },
 }
+
+impl StoreError {
+    /// Whether a write failed because a row with the same key exists: the one failure a writer
+    /// racing another process for the same key (two settle runs sealing one epoch) can explain,
+    /// so callers tell it apart without matching on diesel's error types.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))
+        )
+    }
+}

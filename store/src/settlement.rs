@@ -11,7 +11,7 @@
 use diesel::prelude::*;
 
 use crate::schema::{allocations, blocks, epochs, pool_ledgers, transfers, vesting_entries};
-use crate::AnyConnection;
+use crate::{AnyConnection, StoreError};
 use domain::BaseUnits;
 
 /// The `state` of a sealed epoch row.
@@ -159,13 +159,16 @@ pub struct VestingEntryRow {
 }
 
 /// The sealed epoch numbers of `programme`, ascending.
-pub fn sealed_epoch_numbers(conn: &mut AnyConnection, programme: &str) -> QueryResult<Vec<i32>> {
-    epochs::table
+pub fn sealed_epoch_numbers(
+    conn: &mut AnyConnection,
+    programme: &str,
+) -> Result<Vec<i32>, StoreError> {
+    Ok(epochs::table
         .filter(epochs::programme.eq(programme))
         .filter(epochs::state.eq(SEALED))
         .order(epochs::epoch)
         .select(epochs::epoch)
-        .load(conn)
+        .load(conn)?)
 }
 
 /// The sealed row of `epoch`, if that epoch is sealed.
@@ -173,26 +176,30 @@ pub fn sealed_epoch(
     conn: &mut AnyConnection,
     programme: &str,
     epoch: i32,
-) -> QueryResult<Option<EpochRow>> {
-    epochs::table
+) -> Result<Option<EpochRow>, StoreError> {
+    Ok(epochs::table
         .find((programme, epoch))
         .filter(epochs::state.eq(SEALED))
         .select(EpochRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?)
 }
 
-/// Writes an epoch row.
-pub fn insert_epoch(conn: &mut AnyConnection, row: &EpochRow) -> QueryResult<()> {
+/// Writes an epoch row. An epoch that another run sealed meanwhile fails with an error whose
+/// [`StoreError::is_unique_violation`] is true.
+pub fn insert_epoch(conn: &mut AnyConnection, row: &EpochRow) -> Result<(), StoreError> {
     diesel::insert_into(epochs::table)
         .values(row)
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Writes line items. One statement per row: diesel's MultiConnection has no multi-row INSERT,
 /// and inside the sealing transaction single-row inserts are cheap on both backends.
-pub fn insert_allocations(conn: &mut AnyConnection, rows: &[AllocationRow]) -> QueryResult<()> {
+pub fn insert_allocations(
+    conn: &mut AnyConnection,
+    rows: &[AllocationRow],
+) -> Result<(), StoreError> {
     for row in rows {
         diesel::insert_into(allocations::table)
             .values(row)
@@ -202,7 +209,10 @@ pub fn insert_allocations(conn: &mut AnyConnection, rows: &[AllocationRow]) -> Q
 }
 
 /// Writes pool ledgers.
-pub fn insert_pool_ledgers(conn: &mut AnyConnection, rows: &[PoolLedgerRow]) -> QueryResult<()> {
+pub fn insert_pool_ledgers(
+    conn: &mut AnyConnection,
+    rows: &[PoolLedgerRow],
+) -> Result<(), StoreError> {
     for row in rows {
         diesel::insert_into(pool_ledgers::table)
             .values(row)
@@ -215,7 +225,7 @@ pub fn insert_pool_ledgers(conn: &mut AnyConnection, rows: &[PoolLedgerRow]) -> 
 pub fn insert_vesting_entries(
     conn: &mut AnyConnection,
     rows: &[VestingEntryRow],
-) -> QueryResult<()> {
+) -> Result<(), StoreError> {
     for row in rows {
         diesel::insert_into(vesting_entries::table)
             .values(row)
@@ -234,8 +244,8 @@ pub fn record_clawback(
     clawback_epoch: i32,
     at_ms: i64,
     amount: BaseUnits,
-) -> QueryResult<usize> {
-    diesel::update(
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
         vesting_entries::table
             .find((programme, entry))
             .filter(vesting_entries::clawback_epoch.is_null()),
@@ -245,7 +255,7 @@ pub fn record_clawback(
         vesting_entries::clawback_at_ms.eq(at_ms),
         vesting_entries::clawed_back.eq(amount),
     ))
-    .execute(conn)
+    .execute(conn)?)
 }
 
 /// The line items of one epoch, in line order.
@@ -253,13 +263,13 @@ pub fn allocations(
     conn: &mut AnyConnection,
     programme: &str,
     epoch: i32,
-) -> QueryResult<Vec<AllocationRow>> {
-    allocations::table
+) -> Result<Vec<AllocationRow>, StoreError> {
+    Ok(allocations::table
         .filter(allocations::programme.eq(programme))
         .filter(allocations::epoch.eq(epoch))
         .order(allocations::line)
         .select(AllocationRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// The pool ledgers of one epoch, ordered by pool name.
@@ -267,30 +277,30 @@ pub fn pool_ledgers(
     conn: &mut AnyConnection,
     programme: &str,
     epoch: i32,
-) -> QueryResult<Vec<PoolLedgerRow>> {
-    pool_ledgers::table
+) -> Result<Vec<PoolLedgerRow>, StoreError> {
+    Ok(pool_ledgers::table
         .filter(pool_ledgers::programme.eq(programme))
         .filter(pool_ledgers::epoch.eq(epoch))
         .order(pool_ledgers::pool)
         .select(PoolLedgerRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// Every vesting entry of `programme`, in creation order.
 pub fn vesting_entries(
     conn: &mut AnyConnection,
     programme: &str,
-) -> QueryResult<Vec<VestingEntryRow>> {
-    vesting_entries::table
+) -> Result<Vec<VestingEntryRow>, StoreError> {
+    Ok(vesting_entries::table
         .filter(vesting_entries::programme.eq(programme))
         .order(vesting_entries::entry)
         .select(VestingEntryRow::as_select())
-        .load(conn)
+        .load(conn)?)
 }
 
 /// The block times of the oldest and newest indexed blocks, or `None` before the first block.
 /// A settlement may only use the chain up to the newest block time.
-pub fn indexed_time_span(conn: &mut AnyConnection) -> QueryResult<Option<(i64, i64)>> {
+pub fn indexed_time_span(conn: &mut AnyConnection) -> Result<Option<(i64, i64)>, StoreError> {
     let (oldest, newest): (Option<i64>, Option<i64>) = blocks::table
         .select((
             diesel::dsl::min(blocks::time_ms),
@@ -308,8 +318,8 @@ pub fn payouts(
     senders: &[String],
     denom: &str,
     until_ms: i64,
-) -> QueryResult<Vec<(String, BaseUnits)>> {
-    transfers::table
+) -> Result<Vec<(String, BaseUnits)>, StoreError> {
+    Ok(transfers::table
         .inner_join(blocks::table.on(blocks::height.eq(transfers::height)))
         .filter(transfers::sender.eq_any(senders))
         .filter(transfers::recipient.ne_all(senders))
@@ -322,5 +332,5 @@ pub fn payouts(
             transfers::leg,
         ))
         .select((transfers::recipient, transfers::amount))
-        .load(conn)
+        .load(conn)?)
 }

@@ -13,7 +13,9 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::Connection;
 
-use crate::{DatabaseUrl, Store};
+use crate::chain::write::{self, BlockStamp, BlockWrite, LeaseWrite, ProviderEvent, ProviderWrite};
+use crate::{AnyConnection, DatabaseUrl, Store, StoreError};
+use domain::LeaseId;
 
 /// The server used when `TEST_DATABASE_URL` is not set.
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -122,6 +124,73 @@ fn unique_schema_name() -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// A block without transactions: what tests of settlement need to mark a time as indexed.
+pub fn empty_block(
+    conn: &mut AnyConnection,
+    at: BlockStamp<'_>,
+    hash: &str,
+) -> Result<(), StoreError> {
+    let block = BlockWrite {
+        height: at.height,
+        time: at.time,
+        time_ms: at.time_ms,
+        hash,
+        tx_count: 0,
+        failed_tx_count: 0,
+    };
+    write::insert_block(conn, &block)?;
+    Ok(())
+}
+
+/// The id of the first order's bid in group 1 (`owner/dseq/1/1/provider/0`): tests that need
+/// several leases vary only the deployment and the provider.
+pub fn lease_id(owner: &str, dseq: i64, provider: &str) -> LeaseId {
+    LeaseId {
+        owner: owner.to_owned(),
+        dseq,
+        gseq: 1,
+        oseq: 1,
+        provider: provider.to_owned(),
+        bseq: 0,
+    }
+}
+
+/// A lease as the indexer would leave it: created as `lease` says and, when `closed` is given,
+/// closed there with no cause or reason. Goes through the same writes as the indexer, so tests
+/// cannot store a row the indexer never would.
+pub fn lease(
+    conn: &mut AnyConnection,
+    lease: &LeaseWrite<'_>,
+    closed: Option<BlockStamp<'_>>,
+) -> Result<(), StoreError> {
+    write::insert_lease(conn, lease)?;
+    if let Some(at) = closed {
+        write::close_lease(conn, lease.id, at, None, None)?;
+    }
+    Ok(())
+}
+
+/// A provider created at height 1 with no contact details, deleted at `deleted_height` if given:
+/// enough for the prober's target list.
+pub fn register_provider(
+    conn: &mut AnyConnection,
+    owner: &str,
+    host_uri: &str,
+    deleted_height: Option<i64>,
+) -> Result<(), StoreError> {
+    let provider = ProviderWrite {
+        owner,
+        host_uri,
+        email: None,
+        website: None,
+    };
+    write::write_provider(conn, &provider, ProviderEvent::Created(1))?;
+    if let Some(height) = deleted_height {
+        write::delete_provider(conn, owner, height)?;
+    }
+    Ok(())
 }
 
 /// Declares each listed test function once per backend.

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use domain::{BaseUnits, ChainDecimal};
+use store::chain::write::{BlockStamp, LeaseWrite};
 use store::schema::{allocations, blocks, epochs, leases};
 use store::{on_both_backends, Store, StoreError};
 
@@ -63,23 +64,22 @@ fn chain_decimals_with_18_places_round_trip(store: &mut Store) {
     ];
     for (i, price) in prices.iter().enumerate() {
         let price: ChainDecimal = price.parse().unwrap();
-        diesel::insert_into(leases::table)
-            .values((
-                leases::owner.eq("akash1owner"),
-                leases::dseq.eq(i as i64),
-                leases::gseq.eq(1),
-                leases::oseq.eq(1),
-                leases::provider.eq("akash1provider"),
-                leases::bseq.eq(0),
-                leases::gpu_units.eq(8_i64),
-                leases::price_denom.eq("uakt"),
-                leases::price_amount.eq(&price),
-                leases::created_height.eq(13_759_520_i64),
-                leases::created_time.eq("2024-02-15T00:02:04.846443707Z"),
-                leases::created_time_ms.eq(1_707_955_324_846_i64),
-            ))
-            .execute(store.conn())
-            .unwrap();
+        let id = store::testing::lease_id("akash1owner", i as i64, "akash1provider");
+        let row = LeaseWrite {
+            id: &id,
+            gpu_units: Some(8),
+            gpu_model: None,
+            gpu_ram: None,
+            price_denom: "uakt",
+            price_amount: &price,
+            created: BlockStamp {
+                height: 13_759_520,
+                time: "2024-02-15T00:02:04.846443707Z",
+                time_ms: 1_707_955_324_846,
+            },
+            via_authz: false,
+        };
+        store::testing::lease(store.conn(), &row, None).unwrap();
     }
     let back: Vec<ChainDecimal> = leases::table
         .select(leases::price_amount)

@@ -4,23 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use diesel::prelude::*;
 use store::probes;
-use store::schema::providers;
 use store::Store;
 use tokio::sync::watch;
 use uptime_prober::{jitter, round};
 
 fn register(store: &mut Store, owner: &str, host_uri: &str, deleted_height: Option<i64>) {
-    diesel::insert_into(providers::table)
-        .values((
-            providers::owner.eq(owner),
-            providers::host_uri.eq(host_uri),
-            providers::created_height.eq(1_i64),
-            providers::deleted_height.eq(deleted_height),
-        ))
-        .execute(store.conn())
-        .unwrap();
+    store::testing::register_provider(store.conn(), owner, host_uri, deleted_height).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

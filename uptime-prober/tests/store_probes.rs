@@ -3,9 +3,7 @@
 
 mod common;
 
-use diesel::prelude::*;
 use store::probes::{self, GpuRecord, InsertOutcome, ObservationKey, ObservationRecord};
-use store::schema::providers;
 use store::{on_both_backends, Store};
 
 fn key(prober: &str, provider: &str, time_ms: i64) -> ObservationKey {
@@ -177,15 +175,7 @@ fn targets_are_the_providers_not_deleted(store: &mut Store) {
         ("akash1a", "https://a:8443", None),
         ("akash1gone", "https://g:8443", Some(5_i64)),
     ] {
-        diesel::insert_into(providers::table)
-            .values((
-                providers::owner.eq(owner),
-                providers::host_uri.eq(host_uri),
-                providers::created_height.eq(1_i64),
-                providers::deleted_height.eq(deleted),
-            ))
-            .execute(store.conn())
-            .unwrap();
+        store::testing::register_provider(store.conn(), owner, host_uri, deleted).unwrap();
     }
     let targets = uptime_prober::round::store_targets(store).unwrap();
     let owners: Vec<&str> = targets.iter().map(|t| t.provider.as_str()).collect();

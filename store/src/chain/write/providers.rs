@@ -1,0 +1,166 @@
+//! Providers and the attributes they advertise, with the attributes' history by height.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+
+use crate::schema::{provider_attributes, providers};
+use crate::{AnyConnection, StoreError};
+
+/// The columns a provider's create or update message sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderWrite<'a> {
+    /// The provider's account.
+    pub owner: &'a str,
+    /// Gateway URI.
+    pub host_uri: &'a str,
+    /// Contact e-mail, when given.
+    pub email: Option<&'a str>,
+    /// Web site, when given.
+    pub website: Option<&'a str>,
+}
+
+/// Which message wrote a provider, at which height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderEvent {
+    /// `MsgCreateProvider`: the provider (re)starts life here; a re-created provider is no
+    /// longer updated or deleted.
+    Created(i64),
+    /// `MsgUpdateProvider`; a provider first seen through an update has no creation height.
+    Updated(i64),
+}
+
+/// Records a provider's create or update message. Tolerates a row that exists already (a chain
+/// that repeats itself, or an index started mid-chain), so the indexer is never wedged on it.
+pub fn write_provider(
+    conn: &mut AnyConnection,
+    provider: &ProviderWrite<'_>,
+    event: ProviderEvent,
+) -> Result<(), StoreError> {
+    let (created, updated) = match event {
+        ProviderEvent::Created(height) => (Some(height), None),
+        ProviderEvent::Updated(height) => (None, Some(height)),
+    };
+    crate::on_backend!(conn, |c| diesel::insert_into(providers::table)
+        .values((
+            providers::owner.eq(provider.owner),
+            providers::host_uri.eq(provider.host_uri),
+            providers::email.eq(provider.email),
+            providers::website.eq(provider.website),
+            providers::created_height.eq(created),
+            providers::updated_height.eq(updated),
+        ))
+        .on_conflict(providers::owner)
+        .do_update()
+        .set((
+            providers::host_uri.eq(provider.host_uri),
+            providers::email.eq(provider.email),
+            providers::website.eq(provider.website),
+        ))
+        .execute(c))?;
+    let row = providers::table.filter(providers::owner.eq(provider.owner));
+    match event {
+        ProviderEvent::Created(height) => diesel::update(row)
+            .set((
+                providers::created_height.eq(Some(height)),
+                providers::updated_height.eq(None::<i64>),
+                providers::deleted_height.eq(None::<i64>),
+            ))
+            .execute(conn)?,
+        ProviderEvent::Updated(height) => diesel::update(row)
+            .set(providers::updated_height.eq(Some(height)))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Marks the provider deleted at `height` and withdraws everything it advertised there. The
+/// withdrawn rows keep `unset_height = deleted_height`, so the provider's last advertised
+/// attributes stay readable ([`crate::chain::provider_last_attributes`]).
+pub fn delete_provider(
+    conn: &mut AnyConnection,
+    owner: &str,
+    height: i64,
+) -> Result<(), StoreError> {
+    diesel::update(providers::table.filter(providers::owner.eq(owner)))
+        .set(providers::deleted_height.eq(Some(height)))
+        .execute(conn)?;
+    diesel::update(
+        provider_attributes::table
+            .filter(provider_attributes::owner.eq(owner))
+            .filter(provider_attributes::unset_height.is_null()),
+    )
+    .set(provider_attributes::unset_height.eq(Some(height)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Makes `wanted` (`(key, value)` pairs, one per key) what `owner` advertises from the end of
+/// block `height` on, keeping the history that [`crate::chain::provider_attributes_at`] reads: a changed
+/// or withdrawn value gets `unset_height`, a new one a new row. A value set and replaced within
+/// the same block leaves no history row, since no height's end ever showed it.
+pub fn set_provider_attributes(
+    conn: &mut AnyConnection,
+    owner: &str,
+    height: i64,
+    wanted: &[(&str, &str)],
+) -> Result<(), StoreError> {
+    let current: Vec<(String, String, i64)> = provider_attributes::table
+        .filter(provider_attributes::owner.eq(owner))
+        .filter(provider_attributes::unset_height.is_null())
+        .select((
+            provider_attributes::key,
+            provider_attributes::value,
+            provider_attributes::set_height,
+        ))
+        .load(conn)?;
+    let mut kept = HashSet::new();
+    for (key, value, set_height) in &current {
+        if wanted.iter().any(|(k, v)| k == key && v == value) {
+            kept.insert(key.as_str());
+            continue;
+        }
+        let row = provider_attributes::table
+            .filter(provider_attributes::owner.eq(owner))
+            .filter(provider_attributes::key.eq(key))
+            .filter(provider_attributes::set_height.eq(set_height));
+        if *set_height == height {
+            diesel::delete(row).execute(conn)?;
+        } else {
+            diesel::update(row)
+                .set(provider_attributes::unset_height.eq(Some(height)))
+                .execute(conn)?;
+        }
+    }
+    let new_rows: Vec<_> = wanted
+        .iter()
+        .filter(|(key, _)| !kept.contains(key))
+        .map(|(key, value)| {
+            (
+                provider_attributes::owner.eq(owner),
+                provider_attributes::key.eq(*key),
+                provider_attributes::value.eq(*value),
+                provider_attributes::set_height.eq(height),
+            )
+        })
+        .collect();
+    if new_rows.is_empty() {
+        return Ok(());
+    }
+    // A row under the same key and height exists only if this block set, withdrew and sets the
+    // value again (create, delete, create): the last value wins.
+    crate::on_backend!(conn, |c| diesel::insert_into(provider_attributes::table)
+        .values(&new_rows)
+        .on_conflict((
+            provider_attributes::owner,
+            provider_attributes::key,
+            provider_attributes::set_height,
+        ))
+        .do_update()
+        .set((
+            provider_attributes::value.eq(diesel::upsert::excluded(provider_attributes::value)),
+            provider_attributes::unset_height.eq(None::<i64>),
+        ))
+        .execute(c))?;
+    Ok(())
+}
