@@ -1,6 +1,6 @@
 //! Outputs: line items and per-pool, per-epoch ledgers, with the identities they must satisfy.
 
-use crate::money::{whole_units, PriceUse};
+use crate::money::PriceUse;
 use crate::programme::PoolKind;
 use domain::{BaseUnits, ClassName};
 use serde::{Deserialize, Serialize};
@@ -65,7 +65,7 @@ pub enum Basis {
     /// Committed pay basis: the GPU-milliseconds paid for, `gpus × overlap_ms × delivered`.
     DeliveredGpuMs(u128),
     /// The amount the line refers to: a grant's amount, or a clawed-back entry's original amount.
-    Amount(#[serde(deserialize_with = "whole_units")] BaseUnits),
+    Amount(BaseUnits),
 }
 
 /// A vesting entry, identified as the engine identifies it everywhere: its index in
@@ -94,7 +94,6 @@ pub struct LineItem {
     /// What the amount was derived from.
     pub basis: Basis,
     /// Base units.
-    #[serde(deserialize_with = "whole_units")]
     pub amount: BaseUnits,
     /// Why.
     pub reason: Reason,
@@ -129,37 +128,27 @@ pub struct PoolLedger {
     /// Pool.
     pub pool: PoolKind,
     /// Balance at the start of the epoch, including `funded`.
-    #[serde(deserialize_with = "whole_units")]
     pub opening: BaseUnits,
     /// Money that entered the pool this epoch: the budget at epoch 0, R&D grants in their epoch.
-    #[serde(deserialize_with = "whole_units")]
     pub funded: BaseUnits,
     /// Put up for allocation this epoch: the emission `E_k` (plus grants) of a pro-rata pool, or
     /// the pay due under the committed contracts.
-    #[serde(deserialize_with = "whole_units")]
     pub emitted: BaseUnits,
     /// Allocated to providers (vesting from the end of this epoch).
-    #[serde(deserialize_with = "whole_units")]
     pub allocated: BaseUnits,
     /// Emitted but withheld for cause (SLA breach, broken commitment); stays in the pool.
-    #[serde(deserialize_with = "whole_units")]
     pub forfeited: BaseUnits,
     /// Unvested amounts taken back into the pool.
-    #[serde(deserialize_with = "whole_units")]
     pub clawed_back: BaseUnits,
     /// Sent back to the community pool (`CAP_EXCESS`, `NO_ELIGIBLE_WEIGHT` when not carried, and
     /// the pool's whole balance at programme end).
-    #[serde(deserialize_with = "whole_units")]
     pub returned: BaseUnits,
     /// Emitted but undistributed, staying in the pool for later epochs (always 0 in the last
     /// epoch, which has none).
-    #[serde(deserialize_with = "whole_units")]
     pub carried: BaseUnits,
     /// Pay due that the pool could not cover (not money in the pool; see [`Reason::PoolExhausted`]).
-    #[serde(deserialize_with = "whole_units")]
     pub shortfall: BaseUnits,
     /// Balance at the end of the epoch.
-    #[serde(deserialize_with = "whole_units")]
     pub closing: BaseUnits,
     /// The price in force at the epoch start, when a USD figure was converted for this pool.
     pub price: Option<PriceUse>,

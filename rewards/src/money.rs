@@ -5,8 +5,7 @@
 //! so an amount cannot be passed where a weight, a GPU-millisecond count or a denomination
 //! factor is expected, and the store, the reports and this crate agree on it. Arithmetic happens
 //! on the inner integer (`.0`/`.get()`), checked. Its serialised form is the bare integer, as
-//! before; rewards' records read it back with [`whole_units`], so amounts beyond `u64` still
-//! round-trip through JSON exactly.
+//! before, and it reads back exactly beyond `u64` too (domain asks serde for a `u128`).
 //! USD figures (budgets, contract rates, grants) stay `rust_decimal::Decimal` until the moment
 //! they are converted, and are converted with one exact rational computation followed by one
 //! floor — no intermediate decimal rounding.
@@ -23,19 +22,8 @@
 use crate::wide::{mul_div, U256};
 use domain::{BaseUnits, UnixMs};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
-
-/// Reads an amount written as a JSON or TOML integer, through `u128`
-/// (`#[serde(deserialize_with = "crate::money::whole_units")]` on rewards' amount fields).
-///
-/// [`BaseUnits`]' own reader also accepts digit strings, but it asks the format for "any"
-/// value, and `serde_json` turns integers beyond `u64` into floats on that path. Reading through
-/// `u128` keeps what rewards' records always accepted: every `u128` integer, exactly, and
-/// nothing else.
-pub fn whole_units<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BaseUnits, D::Error> {
-    u128::deserialize(deserializer).map(BaseUnits)
-}
 
 /// Decimal places kept when a USD figure is made an integer (10⁻¹⁸ dollars).
 pub const USD_DECIMALS: u32 = 18;
@@ -77,7 +65,7 @@ pub enum MoneyError {
 #[serde(rename_all = "snake_case")]
 pub enum Money {
     /// Integer base units of the payout denom; used as is.
-    BaseUnits(#[serde(deserialize_with = "whole_units")] BaseUnits),
+    BaseUnits(BaseUnits),
     /// US dollars; converted to base units at the price in force when the amount is needed.
     Usd(Decimal),
 }

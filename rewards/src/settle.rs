@@ -8,7 +8,7 @@ use crate::apportion::ApportionError;
 use crate::calendar::{CalendarError, Window};
 use crate::committed::settle_committed;
 use crate::ledger::{Basis, Bucket, IdentityViolation, LineItem, PoolLedger, Reason};
-use crate::money::{whole_units, Money, MoneyError, PriceUse};
+use crate::money::{Money, MoneyError, PriceUse};
 use crate::programme::{
     rnd_pro_rata_budget, PoolKind, Programme, ProgrammeError, RndPool, Undistributed,
 };
@@ -88,16 +88,12 @@ pub struct ContractState {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolTotals {
     /// Σ funded: the pool's budget in base units, once every funding epoch has passed.
-    #[serde(deserialize_with = "whole_units")]
     pub funded: BaseUnits,
     /// Σ allocated.
-    #[serde(deserialize_with = "whole_units")]
     pub allocated: BaseUnits,
     /// Σ clawed back.
-    #[serde(deserialize_with = "whole_units")]
     pub clawed_back: BaseUnits,
     /// Σ returned to the community pool.
-    #[serde(deserialize_with = "whole_units")]
     pub returned: BaseUnits,
 }
 
@@ -105,7 +101,6 @@ pub struct PoolTotals {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolState {
     /// Balance after the last settled epoch.
-    #[serde(deserialize_with = "whole_units")]
     pub balance: BaseUnits,
     /// Running sums.
     pub totals: PoolTotals,

@@ -6,7 +6,6 @@
 
 use crate::calendar::{span_ms, DurationMs};
 use crate::ledger::Bucket;
-use crate::money::whole_units;
 use crate::programme::PoolKind;
 use crate::wide::mul_div;
 use domain::{BaseUnits, UnixMs};
@@ -137,7 +136,6 @@ pub struct ClawbackRecord {
     /// The clawback instant (the end of that epoch).
     pub at_ms: UnixMs,
     /// The part that was unvested at `at_ms` and went back to the pool.
-    #[serde(deserialize_with = "whole_units")]
     pub amount: BaseUnits,
 }
 
@@ -159,7 +157,6 @@ pub struct VestingEntry {
     /// End of the epoch in which the amount was earned.
     pub anchor_ms: UnixMs,
     /// Amount allocated, in base units.
-    #[serde(deserialize_with = "whole_units")]
     pub amount: BaseUnits,
     /// Set once the entry has been clawed back.
     pub clawback: Option<ClawbackRecord>,
@@ -197,19 +194,14 @@ impl VestingEntry {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Allocated in epochs that ended at or before `t`.
-    #[serde(deserialize_with = "whole_units")]
     pub earned: BaseUnits,
     /// Vested at `t`.
-    #[serde(deserialize_with = "whole_units")]
     pub vested: BaseUnits,
     /// Earned, not yet vested and not clawed back.
-    #[serde(deserialize_with = "whole_units")]
     pub unvested: BaseUnits,
     /// Taken back by clawbacks at or before `t`.
-    #[serde(deserialize_with = "whole_units")]
     pub clawed_back: BaseUnits,
     /// Already transferred to the provider (from indexed transfers; zero when not provided).
-    #[serde(deserialize_with = "whole_units")]
     pub paid: BaseUnits,
     /// `vested − paid`.
     pub claimable: i128,

@@ -312,19 +312,17 @@ fn insert_rows(
     observations: &[ObservationRow],
     gpus: &[GpuRow],
 ) -> Result<(), StoreError> {
-    macro_rules! on_each_engine {
-        ($conn:ident => $body:expr) => {
-            match conn {
-                AnyConnection::Postgresql($conn) => $body,
-                AnyConnection::Sqlite($conn) => $body,
-            }
-        };
-    }
     for chunk in observations.chunks(INSERT_CHUNK) {
-        on_each_engine!(c => diesel::insert_into(probe_observations::table).values(chunk).execute(c))?;
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(
+            probe_observations::table
+        )
+        .values(chunk)
+        .execute(c))?;
     }
     for chunk in gpus.chunks(INSERT_CHUNK) {
-        on_each_engine!(c => diesel::insert_into(probe_gpus::table).values(chunk).execute(c))?;
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(probe_gpus::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(())
 }
