@@ -38,7 +38,7 @@ impl Setup {
             let time_ms = T0 + height * 600_000;
             let time = format!("block {height}");
             let at = BlockStamp {
-                height: height + 1,
+                height: domain::Height::from_stored(height + 1).unwrap(),
                 time: &time,
                 time_ms,
             };
@@ -76,7 +76,7 @@ impl Setup {
             .collect();
         insert_observations(&mut store, &observations).unwrap();
         let payout = TransferWrite {
-            height: 10,
+            height: domain::Height::new(10).unwrap(),
             tx_index: 0,
             msg_index: 0,
             leg: 0,

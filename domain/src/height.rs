@@ -18,6 +18,11 @@ pub struct HeightError(pub u64);
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsExpression, diesel::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::BigInt)
+)]
 #[serde(try_from = "u64", into = "u64")]
 pub struct Height(u64);
 
@@ -75,6 +80,48 @@ impl From<Height> for u64 {
 impl fmt::Display for Height {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// BIGINT storage on SQLite and PostgreSQL (the store adds the multi-backend connection's impl).
+/// A negative column value, which the store never writes, is refused when read.
+#[cfg(feature = "diesel")]
+mod stored_as_bigint {
+    use std::io::Write;
+
+    use diesel::backend::Backend;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::pg::Pg;
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::BigInt;
+    use diesel::sqlite::Sqlite;
+
+    use super::Height;
+
+    impl<DB: Backend> FromSql<BigInt, DB> for Height
+    where
+        i64: FromSql<BigInt, DB>,
+    {
+        fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+            Ok(Height::from_stored(
+                <i64 as FromSql<BigInt, DB>>::from_sql(bytes)?,
+            )?)
+        }
+    }
+
+    impl ToSql<BigInt, Sqlite> for Height {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.stored());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl ToSql<BigInt, Pg> for Height {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            // PostgreSQL's binary BIGINT: eight bytes, big-endian.
+            out.write_all(&self.stored().to_be_bytes())?;
+            Ok(IsNull::No)
+        }
     }
 }
 

@@ -15,6 +15,10 @@
 //!
 //! Both refuse instants outside the years 2000 to 2199, which catches `0`, a missing digit or a
 //! swapped field long before any money moves.
+//!
+//! A block header's time is the chain's own word, written by CometBFT with nanoseconds: it is
+//! read by [`UnixMs::from_chain_time`], which truncates it to its millisecond (the chain's text is
+//! kept verbatim beside it wherever it is stored).
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,6 +100,17 @@ impl UnixMs {
             };
         }
         Self::parse_rfc3339(text)
+    }
+
+    /// Reads a block header's time (RFC 3339, up to nanoseconds), truncated (floored) to its
+    /// millisecond. No range is imposed: what the chain recorded is what happened.
+    pub fn from_chain_time(text: &str) -> Result<Self, TimeError> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| Self(t.timestamp_millis()))
+            .map_err(|e| TimeError::Malformed {
+                text: shortened(text),
+                why: e.to_string(),
+            })
     }
 
     fn within_range(ms: i64, text: &str) -> Result<Self, TimeError> {
@@ -199,6 +214,15 @@ mod tests {
         );
         assert!(UnixMs::parse("2024-13-01").is_err());
         assert!(UnixMs::parse("1999-12-31").is_err());
+    }
+
+    #[test]
+    fn chain_times_are_floored_to_their_millisecond() {
+        assert_eq!(
+            UnixMs::from_chain_time("2024-02-15T00:02:04.846443707Z").unwrap(),
+            UnixMs(1_707_955_324_846)
+        );
+        assert!(UnixMs::from_chain_time("2024-02-15").is_err());
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn settlement_config(config: &settings::Config) -> SettlementConfig<'_> {
 fn block(store: &mut Store, height: i64, time_ms: i64) {
     let time = domain::UnixMs(time_ms).to_string();
     let at = BlockStamp {
-        height,
+        height: domain::Height::from_stored(height).unwrap(),
         time: &time,
         time_ms,
     };
@@ -179,7 +179,7 @@ fn lease(store: &mut Store, l: LeaseSpec) {
         price_denom: "uakt",
         price_amount: &price,
         created: BlockStamp {
-            height: 1,
+            height: domain::Height::new(1).unwrap(),
             time: &created_time,
             time_ms: l.created_ms,
         },
@@ -189,7 +189,7 @@ fn lease(store: &mut Store, l: LeaseSpec) {
         .closed_ms
         .zip(closed_time.as_deref())
         .map(|(time_ms, time)| BlockStamp {
-            height: 2,
+            height: domain::Height::new(2).unwrap(),
             time,
             time_ms,
         });
@@ -206,7 +206,7 @@ fn transfer(
 ) {
     let tx_hash = format!("TX{height}-{tx}");
     let row = TransferWrite {
-        height,
+        height: domain::Height::from_stored(height).unwrap(),
         tx_index: tx,
         msg_index: 0,
         leg: 0,

@@ -15,7 +15,7 @@ use diesel::Connection;
 
 use crate::chain::write::{self, BlockStamp, BlockWrite, LeaseWrite, ProviderEvent, ProviderWrite};
 use crate::{AnyConnection, DatabaseUrl, Store, StoreError};
-use domain::LeaseId;
+use domain::{Height, LeaseId};
 
 /// The server used when `TEST_DATABASE_URL` is not set.
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -186,11 +186,19 @@ pub fn register_provider(
         email: None,
         website: None,
     };
-    write::write_provider(conn, &provider, ProviderEvent::Created(1))?;
+    write::write_provider(conn, &provider, ProviderEvent::Created(test_height(1)?))?;
     if let Some(height) = deleted_height {
-        write::delete_provider(conn, owner, height)?;
+        write::delete_provider(conn, owner, test_height(height)?)?;
     }
     Ok(())
+}
+
+/// A height given by a test, refused (not wrapped) when negative.
+fn test_height(height: i64) -> Result<Height, StoreError> {
+    Height::from_stored(height).map_err(|e| StoreError::Corrupt {
+        what: "a test's block height".into(),
+        problem: e.to_string(),
+    })
 }
 
 /// Declares each listed test function once per backend.

@@ -73,7 +73,7 @@ fn chain_decimals_with_18_places_round_trip(store: &mut Store) {
             price_denom: "uakt",
             price_amount: &price,
             created: BlockStamp {
-                height: 13_759_520,
+                height: domain::Height::new(13_759_520).unwrap(),
                 time: "2024-02-15T00:02:04.846443707Z",
                 time_ms: 1_707_955_324_846,
             },

@@ -13,6 +13,7 @@
 //! started mid-chain that meets an update for a provider it never saw created) cannot wedge the
 //! indexer on a constraint error.
 
+use domain::Height;
 use store::chain::write::{
     self, BidWrite, BlockStamp, BlockWrite, GroupEnding, GroupResourceWrite, GroupWrite,
     LeaseWrite, ProviderEvent, ProviderWrite, RejectionWrite, TransferWrite,
@@ -68,7 +69,7 @@ pub fn apply_block(
     block: &DecodedBlock,
 ) -> Result<ApplySummary, ApplyError> {
     let _span = debug_span!("apply_block", height = block.height).entered();
-    let height = i64::try_from(block.height).map_err(|_| ApplyError::Height(block.height))?;
+    let height = Height::new(block.height).map_err(|_| ApplyError::Height(block.height))?;
     let block_row = BlockWrite {
         height,
         time: &block.time,
@@ -310,7 +311,7 @@ impl Applier<'_> {
         let height = self.at.height;
         let conn = &mut *self.conn;
         let gpu = resolve_lease_gpu(&offer, group.as_deref(), || {
-            chain::provider_attributes_at(conn, &id.provider, height).map(|pairs| {
+            chain::provider_attributes_at(conn, &id.provider, height.stored()).map(|pairs| {
                 pairs
                     .into_iter()
                     .map(|(key, value)| Attribute { key, value })

@@ -109,7 +109,7 @@ pub struct Header {
     #[serde(default, deserialize_with = "null_as_default")]
     pub chain_id: String,
     /// The height; CometBFT sends it as a JSON string.
-    pub height: Height,
+    pub height: HeightText,
     /// The block time: the RFC 3339 text, kept verbatim, and its instant.
     pub time: BlockTime,
 }
@@ -122,33 +122,34 @@ pub struct BlockData {
     pub txs: Vec<String>,
 }
 
-/// A block height, written by CometBFT as a decimal JSON string (a bare number is accepted too).
+/// A block height as CometBFT writes it in JSON: a decimal string (a bare number is accepted too).
+/// Only the wire form; the height the rest of the system uses is [`domain::Height`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Height(pub u64);
+pub struct HeightText(pub u64);
 
-impl Serialize for Height {
+impl Serialize for HeightText {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&self.0)
     }
 }
 
-impl<'de> Deserialize<'de> for Height {
+impl<'de> Deserialize<'de> for HeightText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct HeightVisitor;
         impl Visitor<'_> for HeightVisitor {
-            type Value = Height;
+            type Value = HeightText;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a block height as a decimal string")
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Height, E> {
-                Ok(Height(v))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeightText, E> {
+                Ok(HeightText(v))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Height, E> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HeightText, E> {
                 if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(E::invalid_value(de::Unexpected::Str(v), &self));
                 }
                 v.parse()
-                    .map(Height)
+                    .map(HeightText)
                     .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
             }
         }
@@ -172,10 +173,10 @@ pub struct BlockTime {
 impl BlockTime {
     /// Parses RFC 3339 text, keeping it verbatim.
     pub fn parse(text: &str) -> Option<Self> {
-        let instant = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+        let instant = domain::UnixMs::from_chain_time(text).ok()?;
         Some(Self {
             text: text.to_string(),
-            unix_ms: instant.timestamp_millis(),
+            unix_ms: instant.as_millis(),
         })
     }
 }
@@ -199,7 +200,7 @@ impl<'de> Deserialize<'de> for BlockTime {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct BlockResultsResponse {
     /// The height these results belong to.
-    pub height: Height,
+    pub height: HeightText,
     /// One result per transaction, in block order (`null` when the block has none).
     #[serde(default)]
     pub txs_results: JsonList<JsonObject<TxResult>>,
@@ -598,7 +599,7 @@ mod tests {
     fn heights_arrive_as_strings_and_bad_heights_fail_the_document() {
         let ok: BlockResultsResponse =
             serde_json::from_str(r#"{"height":"42","txs_results":null}"#).unwrap();
-        assert_eq!(ok.height, Height(42));
+        assert_eq!(ok.height, HeightText(42));
         assert!(ok.txs_results.items().is_empty());
         assert!(
             serde_json::from_str::<BlockResultsResponse>(r#"{"height":"-1"}"#).is_err(),

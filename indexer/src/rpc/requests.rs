@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tendermint_rpc::request::RequestMessage;
 use tendermint_rpc::{Method, Request, Response, SimpleRequest};
 
-use crate::decode::chain_json::{BlockResponse, BlockResultsResponse, Height};
+use crate::decode::chain_json::{BlockResponse, BlockResultsResponse, HeightText};
 
 /// A `result` read into our own type `T`.
 #[derive(Debug, Deserialize)]
@@ -120,8 +120,8 @@ pub(crate) struct NodeInfo {
 /// `sync_info`: the node's height range and whether it is still catching up.
 #[derive(Debug, Deserialize)]
 pub(crate) struct SyncInfo {
-    pub(crate) latest_block_height: Height,
-    pub(crate) earliest_block_height: Height,
+    pub(crate) latest_block_height: HeightText,
+    pub(crate) earliest_block_height: HeightText,
     #[serde(default)]
     pub(crate) catching_up: bool,
 }
@@ -146,7 +146,10 @@ mod tests {
             "earliest_block_height":"13759500","catching_up":false},"validator_info":{}}}"#;
         let Lenient(status) = <Lenient<StatusResult> as Response>::from_string(reply).unwrap();
         assert_eq!(status.node_info.network, "akashnet-2");
-        assert_eq!(status.sync_info.latest_block_height, Height(13_760_099));
-        assert_eq!(status.sync_info.earliest_block_height, Height(13_759_500));
+        assert_eq!(status.sync_info.latest_block_height, HeightText(13_760_099));
+        assert_eq!(
+            status.sync_info.earliest_block_height,
+            HeightText(13_759_500)
+        );
     }
 }

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use crate::schema::{blocks, indexer_rejections, transfers};
 use crate::{AnyConnection, StoreError};
-use domain::BaseUnits;
+use domain::{BaseUnits, Height};
 
 mod deployments;
 mod leases;
@@ -35,7 +35,7 @@ pub use providers::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockWrite<'a> {
     /// Block height.
-    pub height: i64,
+    pub height: Height,
     /// Block time exactly as the header spells it.
     pub time: &'a str,
     /// The same time in unix milliseconds.
@@ -53,7 +53,7 @@ pub struct BlockWrite<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockStamp<'a> {
     /// Block height.
-    pub height: i64,
+    pub height: Height,
     /// Block time as the header spells it.
     pub time: &'a str,
     /// The same time in unix milliseconds.
@@ -81,7 +81,7 @@ pub fn insert_block(conn: &mut AnyConnection, block: &BlockWrite<'_>) -> Result<
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransferWrite<'a> {
     /// Block height.
-    pub height: i64,
+    pub height: Height,
     /// Transaction index in the block.
     pub tx_index: i32,
     /// Message index in the transaction.
@@ -150,7 +150,7 @@ pub struct RejectionWrite<'a> {
 /// of the table's key). Returns how many were given.
 pub fn insert_rejections(
     conn: &mut AnyConnection,
-    height: i64,
+    height: Height,
     rejections: &[RejectionWrite<'_>],
 ) -> Result<usize, StoreError> {
     if rejections.is_empty() {

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::schema::{deployment_groups, deployments, group_resources};
 use crate::{AnyConnection, StoreError};
-use domain::{ChainDecimal, DeploymentId, GroupId};
+use domain::{ChainDecimal, DeploymentId, GroupId, Height};
 
 /// The group state a paused group is stored with; only such a group can be started again.
 const PAUSED: &str = "paused";
@@ -46,7 +46,7 @@ pub struct GroupResourceWrite<'a> {
 pub fn create_deployment(
     conn: &mut AnyConnection,
     id: &DeploymentId,
-    height: i64,
+    height: Height,
     groups: &[GroupWrite<'_>],
 ) -> Result<bool, StoreError> {
     let inserted = crate::on_backend!(conn, |c| diesel::insert_into(deployments::table)
@@ -121,7 +121,7 @@ fn insert_group_resource(
 pub fn close_deployment(
     conn: &mut AnyConnection,
     id: &DeploymentId,
-    height: i64,
+    height: Height,
 ) -> Result<(), StoreError> {
     diesel::update(
         deployments::table
@@ -152,7 +152,7 @@ pub fn close_deployment(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupEnding {
     /// `MsgCloseGroup` (or its event) at this height.
-    Closed(i64),
+    Closed(Height),
     /// `MsgPauseGroup`: it may be started again, so it gets no closing height.
     Paused,
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::BlockStamp;
 use crate::schema::{bids, leases};
 use crate::{AnyConnection, StoreError};
-use domain::{ChainDecimal, DeploymentId, GroupId, LeaseId};
+use domain::{ChainDecimal, DeploymentId, GroupId, Height, LeaseId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BidWrite<'a> {
@@ -18,7 +18,7 @@ pub struct BidWrite<'a> {
     /// The resources offer as JSON, in the indexer's encoding.
     pub resources_offer: &'a str,
     /// Height of the `MsgCreateBid`.
-    pub created_height: i64,
+    pub created_height: Height,
 }
 
 /// Records a bid. The chain refuses a second bid under one id (closed bids stay in its store), so

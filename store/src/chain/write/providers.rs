@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::schema::{provider_attributes, providers};
 use crate::{AnyConnection, StoreError};
+use domain::Height;
 
 /// The columns a provider's create or update message sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +26,9 @@ pub struct ProviderWrite<'a> {
 pub enum ProviderEvent {
     /// `MsgCreateProvider`: the provider (re)starts life here; a re-created provider is no
     /// longer updated or deleted.
-    Created(i64),
+    Created(Height),
     /// `MsgUpdateProvider`; a provider first seen through an update has no creation height.
-    Updated(i64),
+    Updated(Height),
 }
 
 /// Records a provider's create or update message. Tolerates a row that exists already (a chain
@@ -80,7 +81,7 @@ pub fn write_provider(
 pub fn delete_provider(
     conn: &mut AnyConnection,
     owner: &str,
-    height: i64,
+    height: Height,
 ) -> Result<(), StoreError> {
     diesel::update(providers::table.filter(providers::owner.eq(owner)))
         .set(providers::deleted_height.eq(Some(height)))
@@ -102,10 +103,10 @@ pub fn delete_provider(
 pub fn set_provider_attributes(
     conn: &mut AnyConnection,
     owner: &str,
-    height: i64,
+    height: Height,
     wanted: &[(&str, &str)],
 ) -> Result<(), StoreError> {
-    let current: Vec<(String, String, i64)> = provider_attributes::table
+    let current: Vec<(String, String, Height)> = provider_attributes::table
         .filter(provider_attributes::owner.eq(owner))
         .filter(provider_attributes::unset_height.is_null())
         .select((
