@@ -15,7 +15,7 @@
 //! model); providers advertise theirs as the same path under `capabilities/gpu/`. Both count only
 //! when the attribute's value is true ([`is_true`]).
 //!
-//! Interfaces are lower-cased and folded to the two families the network prices differently:
+//! Vendors are lower-cased ([`normalise_vendor`]). Interfaces are lower-cased and folded to the two families the network prices differently:
 //! every `sxm…` variant (`SXM4`, `sxm5`) is `sxm`, every `pcie…` variant is `pcie`
 //! ([`normalise_interface`]).
 
@@ -172,6 +172,11 @@ pub fn attribute_text(raw: &str, max: usize) -> Option<&str> {
     ok.then_some(trimmed)
 }
 
+/// A GPU vendor lower-cased (`NVIDIA` → `nvidia`), as Akash attribute keys name vendors.
+pub fn normalise_vendor(raw: &str) -> String {
+    raw.to_ascii_lowercase()
+}
+
 /// A GPU interface lower-cased, with every `sxm…` variant folded to `sxm` and every `pcie…`
 /// variant to `pcie`; other interfaces keep their (lower-cased) name.
 pub fn normalise_interface(raw: &str) -> String {
@@ -264,5 +269,6 @@ mod tests {
         assert_eq!(normalise_interface("PCIe"), "pcie");
         assert_eq!(normalise_interface("pcie-gen5"), "pcie");
         assert_eq!(normalise_interface("NVLink"), "nvlink");
+        assert_eq!(normalise_vendor("NVIDIA"), "nvidia");
     }
 }

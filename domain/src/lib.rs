@@ -32,7 +32,7 @@ pub mod time;
 pub use address::{AddressError, ProviderAddr};
 pub use amounts::{AmountParseError, BaseUnits, ChainDecimal, CHAIN_DECIMAL_PLACES};
 pub use class::{ClassName, ClassNameError};
-pub use gpu::{normalise_interface, GpuModel};
+pub use gpu::{normalise_interface, normalise_vendor, GpuModel};
 pub use height::{Height, HeightError};
 pub use ids::{DeploymentId, GroupId, LeaseId};
 pub use time::{TimeError, UnixMs};

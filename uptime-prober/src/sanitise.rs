@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use domain::gpu::attribute_text;
-use domain::{normalise_interface, GpuModel};
+use domain::{normalise_interface, normalise_vendor, GpuModel};
 
 use crate::quantity::{self, Quantity};
 use crate::text::clean;
@@ -414,7 +414,7 @@ fn classify(info: &[RawGpuInfo], flags: &mut BTreeSet<InfoFlag>) -> Option<GpuCl
 /// A device's class in the spelling leases use too ([`domain::gpu`] decides model and interface).
 fn normalise(device: &RawGpuInfo) -> Option<GpuClass> {
     let model = GpuModel::normalise(&device.name)?.to_string();
-    let vendor = optional_attribute(&device.vendor)?.map(|v| v.to_ascii_lowercase());
+    let vendor = optional_attribute(&device.vendor)?.map(|v| normalise_vendor(&v));
     let ram = optional_attribute(&device.memory_size)?;
     let interface = optional_attribute(&device.interface)?.map(|i| normalise_interface(&i));
     Some(GpuClass {
