@@ -75,20 +75,31 @@ fn reopen(db: &store::testing::TestDatabase) -> Store {
     Store::open(&db.url()).unwrap()
 }
 
+/// One follower run into `db` against `server` that is never asked to stop.
+async fn follow_to_the_end(
+    db: &store::testing::TestDatabase,
+    server: &ChainServer,
+    metrics: &IndexerMetrics,
+    options: FollowOptions,
+) -> Result<follow::FollowReport, FollowError> {
+    follow::run(
+        reopen(db),
+        client(server, metrics),
+        options,
+        metrics.clone(),
+        std::future::pending(),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_indexes_the_fixture_and_keeps_its_metrics() {
     let db = store::testing::sqlite();
     let server = serve(Faults::default()).await;
     let metrics = metrics();
-    let report = follow::run(
-        reopen(&db),
-        client(&server, &metrics),
-        options(None, None),
-        metrics.clone(),
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = follow_to_the_end(&db, &server, &metrics, options(None, None))
+        .await
+        .unwrap();
     assert_eq!(report.first_height, Some(FIRST));
     assert_eq!(report.last_height, Some(LAST));
     assert_eq!(report.blocks_applied, 600);
@@ -118,15 +129,9 @@ async fn follow_records_a_missing_block_and_a_later_run_fetches_it() {
     })
     .await;
     let metrics = metrics();
-    let report = follow::run(
-        reopen(&db),
-        client(&flaky, &metrics),
-        options(None, Some(FIRST + 100)),
-        metrics.clone(),
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = follow_to_the_end(&db, &flaky, &metrics, options(None, Some(FIRST + 100)))
+        .await
+        .unwrap();
     assert_eq!(report.unavailable_heights, vec![missing]);
     assert_eq!(report.blocks_applied, 100);
     assert_eq!(metrics.decode_failures(follow::BLOCK_UNAVAILABLE), 1);
@@ -149,12 +154,11 @@ async fn follow_records_a_missing_block_and_a_later_run_fetches_it() {
     // The node has the block again: `--from H --to H` fills the gap and clears the record,
     // without moving the cursor back.
     let healthy = serve(Faults::default()).await;
-    let report = follow::run(
-        reopen(&db),
-        client(&healthy, &metrics),
+    let report = follow_to_the_end(
+        &db,
+        &healthy,
+        &metrics,
         options(Some(missing), Some(missing)),
-        metrics.clone(),
-        std::future::pending(),
     )
     .await
     .unwrap();
@@ -210,15 +214,9 @@ async fn follow_stops_on_request_at_a_batch_boundary_and_resumes() {
         Some(stopped_at)
     );
 
-    let report = follow::run(
-        reopen(&db),
-        client(&server, &metrics),
-        options(None, None),
-        metrics.clone(),
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = follow_to_the_end(&db, &server, &metrics, options(None, None))
+        .await
+        .unwrap();
     assert_eq!(
         report.first_height,
         Some(stopped_at + 1),

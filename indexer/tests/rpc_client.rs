@@ -66,32 +66,26 @@ fn file_json(kind: &str, height: u64) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// Sends `request` and reads the answer as JSON, whatever its HTTP status.
+async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_server_speaks_cometbft_uri_and_json_rpc() {
     let server = serve(Faults::default()).await;
     let http = reqwest::Client::new();
 
-    let uri: serde_json::Value = http
-        .get(format!("{}/block?height={}", server.url(), FIRST + 20))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let uri: serde_json::Value =
+        json_of(http.get(format!("{}/block?height={}", server.url(), FIRST + 20))).await;
     assert_eq!(uri["jsonrpc"], "2.0");
     assert_eq!(uri["id"], -1);
     assert_eq!(uri["result"], file_json("block", FIRST + 20));
 
-    let post: serde_json::Value = http
-        .post(server.url())
-        .body(r#"{"jsonrpc":"2.0","id":"abc","method":"block_results","params":{"height":"13759520"}}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post: serde_json::Value = json_of(http.post(server.url()).body(
+        r#"{"jsonrpc":"2.0","id":"abc","method":"block_results","params":{"height":"13759520"}}"#,
+    ))
+    .await;
     assert_eq!(post["id"], "abc");
     assert_eq!(post["result"], file_json("block_results", FIRST + 20));
 
@@ -116,15 +110,11 @@ async fn rpc_server_speaks_cometbft_uri_and_json_rpc() {
         )
     );
 
-    let below: serde_json::Value = http
-        .post(server.url())
-        .body(r#"{"jsonrpc":"2.0","id":7,"method":"block","params":{"height":"5"}}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let below: serde_json::Value = json_of(
+        http.post(server.url())
+            .body(r#"{"jsonrpc":"2.0","id":7,"method":"block","params":{"height":"5"}}"#),
+    )
+    .await;
     assert_eq!(below["id"], 7);
     assert_eq!(
         below["error"]["data"],

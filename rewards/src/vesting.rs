@@ -394,40 +394,38 @@ mod tests {
             cliff_ms: 5,
             duration_ms: 0,
         };
-        assert_eq!(
-            zero_linear.vested(BaseUnits(7), UnixMs(0), UnixMs(4)),
-            BaseUnits(0)
-        );
-        assert_eq!(
-            zero_linear.vested(BaseUnits(7), UnixMs(0), UnixMs(5)),
-            BaseUnits(7)
-        );
         let empty = Vesting::Periodic {
             period_ms: 0,
             count: 0,
         };
-        assert_eq!(
-            empty.vested(BaseUnits(7), UnixMs(10), UnixMs(10)),
-            BaseUnits(7)
-        );
-        assert_eq!(
-            empty.vested(BaseUnits(7), UnixMs(10), UnixMs(9)),
-            BaseUnits(0)
-        );
         let extreme = Vesting::Linear {
             cliff_ms: 0,
             duration_ms: u64::MAX,
         };
-        // The widest span: elapsed = 2^64 − 2 of a duration 2^64 − 1, and A = 2^128 − 1 is
-        // (2^64 − 1)(2^64 + 1), so exactly A − (2^64 + 1) has vested; the product needs 256 bits.
-        assert_eq!(
-            extreme.vested(BaseUnits(u128::MAX), UnixMs(i64::MIN), UnixMs(i64::MAX - 1)),
-            BaseUnits(u128::MAX - (u128::from(u64::MAX) + 2))
-        );
-        assert_eq!(
-            extreme.vested(BaseUnits(u128::MAX), UnixMs(i64::MIN), UnixMs(i64::MAX)),
-            BaseUnits(u128::MAX)
-        );
+        // (schedule, amount, anchor, at, vested)
+        let cases = [
+            (zero_linear, 7, 0, 4, 0),
+            (zero_linear, 7, 0, 5, 7),
+            (empty, 7, 10, 10, 7),
+            (empty, 7, 10, 9, 0),
+            // The widest span: elapsed = 2^64 − 2 of a duration 2^64 − 1, and A = 2^128 − 1 is
+            // (2^64 − 1)(2^64 + 1), so exactly A − (2^64 + 1) has vested; the product needs 256
+            // bits.
+            (
+                extreme,
+                u128::MAX,
+                i64::MIN,
+                i64::MAX - 1,
+                u128::MAX - (u128::from(u64::MAX) + 2),
+            ),
+            (extreme, u128::MAX, i64::MIN, i64::MAX, u128::MAX),
+        ];
+        for (schedule, amount, anchor, at, vested) in cases {
+            assert_eq!(
+                schedule.vested(BaseUnits(amount), UnixMs(anchor), UnixMs(at)),
+                BaseUnits(vested)
+            );
+        }
     }
 
     #[test]

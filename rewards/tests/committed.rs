@@ -7,11 +7,10 @@ use common::*;
 use domain::{BaseUnits, UnixMs};
 use rewards::committed::max_total;
 use rewards::ledger::{EntryRef, Reason};
-use rewards::money::Money;
-use rewards::programme::{CommittedContract, CommittedPool, PoolKind, Problem, Programme};
-use rewards::settle::{Engine, EpochInputs, PoolState, PoolTotals, ProgrammeState};
+use rewards::programme::{PoolKind, Problem, Programme};
+use rewards::settle::{Engine, EpochInputs, Measurement, PoolState, PoolTotals, ProgrammeState};
 use rewards::settle_programme;
-use rewards::vesting::{positions, Vesting};
+use rewards::vesting::positions;
 use std::collections::BTreeMap;
 
 const MONTH: u64 = 30 * DAY;
@@ -20,42 +19,21 @@ fn s(x: &str) -> String {
     x.to_string()
 }
 
-fn contract(id: &str, provider: &str, gpus: u64, rate: u128, term_ms: u64) -> CommittedContract {
-    CommittedContract {
-        id: id.into(),
-        provider: provider.into(),
-        class: class("h100"),
-        gpus,
-        rate: Money::BaseUnits(BaseUnits(rate)),
-        start_ms: UnixMs(START),
-        term_ms,
-        sla_uptime: dec("0.95"),
-        vesting: "quarterly".into(),
-        max_consecutive_breaches: 2,
-    }
+/// A one-day programme with a 1,000,000 reserve and one contract (c1: 1 GPU at 100 uakt per
+/// GPU-hour for ten days) that starts half-way through the epoch.
+fn half_day_late_programme() -> Programme {
+    let mut late = committed_contract("c1", "akash1pro", 1, 100, 10 * DAY);
+    late.start_ms = UnixMs(START + (DAY / 2) as i64);
+    committed_programme(1, DAY, 1_000_000, false, vec![late])
 }
 
-fn committed_programme(
-    epochs: u32,
-    epoch_length: u64,
-    budget: u128,
-    verify_capacity: bool,
-    contracts: Vec<CommittedContract>,
-) -> Programme {
-    let mut p = programme(epochs, epoch_length, &["h100"]);
-    p.vesting.insert(
-        "quarterly".into(),
-        Vesting::Periodic {
-            period_ms: 90 * DAY,
-            count: 4,
-        },
-    );
-    p.committed = Some(CommittedPool {
-        budget: Money::BaseUnits(BaseUnits(budget)),
-        verify_capacity,
-        contracts,
-    });
-    p
+/// The committed lines of settling `p`'s first epoch with only akash1pro measured, as `m`.
+fn first_epoch_committed_lines(
+    p: &Programme,
+    m: Measurement,
+) -> Vec<(String, String, u128, String)> {
+    let result = settle_programme(p, &[one_h100("akash1pro", m)]).unwrap();
+    summary(&result.epochs[0], PoolKind::Committed)
 }
 
 /// Day `d` after the programme start, in ms.
@@ -93,20 +71,18 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
         MONTH,
         20_000_000,
         false,
-        vec![contract("c1", "akash1pro", 2, 1000, 360 * DAY)],
+        vec![committed_contract("c1", "akash1pro", 2, 1000, 360 * DAY)],
     );
-    let inputs: Vec<EpochInputs> = (0..12)
-        .map(|k| {
-            let mut inputs = EpochInputs::default();
-            let m = if (5..=7).contains(&k) {
+    let inputs = per_epoch_h100(
+        "akash1pro",
+        (0..12).map(|k| {
+            if (5..=7).contains(&k) {
                 measured(0, 0, 9, 10)
             } else {
                 online(0, 0)
-            };
-            inputs.insert(&class("h100"), "akash1pro", m);
-            inputs
-        })
-        .collect();
+            }
+        }),
+    );
     let result = settle_programme(&p, &inputs).unwrap();
     let epochs = &result.epochs;
 
@@ -215,21 +191,18 @@ fn a_good_epoch_resets_the_breach_run() {
         DAY,
         10_000_000,
         false,
-        vec![contract("c1", "akash1pro", 1, 100, 5 * DAY)],
+        vec![committed_contract("c1", "akash1pro", 1, 100, 5 * DAY)],
     );
-    let inputs: Vec<EpochInputs> = [false, false, true, false, false]
-        .iter()
-        .map(|good| {
-            let mut inputs = EpochInputs::default();
-            let m = if *good {
+    let inputs = per_epoch_h100(
+        "akash1pro",
+        [false, false, true, false, false].map(|good| {
+            if good {
                 online(0, 0)
             } else {
                 measured(0, 0, 1, 2)
-            };
-            inputs.insert(&class("h100"), "akash1pro", m);
-            inputs
-        })
-        .collect();
+            }
+        }),
+    );
     let result = settle_programme(&p, &inputs).unwrap();
     let runs: Vec<u32> = result
         .epochs
@@ -246,7 +219,7 @@ fn a_good_epoch_resets_the_breach_run() {
 /// → 100 × 12 h = 1,200. A contract with no measurement at all has uptime 0: SLA_BREACH.
 #[test]
 fn verified_capacity_is_shared_among_a_providers_contracts() {
-    let mut c3 = contract("c3", "akash1absent", 1, 100, DAY);
+    let mut c3 = committed_contract("c3", "akash1absent", 1, 100, DAY);
     c3.max_consecutive_breaches = 5;
     let p = committed_programme(
         1,
@@ -254,16 +227,13 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
         1_000_000,
         true,
         vec![
-            contract("c1", "akash1pro", 2, 100, DAY),
-            contract("c2", "akash1pro", 1, 100, DAY),
+            committed_contract("c1", "akash1pro", 2, 100, DAY),
+            committed_contract("c2", "akash1pro", 1, 100, DAY),
             c3,
         ],
     );
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), "akash1pro", online(5 * DAY as u128 / 2, 0));
-    let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
-        summary(&result.epochs[0], PoolKind::Committed),
+        first_epoch_committed_lines(&p, online(5 * DAY as u128 / 2, 0)),
         vec![
             (s("c1"), s("akash1pro"), 4_800, s("PAID")),
             (s("c2"), s("akash1pro"), 1_200, s("PAID")),
@@ -281,19 +251,14 @@ fn verified_capacity_is_shared_among_a_providers_contracts() {
 /// of it. A contract terminated that epoch (c3, COMMITMENT_BROKEN) takes none either.
 #[test]
 fn a_forfeited_contract_uses_up_no_capacity() {
-    let mut c1 = contract("c1", "akash1pro", 2, 100, 2 * DAY);
+    let mut c1 = committed_contract("c1", "akash1pro", 2, 100, 2 * DAY);
     c1.max_consecutive_breaches = 5;
-    let mut c3 = contract("c3", "akash1pro", 1, 100, 2 * DAY);
+    let mut c3 = committed_contract("c3", "akash1pro", 1, 100, 2 * DAY);
     c3.max_consecutive_breaches = 0;
-    let mut c2 = contract("c2", "akash1pro", 1, 100, 2 * DAY);
+    let mut c2 = committed_contract("c2", "akash1pro", 1, 100, 2 * DAY);
     c2.sla_uptime = dec("0.5");
     let p = committed_programme(2, DAY, 1_000_000, true, vec![c1, c3, c2]);
-    let mut inputs = EpochInputs::default();
-    inputs.insert(
-        &class("h100"),
-        "akash1pro",
-        measured(u128::from(DAY), 0, 9, 10),
-    );
+    let inputs = one_h100("akash1pro", measured(u128::from(DAY), 0, 9, 10));
     let result = settle_programme(&p, &[inputs.clone(), inputs]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
@@ -311,14 +276,9 @@ fn a_forfeited_contract_uses_up_no_capacity() {
 /// 1 GPU × 12 h × 100 = 1,200.
 #[test]
 fn pay_covers_only_the_overlap_with_the_term() {
-    let mut late = contract("c1", "akash1pro", 1, 100, 10 * DAY);
-    late.start_ms = UnixMs(START + (DAY / 2) as i64);
-    let p = committed_programme(1, DAY, 1_000_000, false, vec![late]);
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), "akash1pro", online(0, 0));
-    let result = settle_programme(&p, &[inputs]).unwrap();
+    let p = half_day_late_programme();
     assert_eq!(
-        summary(&result.epochs[0], PoolKind::Committed),
+        first_epoch_committed_lines(&p, online(0, 0)),
         vec![
             (s("c1"), s("akash1pro"), 1_200, s("PAID")),
             (s(""), s(""), 998_800, s("PROGRAMME_END")),
@@ -336,8 +296,8 @@ fn contracts_beyond_the_budget_are_rejected() {
         10_000,
         false,
         vec![
-            contract("c1", "akash1a", 2, 100, 2 * DAY),
-            contract("c2", "akash1b", 1, 100, 2 * DAY),
+            committed_contract("c1", "akash1a", 2, 100, 2 * DAY),
+            committed_contract("c2", "akash1b", 1, 100, 2 * DAY),
         ],
     );
     let pool = p.committed.as_ref().unwrap();
@@ -364,7 +324,7 @@ fn an_exhausted_reserve_records_the_shortfall() {
         DAY,
         10_000,
         false,
-        vec![contract("c1", "akash1pro", 1, 100, 2 * DAY)],
+        vec![committed_contract("c1", "akash1pro", 1, 100, 2 * DAY)],
     );
     let mut state = ProgrammeState {
         next_epoch: 1,
@@ -382,11 +342,9 @@ fn an_exhausted_reserve_records_the_shortfall() {
             },
         },
     );
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), "akash1pro", online(0, 0));
     let epoch = Engine::new(&p)
         .unwrap()
-        .settle_epoch(&mut state, &inputs)
+        .settle_epoch(&mut state, &one_h100("akash1pro", online(0, 0)))
         .unwrap();
     assert_eq!(
         summary(&epoch, PoolKind::Committed),
@@ -411,7 +369,7 @@ fn inconsistent_carried_state_is_an_identity_error() {
         DAY,
         10_000,
         false,
-        vec![contract("c1", "akash1pro", 1, 100, 2 * DAY)],
+        vec![committed_contract("c1", "akash1pro", 1, 100, 2 * DAY)],
     );
     let mut state = ProgrammeState {
         next_epoch: 1,
@@ -443,7 +401,7 @@ fn base_unit_contracts_do_not_need_a_price() {
         DAY,
         10_000,
         false,
-        vec![contract("c1", "akash1pro", 1, 100, DAY)],
+        vec![committed_contract("c1", "akash1pro", 1, 100, DAY)],
     );
     p.prices = Some(rewards::money::PriceTable {
         source: "later".into(),
@@ -452,9 +410,7 @@ fn base_unit_contracts_do_not_need_a_price() {
             usd_per_token: dec("2"),
         }],
     });
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), "akash1pro", online(0, 0));
-    let result = settle_programme(&p, &[inputs]).unwrap();
+    let result = settle_programme(&p, &[one_h100("akash1pro", online(0, 0))]).unwrap();
     assert_eq!(
         summary(&result.epochs[0], PoolKind::Committed),
         vec![
@@ -480,23 +436,20 @@ fn overpayment_shows_as_negative_claimable() {
 /// 1 GPU × 24 h × 100 = 2,400.
 #[test]
 fn epochs_outside_the_term_are_not_breaches() {
-    let mut c1 = contract("c1", "akash1pro", 1, 100, DAY);
+    let mut c1 = committed_contract("c1", "akash1pro", 1, 100, DAY);
     c1.start_ms = UnixMs(day(1));
     c1.max_consecutive_breaches = 0;
     let p = committed_programme(3, DAY, 1_000_000, false, vec![c1]);
-    let inputs: Vec<EpochInputs> = [false, true, false]
-        .iter()
-        .map(|up| {
-            let mut inputs = EpochInputs::default();
-            let m = if *up {
+    let inputs = per_epoch_h100(
+        "akash1pro",
+        [false, true, false].map(|up| {
+            if up {
                 online(0, 0)
             } else {
                 measured(0, 0, 0, 1)
-            };
-            inputs.insert(&class("h100"), "akash1pro", m);
-            inputs
-        })
-        .collect();
+            }
+        }),
+    );
     let result = settle_programme(&p, &inputs).unwrap();
     let lines: Vec<_> = result
         .epochs
@@ -520,14 +473,9 @@ fn epochs_outside_the_term_are_not_breaches() {
 /// the 12 hours of overlap are forfeited.
 #[test]
 fn the_sla_uses_the_whole_epochs_uptime_for_a_partial_term() {
-    let mut late = contract("c1", "akash1pro", 1, 100, 10 * DAY);
-    late.start_ms = UnixMs(START + (DAY / 2) as i64);
-    let p = committed_programme(1, DAY, 1_000_000, false, vec![late]);
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), "akash1pro", measured(0, 0, DAY / 2, DAY));
-    let result = settle_programme(&p, &[inputs]).unwrap();
+    let p = half_day_late_programme();
     assert_eq!(
-        summary(&result.epochs[0], PoolKind::Committed),
+        first_epoch_committed_lines(&p, measured(0, 0, DAY / 2, DAY)),
         vec![
             (s("c1"), s("akash1pro"), 1_200, s("SLA_BREACH")),
             (s(""), s(""), 1_000_000, s("PROGRAMME_END")),
@@ -543,13 +491,10 @@ fn uptime_exactly_at_the_sla_is_not_a_breach() {
         DAY,
         1_000_000,
         false,
-        vec![contract("c1", "akash1pro", 1, 100, DAY)],
+        vec![committed_contract("c1", "akash1pro", 1, 100, DAY)],
     );
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), "akash1pro", measured(0, 0, 95, 100));
-    let result = settle_programme(&p, &[inputs]).unwrap();
     assert_eq!(
-        summary(&result.epochs[0], PoolKind::Committed),
+        first_epoch_committed_lines(&p, measured(0, 0, 95, 100)),
         vec![
             (s("c1"), s("akash1pro"), 2_400, s("PAID")),
             (s(""), s(""), 997_600, s("PROGRAMME_END")),
@@ -568,9 +513,9 @@ fn uptime_exactly_at_the_sla_is_not_a_breach() {
 /// and is paid its 2,400 out of that clawback, with no shortfall.
 #[test]
 fn clawbacks_pay_the_same_epochs_contracts() {
-    let mut c1 = contract("c1", "akash1bad", 1, 100, 2 * DAY);
+    let mut c1 = committed_contract("c1", "akash1bad", 1, 100, 2 * DAY);
     c1.max_consecutive_breaches = 0;
-    let c2 = contract("c2", "akash1good", 1, 100, 2 * DAY);
+    let c2 = committed_contract("c2", "akash1good", 1, 100, 2 * DAY);
     let p = committed_programme(2, DAY, 9_600, false, vec![c1, c2]);
     let engine = Engine::new(&p).unwrap();
     let mut state = ProgrammeState::default();
@@ -620,17 +565,10 @@ fn clawbacks_pay_the_same_epochs_contracts() {
 /// terminated in epoch 1 with the whole 2,400 clawed back.
 #[test]
 fn the_identity_check_does_not_overflow_near_the_largest_budget() {
-    let mut c1 = contract("c1", "akash1pro", 1, 100, 2 * DAY);
+    let mut c1 = committed_contract("c1", "akash1pro", 1, 100, 2 * DAY);
     c1.max_consecutive_breaches = 0;
     let p = committed_programme(2, DAY, u128::MAX, false, vec![c1]);
-    let inputs: Vec<EpochInputs> = [online(0, 0), measured(0, 0, 0, 1)]
-        .into_iter()
-        .map(|m| {
-            let mut inputs = EpochInputs::default();
-            inputs.insert(&class("h100"), "akash1pro", m);
-            inputs
-        })
-        .collect();
+    let inputs = per_epoch_h100("akash1pro", [online(0, 0), measured(0, 0, 0, 1)]);
     let result = settle_programme(&p, &inputs).unwrap();
     // Epoch 1 is the last: the whole reserve, u128::MAX, is returned at programme end, and the
     // ledger checks must not overflow on that either (forfeited 2,400 + returned u128::MAX).
@@ -653,17 +591,13 @@ fn the_identity_check_does_not_overflow_near_the_largest_budget() {
 /// back (earned in epoch 0, entry 0), the same entry as the settlement's clawback record.
 #[test]
 fn committed_lines_name_their_schedule_and_clawed_back_entry() {
-    let mut c1 = contract("c1", "akash1pro", 1, 100, 3 * DAY);
+    let mut c1 = committed_contract("c1", "akash1pro", 1, 100, 3 * DAY);
     c1.max_consecutive_breaches = 1;
     let p = committed_programme(4, DAY, 1_000_000, false, vec![c1]);
-    let inputs: Vec<EpochInputs> = [online(0, 0), measured(0, 0, 0, 1), measured(0, 0, 0, 1)]
-        .into_iter()
-        .map(|m| {
-            let mut inputs = EpochInputs::default();
-            inputs.insert(&class("h100"), "akash1pro", m);
-            inputs
-        })
-        .collect();
+    let inputs = per_epoch_h100(
+        "akash1pro",
+        [online(0, 0), measured(0, 0, 0, 1), measured(0, 0, 0, 1)],
+    );
     let engine = Engine::new(&p).unwrap();
     let mut state = ProgrammeState::default();
     let epochs: Vec<_> = inputs

@@ -141,21 +141,7 @@ fn no_eligible_weight_under_carry_rolls_forward() {
             (s("a100"), s("akash1aaa"), 0, s("UPTIME_BELOW_THRESHOLD")),
         ]
     );
-    let rows: Vec<_> = result
-        .epochs
-        .iter()
-        .map(|e| {
-            let l = ledger(e, PoolKind::LiquidityMining);
-            (
-                l.opening.0,
-                l.emitted.0,
-                l.allocated.0,
-                l.carried.0,
-                l.returned.0,
-                l.closing.0,
-            )
-        })
-        .collect();
+    let rows = flow_rows(&result.epochs, PoolKind::LiquidityMining);
     assert_eq!(
         rows,
         vec![
@@ -174,21 +160,7 @@ fn no_eligible_weight_under_carry_rolls_forward() {
 fn no_eligible_weight_under_return_is_returned() {
     let p = no_eligible_programme(Undistributed::Return);
     let result = settle_programme(&p, &ineligible_first(4)).unwrap();
-    let rows: Vec<_> = result
-        .epochs
-        .iter()
-        .map(|e| {
-            let l = ledger(e, PoolKind::LiquidityMining);
-            (
-                l.opening.0,
-                l.emitted.0,
-                l.allocated.0,
-                l.carried.0,
-                l.returned.0,
-                l.closing.0,
-            )
-        })
-        .collect();
+    let rows = flow_rows(&result.epochs, PoolKind::LiquidityMining);
     assert_eq!(
         rows,
         vec![
@@ -283,21 +255,7 @@ fn under_carry_no_eligible_weight_is_carried_but_cap_excess_returned() {
             (s("h100"), s("akash1aaa"), 20, s("CAPPED")),
         ]
     );
-    let rows: Vec<_> = result
-        .epochs
-        .iter()
-        .map(|e| {
-            let l = ledger(e, PoolKind::LiquidityMining);
-            (
-                l.opening.0,
-                l.emitted.0,
-                l.allocated.0,
-                l.carried.0,
-                l.returned.0,
-                l.closing.0,
-            )
-        })
-        .collect();
+    let rows = flow_rows(&result.epochs, PoolKind::LiquidityMining);
     // Epoch 1: E_1 = 150 → 75 and 75; h100 cap floor(0.4 × 75) = 30, excess 45. Epoch 1 is the
     // programme's last, so a100's 75 has no later epoch to be carried into: it is returned with
     // the excess (75 + 45 = 120) and the pool closes at 0.

@@ -10,22 +10,15 @@ use domain::{BaseUnits, UnixMs};
 use rewards::ledger::{Basis, Bucket, Reason};
 use rewards::money::Money;
 use rewards::programme::{
-    CommittedContract, CommittedPool, Grant, PoolKind, Programme, RndPool, Undistributed,
-    NEXT_GENERATION_MODELS,
+    CommittedContract, Grant, PoolKind, Programme, RndPool, Undistributed, NEXT_GENERATION_MODELS,
 };
 use rewards::settle::EpochInputs;
 use rewards::settle_programme;
-use rewards::vesting::{positions, Vesting};
+use rewards::vesting::positions;
 use std::collections::BTreeMap;
 
 fn s(x: &str) -> String {
     x.to_string()
-}
-
-fn one(provider: &str, m: rewards::settle::Measurement) -> EpochInputs {
-    let mut inputs = EpochInputs::default();
-    inputs.insert(&class("h100"), provider, m);
-    inputs
 }
 
 /// `(opening, emitted, allocated, forfeited, clawed_back, returned, carried, closing)`.
@@ -53,7 +46,10 @@ fn carry_returns_the_last_epochs_unpaid_emission() {
         1_000,
         rules(&[("h100", "1")], "1", "0", "0", Undistributed::Carry),
     );
-    let inputs = [one("akash1a", online(1_000, 0)), EpochInputs::default()];
+    let inputs = [
+        one_h100("akash1a", online(1_000, 0)),
+        EpochInputs::default(),
+    ];
     let result = settle_programme(&p, &inputs).unwrap();
     let last = &result.epochs[1];
     assert_eq!(
@@ -70,36 +66,17 @@ fn carry_returns_the_last_epochs_unpaid_emission() {
     );
 }
 
+/// c1-style contract for akash1pro: 1 GPU at 100 uakt per GPU-hour, with the given term and
+/// breach allowance.
 fn contract(id: &str, term_ms: u64, max_breaches: u32) -> CommittedContract {
-    CommittedContract {
-        id: id.into(),
-        provider: "akash1pro".into(),
-        class: class("h100"),
-        gpus: 1,
-        rate: Money::BaseUnits(BaseUnits(100)),
-        start_ms: UnixMs(START),
-        term_ms,
-        sla_uptime: dec("0.95"),
-        vesting: "quarterly".into(),
-        max_consecutive_breaches: max_breaches,
-    }
+    let mut c = committed_contract(id, "akash1pro", 1, 100, term_ms);
+    c.max_consecutive_breaches = max_breaches;
+    c
 }
 
+/// A programme of one-day epochs whose committed pool does not verify capacity.
 fn committed(epochs: u32, budget: u128, contracts: Vec<CommittedContract>) -> Programme {
-    let mut p = programme(epochs, DAY, &["h100"]);
-    p.vesting.insert(
-        "quarterly".into(),
-        Vesting::Periodic {
-            period_ms: 90 * DAY,
-            count: 4,
-        },
-    );
-    p.committed = Some(CommittedPool {
-        budget: Money::BaseUnits(BaseUnits(budget)),
-        verify_capacity: false,
-        contracts,
-    });
-    p
+    committed_programme(epochs, DAY, budget, false, contracts)
 }
 
 /// Budget 10,000; one contract of 1 GPU at 100 per GPU-hour for epoch 0 only (2,400). Epoch 1,
@@ -109,8 +86,8 @@ fn committed(epochs: u32, budget: u128, contracts: Vec<CommittedContract>) -> Pr
 fn the_committed_reserve_is_returned_once_every_contract_has_ended() {
     let p = committed(2, 10_000, vec![contract("c1", DAY, 2)]);
     let inputs = [
-        one("akash1pro", online(0, 0)),
-        one("akash1pro", online(0, 0)),
+        one_h100("akash1pro", online(0, 0)),
+        one_h100("akash1pro", online(0, 0)),
     ];
     let result = settle_programme(&p, &inputs).unwrap();
     let last = &result.epochs[1];
@@ -155,8 +132,8 @@ fn the_committed_reserve_is_returned_once_every_contract_has_ended() {
 fn an_amount_clawed_back_in_the_last_epoch_is_returned_with_its_pool() {
     let p = committed(2, 10_000, vec![contract("c1", 2 * DAY, 0)]);
     let inputs = [
-        one("akash1pro", online(0, 0)),
-        one("akash1pro", measured(0, 0, 0, 1)),
+        one_h100("akash1pro", online(0, 0)),
+        one_h100("akash1pro", measured(0, 0, 0, 1)),
     ];
     let result = settle_programme(&p, &inputs).unwrap();
     let last = &result.epochs[1];
@@ -219,8 +196,8 @@ fn the_rnd_pools_leftover_is_returned_in_the_last_epoch() {
 fn amounts_still_vesting_after_the_last_epoch_stay_owed() {
     let p = committed(2, 10_000, vec![contract("c1", 2 * DAY, 2)]);
     let inputs = [
-        one("akash1pro", online(0, 0)),
-        one("akash1pro", online(0, 0)),
+        one_h100("akash1pro", online(0, 0)),
+        one_h100("akash1pro", online(0, 0)),
     ];
     let result = settle_programme(&p, &inputs).unwrap();
     let l = ledger(&result.epochs[1], PoolKind::Committed);

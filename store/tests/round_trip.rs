@@ -119,12 +119,18 @@ fn a_failed_transaction_writes_nothing(store: &mut Store) {
     assert_eq!(count, 0);
 }
 
-/// Foreign keys are enforced on both engines (SQLite needs them switched on per connection).
-fn foreign_keys_are_enforced(store: &mut Store) {
-    let orphan = diesel::insert_into(allocations::table)
+/// Writes one PAID liquidity-mining allocation line straight into the table, past the store's
+/// own checks, so a test can see what the database itself accepts.
+fn insert_allocation_row(
+    store: &mut Store,
+    programme: &str,
+    epoch: i32,
+    amount: &str,
+) -> QueryResult<usize> {
+    diesel::insert_into(allocations::table)
         .values((
-            allocations::programme.eq("no-such-programme"),
-            allocations::epoch.eq(7),
+            allocations::programme.eq(programme),
+            allocations::epoch.eq(epoch),
             allocations::line.eq(0),
             allocations::pool.eq("liquidity_mining"),
             allocations::bucket_kind.eq("class"),
@@ -132,11 +138,16 @@ fn foreign_keys_are_enforced(store: &mut Store) {
             allocations::provider.eq("akash1x"),
             allocations::basis_kind.eq("weight"),
             allocations::basis.eq("1"),
-            allocations::amount.eq("1"),
+            allocations::amount.eq(amount),
             allocations::reason.eq("PAID"),
             allocations::vesting.eq("immediate"),
         ))
-        .execute(store.conn());
+        .execute(store.conn())
+}
+
+/// Foreign keys are enforced on both engines (SQLite needs them switched on per connection).
+fn foreign_keys_are_enforced(store: &mut Store) {
+    let orphan = insert_allocation_row(store, "no-such-programme", 7, "1");
     assert!(
         orphan.is_err(),
         "an allocation without its epoch was accepted"
@@ -162,23 +173,7 @@ fn status_reports_a_fresh_database(store: &mut Store) {
 /// A text column holding something that is not an amount is an error on read, never a zero.
 fn corrupt_amount_text_is_an_error(store: &mut Store) {
     epoch_row(store, "pilot", 0);
-    diesel::insert_into(allocations::table)
-        .values((
-            allocations::programme.eq("pilot"),
-            allocations::epoch.eq(0),
-            allocations::line.eq(0),
-            allocations::pool.eq("liquidity_mining"),
-            allocations::bucket_kind.eq("class"),
-            allocations::bucket.eq("a100"),
-            allocations::provider.eq("akash1x"),
-            allocations::basis_kind.eq("weight"),
-            allocations::basis.eq("1"),
-            allocations::amount.eq("12.5"),
-            allocations::reason.eq("PAID"),
-            allocations::vesting.eq("immediate"),
-        ))
-        .execute(store.conn())
-        .unwrap();
+    insert_allocation_row(store, "pilot", 0, "12.5").unwrap();
     let read: QueryResult<Vec<BaseUnits>> = allocations::table
         .select(allocations::amount)
         .load(store.conn());

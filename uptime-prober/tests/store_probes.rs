@@ -45,6 +45,17 @@ fn gpu(node: &str, allocatable: i64, allocated: i64) -> GpuRecord {
     }
 }
 
+/// Sorts records the way the store returns them: by (time, prober, provider).
+fn sort_in_store_order(records: &mut [ObservationRecord]) {
+    records.sort_by(|a, b| {
+        (a.key.time_ms, &a.key.prober, &a.key.provider).cmp(&(
+            b.key.time_ms,
+            &b.key.prober,
+            &b.key.provider,
+        ))
+    });
+}
+
 /// Every field, including awkward text and the sanitiser's notes, comes back unchanged.
 fn observations_round_trip_exactly(store: &mut Store) {
     let mut clamped = gpu("nœud-é/1 \"quoted\" 'x'", 16, 0);
@@ -89,13 +100,7 @@ fn observations_round_trip_exactly(store: &mut Store) {
     assert_eq!(summary.count(InsertOutcome::Inserted), 3);
     let back = probes::load_observations(store.conn(), 0, i64::MAX, None, 100).unwrap();
     let mut expected = records;
-    expected.sort_by(|a, b| {
-        (a.key.time_ms, &a.key.prober, &a.key.provider).cmp(&(
-            b.key.time_ms,
-            &b.key.prober,
-            &b.key.provider,
-        ))
-    });
+    sort_in_store_order(&mut expected);
     // GPUs come back ordered by node name.
     expected[0].gpus.sort_by(|a, b| a.node.cmp(&b.node));
     assert_eq!(back, expected);
@@ -149,13 +154,7 @@ fn paging_sees_every_observation_once(store: &mut Store) {
         seen.extend(page);
     }
     let mut expected = records;
-    expected.sort_by(|a, b| {
-        (a.key.time_ms, &a.key.prober, &a.key.provider).cmp(&(
-            b.key.time_ms,
-            &b.key.prober,
-            &b.key.provider,
-        ))
-    });
+    sort_in_store_order(&mut expected);
     assert_eq!(seen, expected);
     let window = probes::load_observations(
         store.conn(),

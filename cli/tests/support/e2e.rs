@@ -213,6 +213,9 @@ pub fn csv_rows(csv: &str) -> Vec<std::collections::BTreeMap<String, String>> {
         .collect()
 }
 
+/// The lease export columns that identify a lease; `differences` matches rows on them.
+const LEASE_KEY_COLUMNS: [&str; 5] = ["owner", "dseq", "gseq", "oseq", "provider"];
+
 fn text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
@@ -242,20 +245,11 @@ pub fn differences(truth: &Value, leases_csv: &str, providers_csv: &str) -> Vec<
             problems.push(format!("lease {key} is not in truth (from a failed tx?)"));
             continue;
         };
-        for field in [
-            "bseq",
-            "gpu_units",
-            "gpu_model",
-            "gpu_ram",
-            "price_denom",
-            "price_amount",
-            "created_height",
-            "created_time",
-            "closed_height",
-            "closed_time",
-            "close_cause",
-            "close_reason",
-        ] {
+        // Every exported column but the key's is compared, in the export's own column order.
+        let compared = reports::exports::LEASE_COLUMNS
+            .into_iter()
+            .filter(|column| !LEASE_KEY_COLUMNS.contains(column));
+        for field in compared {
             if row[field] != text(&expected[field]) {
                 problems.push(format!(
                     "lease {key} {field}: exported {:?}, truth {:?}",

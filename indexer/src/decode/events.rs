@@ -175,6 +175,29 @@ fn unbase64(text: &str) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("attribute {text:?} is not UTF-8 text"))
 }
 
+/// Group `gseq` of `deployment`. Both event eras spell a group as its deployment's attributes
+/// plus a sequence, so both build it here.
+fn group_of(deployment: DeploymentId, gseq: i32) -> GroupId {
+    GroupId {
+        owner: deployment.owner,
+        dseq: deployment.dseq,
+        gseq,
+    }
+}
+
+/// The lease of order `oseq` in `group`, made from `provider`'s bid `bseq` (0 in era A, which
+/// has no bid sequence).
+fn lease_of(group: GroupId, oseq: i32, provider: String, bseq: i32) -> LeaseId {
+    LeaseId {
+        owner: group.owner,
+        dseq: group.dseq,
+        gseq: group.gseq,
+        oseq,
+        provider,
+        bseq,
+    }
+}
+
 /// Era A: `akash.v1` events, told apart by `module` and `action`.
 fn decode_untyped<'a>(
     get: &impl Fn(&str) -> Option<&'a str>,
@@ -188,23 +211,18 @@ fn decode_untyped<'a>(
         })
     };
     let group = || -> Result<GroupId, String> {
-        let deployment = deployment()?;
-        Ok(GroupId {
-            owner: deployment.owner,
-            dseq: deployment.dseq,
-            gseq: ids::seq_text(required("gseq")?, "gseq")?,
-        })
+        Ok(group_of(
+            deployment()?,
+            ids::seq_text(required("gseq")?, "gseq")?,
+        ))
     };
     let lease = || -> Result<LeaseId, String> {
-        let group = group()?;
-        Ok(LeaseId {
-            owner: group.owner,
-            dseq: group.dseq,
-            gseq: group.gseq,
-            oseq: ids::seq_text(required("oseq")?, "oseq")?,
-            provider: ids::owner(required("provider")?)?,
-            bseq: 0,
-        })
+        Ok(lease_of(
+            group()?,
+            ids::seq_text(required("oseq")?, "oseq")?,
+            ids::owner(required("provider")?)?,
+            0,
+        ))
     };
     let event = match (get("module"), get("action")) {
         (Some("market"), Some("lease-created")) => {
@@ -296,23 +314,18 @@ fn decode_typed<'a>(
         })
     };
     let group = || -> Result<GroupId, String> {
-        let deployment = deployment()?;
-        Ok(GroupId {
-            owner: deployment.owner,
-            dseq: deployment.dseq,
-            gseq: ids::seq_text(&id.gseq.text(), "gseq")?,
-        })
+        Ok(group_of(
+            deployment()?,
+            ids::seq_text(&id.gseq.text(), "gseq")?,
+        ))
     };
     let lease = || -> Result<LeaseId, String> {
-        let group = group()?;
-        Ok(LeaseId {
-            owner: group.owner,
-            dseq: group.dseq,
-            gseq: group.gseq,
-            oseq: ids::seq_text(&id.oseq.text(), "oseq")?,
-            provider: ids::owner(&id.provider)?,
-            bseq: ids::seq_text(&id.bseq.text(), "bseq")?,
-        })
+        Ok(lease_of(
+            group()?,
+            ids::seq_text(&id.oseq.text(), "oseq")?,
+            ids::owner(&id.provider)?,
+            ids::seq_text(&id.bseq.text(), "bseq")?,
+        ))
     };
     Ok(match kind {
         "akash.market.v1.EventLeaseCreated" => {

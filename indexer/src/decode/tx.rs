@@ -414,35 +414,19 @@ fn facts_of(
         }
         Kind::CreateLeaseV1beta3 => {
             let msg = m3::MsgBidRef::decode(bytes)?;
-            vec![Fact::LeaseCreated {
-                id: bid_id_v1beta3(msg.id.as_ref())?,
-                price: None,
-                via_authz,
-            }]
+            lease_created(bid_id_v1beta3(msg.id.as_ref())?, via_authz)
         }
         Kind::CreateLeaseV1beta5 => {
             let msg = m5::MsgBidRef::decode(bytes)?;
-            vec![Fact::LeaseCreated {
-                id: lease_id_v1(msg.id.as_ref())?,
-                price: None,
-                via_authz,
-            }]
+            lease_created(lease_id_v1(msg.id.as_ref())?, via_authz)
         }
         Kind::CloseLeaseV1beta3 => {
             let msg = m4::MsgBidRef::decode(bytes)?;
-            vec![Fact::LeaseClosed {
-                id: bid_id_v1beta3(msg.id.as_ref())?,
-                cause: Some(CloseCause::Owner),
-                reason: None,
-            }]
+            lease_closed_by_owner(bid_id_v1beta3(msg.id.as_ref())?, None)
         }
         Kind::CloseLeaseV1beta5 => {
             let msg = m5::MsgBidRef::decode(bytes)?;
-            vec![Fact::LeaseClosed {
-                id: lease_id_v1(msg.id.as_ref())?,
-                cause: Some(CloseCause::Owner),
-                reason: message_reason(msg.reason),
-            }]
+            lease_closed_by_owner(lease_id_v1(msg.id.as_ref())?, message_reason(msg.reason))
         }
         Kind::CreateProvider | Kind::UpdateProvider => {
             let msg = m::provider::MsgProvider::decode(bytes)?;
@@ -476,6 +460,25 @@ fn facts_of(
         }
         Kind::Exec | Kind::NoFacts => Vec::new(),
     })
+}
+
+/// `MsgCreateLease`, in any market version: the message carries no price (the bid's price
+/// stands), so every version reports the same fact.
+fn lease_created(id: LeaseId, via_authz: bool) -> Vec<Fact> {
+    vec![Fact::LeaseCreated {
+        id,
+        price: None,
+        via_authz,
+    }]
+}
+
+/// `MsgCloseLease`, in any market version: the tenant (owner) closes the lease.
+fn lease_closed_by_owner(id: LeaseId, reason: Option<String>) -> Vec<Fact> {
+    vec![Fact::LeaseClosed {
+        id,
+        cause: Some(CloseCause::Owner),
+        reason,
+    }]
 }
 
 /// `MsgCloseBid`: the provider closes its bid, and with it the lease made from it (if any).

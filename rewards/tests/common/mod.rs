@@ -6,9 +6,10 @@ use rewards::calendar::EpochCalendar;
 use rewards::ledger::{LineItem, PoolLedger};
 use rewards::money::{Denomination, Money};
 use rewards::programme::{
-    ClassShare, GpuClass, LiquidityMiningPool, PoolKind, ProRataRules, Programme, Undistributed,
+    ClassShare, CommittedContract, CommittedPool, GpuClass, LiquidityMiningPool, PoolKind,
+    ProRataRules, Programme, Undistributed,
 };
-use rewards::settle::{EpochSettlement, Measurement};
+use rewards::settle::{EpochInputs, EpochSettlement, Measurement};
 use rewards::uptime::Uptime;
 use rewards::vesting::Vesting;
 use rust_decimal::Decimal;
@@ -95,6 +96,72 @@ pub fn with_liquidity_mining(mut p: Programme, budget: u128, rules: ProRataRules
     p
 }
 
+/// A committed contract in class `h100` starting at the programme start, SLA 0.95, quarterly
+/// vesting, at most 2 consecutive breaches: the defaults the committed-pool goldens vary from.
+pub fn committed_contract(
+    id: &str,
+    provider: &str,
+    gpus: u64,
+    rate: u128,
+    term_ms: u64,
+) -> CommittedContract {
+    CommittedContract {
+        id: id.into(),
+        provider: provider.into(),
+        class: class("h100"),
+        gpus,
+        rate: Money::BaseUnits(BaseUnits(rate)),
+        start_ms: UnixMs(START),
+        term_ms,
+        sla_uptime: dec("0.95"),
+        vesting: "quarterly".into(),
+        max_consecutive_breaches: 2,
+    }
+}
+
+/// An `h100` programme with a committed pool and the `quarterly` schedule (4 pieces, 90 days
+/// apart) its contracts vest on.
+pub fn committed_programme(
+    epochs: u32,
+    epoch_length_ms: u64,
+    budget: u128,
+    verify_capacity: bool,
+    contracts: Vec<CommittedContract>,
+) -> Programme {
+    let mut p = programme(epochs, epoch_length_ms, &["h100"]);
+    p.vesting.insert(
+        "quarterly".into(),
+        Vesting::Periodic {
+            period_ms: 90 * DAY,
+            count: 4,
+        },
+    );
+    p.committed = Some(CommittedPool {
+        budget: Money::BaseUnits(BaseUnits(budget)),
+        verify_capacity,
+        contracts,
+    });
+    p
+}
+
+/// One epoch's inputs in which only `provider` is measured, in class `h100`.
+pub fn one_h100(provider: &str, m: Measurement) -> EpochInputs {
+    let mut inputs = EpochInputs::default();
+    inputs.insert(&class("h100"), provider, m);
+    inputs
+}
+
+/// One epoch of inputs per measurement, each measuring only `provider` in class `h100`.
+pub fn per_epoch_h100(
+    provider: &str,
+    measurements: impl IntoIterator<Item = Measurement>,
+) -> Vec<EpochInputs> {
+    measurements
+        .into_iter()
+        .map(|m| one_h100(provider, m))
+        .collect()
+}
+
 /// A measurement with uptime `up_ms / window_ms`.
 pub fn measured(
     online_gpu_ms: u128,
@@ -119,6 +186,27 @@ pub fn ledger(s: &EpochSettlement, pool: PoolKind) -> &PoolLedger {
         .iter()
         .find(|l| l.pool == pool)
         .expect("pool ledger")
+}
+
+/// `(opening, emitted, allocated, carried, returned, closing)` of a pool in every epoch.
+pub fn flow_rows(
+    epochs: &[EpochSettlement],
+    pool: PoolKind,
+) -> Vec<(u128, u128, u128, u128, u128, u128)> {
+    epochs
+        .iter()
+        .map(|e| {
+            let l = ledger(e, pool);
+            (
+                l.opening.0,
+                l.emitted.0,
+                l.allocated.0,
+                l.carried.0,
+                l.returned.0,
+                l.closing.0,
+            )
+        })
+        .collect()
 }
 
 /// `(bucket name, provider, amount, reason)` of a pool's lines, for compact assertions.

@@ -215,14 +215,19 @@ fn answer(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Ans
     Ok(response)
 }
 
+/// The answer of a provider told to fail with HTTP 500, the same on its REST and gRPC ports.
+fn internal_error() -> Answer {
+    answer(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "text/plain",
+        "internal error",
+    )
+}
+
 async fn rest(shared: Arc<Shared>, request: Request<Incoming>) -> Answer {
     let behaviour = *shared.behaviour.borrow();
     if behaviour == Behaviour::Http500 {
-        return answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain",
-            "internal error",
-        );
+        return internal_error();
     }
     if request.method() != Method::GET {
         return answer(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "");
@@ -242,11 +247,7 @@ async fn rest(shared: Arc<Shared>, request: Request<Incoming>) -> Answer {
 async fn grpc(shared: Arc<Shared>, request: Request<Incoming>) -> Answer {
     let behaviour = *shared.behaviour.borrow();
     if behaviour == Behaviour::Http500 {
-        return answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain",
-            "internal error",
-        );
+        return internal_error();
     }
     let (message, status) = match request.uri().path() {
         "/akash.provider.v1.ProviderRPC/GetStatus" => {
