@@ -39,7 +39,15 @@ async fn once_probes_every_registered_provider_and_stores_the_round() {
     seen.sort_unstable();
     let expected = vec![("akash1down", false), ("akash1up", true)];
     assert_eq!(seen, expected, "the deleted provider is not probed");
-    assert_eq!(stored, round.records("test-1"));
+    let mut recorded = round.records("test-1");
+    recorded.sort_by(|a, b| {
+        (a.key.time_ms, &a.key.prober, &a.key.provider).cmp(&(
+            b.key.time_ms,
+            &b.key.prober,
+            &b.key.provider,
+        ))
+    });
+    assert_eq!(stored, recorded);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
