@@ -7,8 +7,11 @@
 //! * [`exports`]: CSV exports of the indexed chain (`export leases`, `export providers`), with
 //!   stable column names and a stable row order so two exports of the same database are
 //!   byte-identical and can be diffed.
+//! * [`merkle`]: the Merkle tree of cumulative vested amounts, its root and per-provider proofs,
+//!   specified exactly so that anyone can re-implement it.
 //! * [`positions`]: the providers' positions as CSV (`settle positions`).
 
 pub mod atomic;
 pub mod exports;
+pub mod merkle;
 pub mod positions;

@@ -9,6 +9,7 @@ mod settle;
 mod simnet;
 mod simnet_chain;
 mod simnet_providers;
+mod verify;
 
 use clap::Subcommand;
 
@@ -39,8 +40,9 @@ pub enum Command {
     Settle(settle::SettleArgs),
     /// Write an epoch's audit report: CSV, Parquet and a JSON manifest (not implemented yet).
     Report,
-    /// Re-derive a published report from its inputs and check every hash (not implemented yet).
-    Verify,
+    /// Check a provider's Merkle proof of vested amounts (`--proof FILE`); re-deriving a whole
+    /// published report (`verify DIR`) is not implemented yet.
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs the chosen command.
@@ -54,7 +56,7 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Simnet(command) => simnet::run(command, context),
         Command::Settle(args) => settle::run(args, context),
         Command::Report => Err(not_implemented("report")),
-        Command::Verify => Err(not_implemented("verify")),
+        Command::Verify(args) => verify::run(args),
     }
 }
 
