@@ -297,7 +297,11 @@ mod tests {
         ];
         for reason in all {
             let serde_name = serde_json::to_value(reason).unwrap();
-            assert_eq!(serde_name, serde_json::Value::from(reason.code()), "{reason:?}");
+            assert_eq!(
+                serde_name,
+                serde_json::Value::from(reason.code()),
+                "{reason:?}"
+            );
         }
     }
 
