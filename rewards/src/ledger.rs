@@ -55,6 +55,26 @@ pub enum Reason {
     ProgrammeEnd,
 }
 
+impl Reason {
+    /// The reason as text (`PAID`, `CAP_EXCESS`, …): its serde name, which the store, the JSON
+    /// state and every CSV report use. Spelled out once here so that no output needs its own
+    /// table, and a test keeps it equal to the serde name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Paid => "PAID",
+            Reason::UptimeBelowThreshold => "UPTIME_BELOW_THRESHOLD",
+            Reason::SlaBreach => "SLA_BREACH",
+            Reason::CommitmentBroken => "COMMITMENT_BROKEN",
+            Reason::ClawedBack => "CLAWED_BACK",
+            Reason::Capped => "CAPPED",
+            Reason::CapExcess => "CAP_EXCESS",
+            Reason::NoEligibleWeight => "NO_ELIGIBLE_WEIGHT",
+            Reason::PoolExhausted => "POOL_EXHAUSTED",
+            Reason::ProgrammeEnd => "PROGRAMME_END",
+        }
+    }
+}
+
 /// The quantity a line item's amount was derived from ("weight or basis").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
@@ -260,6 +280,30 @@ impl PoolLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_codes_are_the_serde_names() {
+        let all = [
+            Reason::Paid,
+            Reason::UptimeBelowThreshold,
+            Reason::SlaBreach,
+            Reason::CommitmentBroken,
+            Reason::ClawedBack,
+            Reason::Capped,
+            Reason::CapExcess,
+            Reason::NoEligibleWeight,
+            Reason::PoolExhausted,
+            Reason::ProgrammeEnd,
+        ];
+        for reason in all {
+            let serde_name = serde_json::to_value(reason).unwrap();
+            assert_eq!(
+                serde_name,
+                serde_json::Value::from(reason.code()),
+                "{reason:?}"
+            );
+        }
+    }
 
     fn ledger() -> PoolLedger {
         PoolLedger {

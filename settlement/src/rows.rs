@@ -123,7 +123,7 @@ pub(crate) fn allocation_rows(
                 basis_kind: basis_kind.to_owned(),
                 basis: BaseUnits(basis),
                 amount: item.amount,
-                reason: code(&item.reason)?,
+                reason: item.reason.code().to_owned(),
                 vesting: item.vesting.clone(),
                 price_usd_per_token,
                 price_from_ms,

@@ -5,6 +5,7 @@ mod db;
 mod export;
 mod index;
 mod probe;
+mod rewards;
 mod settle;
 mod simnet;
 mod simnet_chain;
@@ -35,6 +36,10 @@ pub enum Command {
     /// Local stand-ins for the chain and for providers: replay fixtures, generate load.
     #[command(subcommand)]
     Simnet(simnet::SimnetCommand),
+    /// Run the rewards engine offline: `rewards compute` settles one epoch from an inputs CSV
+    /// (and a carried state) and prints its line items, with no database and no network.
+    #[command(subcommand)]
+    Rewards(rewards::RewardsCommand),
     /// Settle and seal epochs in order (`--epoch K`, `--through K`, `--all`, `--dry-run`), or
     /// print provider positions (`settle positions`).
     Settle(settle::SettleArgs),
@@ -54,6 +59,7 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Export(command) => export::run(command, context),
         Command::Probe(args) => probe::run(args, context),
         Command::Simnet(command) => simnet::run(command, context),
+        Command::Rewards(command) => rewards::run(command, context),
         Command::Settle(args) => settle::run(args, context),
         Command::Report => Err(not_implemented("report")),
         Command::Verify(args) => verify::run(args),
