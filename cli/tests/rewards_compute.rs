@@ -134,8 +134,7 @@ fn arg(path: &Path) -> &str {
 type Row = BTreeMap<String, String>;
 
 fn rows(csv: &str) -> Vec<Row> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
     assert_eq!(
         header,
         [
@@ -143,17 +142,7 @@ fn rows(csv: &str) -> Vec<Row> {
             "reason", "vesting"
         ]
     );
-    lines
-        .map(|line| {
-            let fields: Vec<&str> = line.split(',').collect();
-            assert_eq!(fields.len(), header.len(), "{line}");
-            header
-                .iter()
-                .zip(fields)
-                .map(|(h, f)| (h.to_string(), f.to_string()))
-                .collect()
-        })
-        .collect()
+    support::e2e::csv_rows(csv)
 }
 
 /// The row of `provider` in `class` (an empty provider for the class-level line).
