@@ -36,6 +36,17 @@ pub enum ConfigError {
         /// Every problem found, in file order.
         problems: Vec<Problem>,
     },
+    /// The programme file published from a configuration would not load back to the programme
+    /// the configuration holds, so an auditor's verification would not reproduce the rewards.
+    /// Only a `Config` changed after it was loaded can get here: publishing refuses it rather
+    /// than write a bundle that cannot be verified.
+    #[error("{}: cannot publish the programme: {why}", path.display())]
+    Unpublishable {
+        /// The configuration file.
+        path: PathBuf,
+        /// What does not match.
+        why: String,
+    },
 }
 
 /// One thing wrong with an otherwise well-formed configuration.

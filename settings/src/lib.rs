@@ -10,11 +10,15 @@
 //! The programme part is built into [`rewards::programme::Programme`] and checked with its own
 //! validation, so the config loader and the rewards engine cannot disagree about what is valid.
 //! The file format is documented by `config/example.toml`.
+//!
+//! Each epoch's audit bundle publishes the programme part ([`published_programme`]), and an
+//! auditor loads it back with [`parse_published`] through the same builder and validation.
 
 mod environment;
 mod error;
 mod load;
 mod locate;
+mod published;
 mod raw;
 mod sections;
 mod values;
@@ -23,4 +27,5 @@ pub use environment::{Environment, DATABASE_URL_VAR, FALLBACK_DATABASE_URL_VAR, 
 pub use error::{ConfigError, Problem};
 pub use load::{load, parse, Config, DEFAULT_DATABASE_URL};
 pub use locate::{KeyPath, Segment};
+pub use published::{parse_published, published_programme, PublishedProgramme};
 pub use sections::{ChainSettings, MetricsSettings, ProberSettings};

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,12 +13,13 @@ use rewards::programme::{
     ProRataRules, Programme, RndPool, Undistributed, NEXT_GENERATION_MODELS,
 };
 use rewards::vesting::Vesting;
+use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, Problem};
 use crate::locate::{KeyPath, LineLocator};
 use crate::raw::{
     RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPrices, RawProRataPool, RawProber,
-    RawUndistributed, RawVesting,
+    RawProgrammeParts, RawUndistributed, RawVesting,
 };
 use crate::sections::{ChainSettings, MetricsSettings, ProberSettings};
 use crate::Environment;
@@ -34,6 +36,9 @@ const SIX_DECIMALS: u128 = 1_000_000;
 pub struct Config {
     /// The file it was loaded from.
     pub source: PathBuf,
+    /// The text it was loaded from, kept so that the programme can be published as written
+    /// (comments and all) in an audit bundle: see [`published_programme`](crate::published_programme).
+    pub text: String,
     /// The programme's name, used as its key in the store and in reports.
     pub name: String,
     /// The database URL after environment overrides (a SQLite path or `postgres://…`).
@@ -61,13 +66,7 @@ pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
 /// file references (the price CSV).
 pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, ConfigError> {
     let locator = LineLocator::new(text);
-    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
-        path: path.to_path_buf(),
-        line: e
-            .span()
-            .map_or(1, |span| locator.line_of_offset(span.start)),
-        message: e.message().trim().to_string(),
-    })?;
+    let raw: RawConfig = deserialize(path, text, &locator)?;
     let mut found = Found::default();
     let chain = chain_settings(&raw.chain, env, &mut found);
     let prober = prober_settings(&raw.prober, &mut found);
@@ -77,34 +76,11 @@ pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, Confi
         .or_else(|| raw.database.url.clone())
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    let before_programme = found.problems.len();
-    let programme = programme(&raw, base_dir, &mut found);
-    // Validating a programme that could not be built as written would report follow-on noise.
-    if found.problems.len() == before_programme {
-        if let Err(errors) = programme.validate() {
-            for error in errors {
-                found.push(config_path(&error.path), error.problem.to_string());
-            }
-        }
-    }
-    if !found.problems.is_empty() {
-        let mut problems: Vec<Problem> = found
-            .problems
-            .into_iter()
-            .map(|(key, message)| Problem {
-                line: locator.line_of(&key),
-                key,
-                message,
-            })
-            .collect();
-        problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-        return Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            problems,
-        });
-    }
+    let programme = checked_programme(&raw.programme_parts(), base_dir, &mut found);
+    found.into_result(path, &locator)?;
     Ok(Config {
         source: path.to_path_buf(),
+        text: text.to_string(),
         name: raw.program.name,
         database_url,
         chain,
@@ -114,15 +90,78 @@ pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, Confi
     })
 }
 
+/// `text` read into the raw structs `T`, or the parser's refusal with the file and line.
+pub(crate) fn deserialize<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    locator: &LineLocator,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| syntax_error(path, locator, e.span(), e.message()))
+}
+
+/// A syntax error at `span` of the text `locator` reads (line 1 when the parser gave no span).
+pub(crate) fn syntax_error(
+    path: &Path,
+    locator: &LineLocator,
+    span: Option<Range<usize>>,
+    message: &str,
+) -> ConfigError {
+    ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: span.map_or(1, |span| locator.line_of_offset(span.start)),
+        message: message.trim().to_string(),
+    }
+}
+
+/// The programme the sections describe, checked by the rewards crate's own validation.
+pub(crate) fn checked_programme(
+    parts: &RawProgrammeParts,
+    base_dir: &Path,
+    found: &mut Found,
+) -> Programme {
+    let before = found.problems.len();
+    let programme = programme(parts, base_dir, found);
+    // Validating a programme that could not be built as written would report follow-on noise.
+    if found.problems.len() == before {
+        if let Err(errors) = programme.validate() {
+            for error in errors {
+                found.push(config_path(&error.path), error.problem.to_string());
+            }
+        }
+    }
+    programme
+}
+
 /// Problems found so far, each with the key path it is about.
 #[derive(Default)]
-struct Found {
+pub(crate) struct Found {
     problems: Vec<(KeyPath, String)>,
 }
 
 impl Found {
     fn push(&mut self, key: KeyPath, message: impl Into<String>) {
         self.problems.push((key, message.into()));
+    }
+
+    /// Nothing when no problem was found; otherwise every problem, with its line, in file order.
+    pub(crate) fn into_result(self, path: &Path, locator: &LineLocator) -> Result<(), ConfigError> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        let mut problems: Vec<Problem> = self
+            .problems
+            .into_iter()
+            .map(|(key, message)| Problem {
+                line: locator.line_of(&key),
+                key,
+                message,
+            })
+            .collect();
+        problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+        Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })
     }
 }
 
@@ -152,14 +191,21 @@ fn config_path(rewards_path: &str) -> KeyPath {
     path
 }
 
-fn chain_settings(raw: &RawChain, env: &Environment, found: &mut Found) -> ChainSettings {
-    let at = KeyPath::root().key("chain");
-    if raw.chain_id.trim().is_empty() {
+/// The chain id as written, trimmed; an empty one is a problem.
+pub(crate) fn chain_id(text: &str, found: &mut Found) -> String {
+    let id = text.trim();
+    if id.is_empty() {
         found.push(
-            at.key("chain_id"),
+            KeyPath::root().key("chain").key("chain_id"),
             "the chain id must not be empty (mainnet: \"akashnet-2\")",
         );
     }
+    id.to_string()
+}
+
+fn chain_settings(raw: &RawChain, env: &Environment, found: &mut Found) -> ChainSettings {
+    let at = KeyPath::root().key("chain");
+    let chain_id = chain_id(&raw.chain_id, found);
     let (rpc_urls, rpc_path) = match env.rpc_urls() {
         Some(urls) => (urls, at.key("rpc_urls")),
         None => (raw.rpc_urls.clone(), at.key("rpc_urls")),
@@ -187,7 +233,7 @@ fn chain_settings(raw: &RawChain, env: &Environment, found: &mut Found) -> Chain
         }
     }
     ChainSettings {
-        chain_id: raw.chain_id.trim().to_string(),
+        chain_id,
         rpc_urls,
         start_height: raw.start_height,
         cometbft_038_height: raw
@@ -205,8 +251,7 @@ fn chain_settings(raw: &RawChain, env: &Environment, found: &mut Found) -> Chain
         request_timeout: positive(
             found,
             at.key("request_timeout"),
-            raw.request_timeout.map(|d| d.0),
-            Duration::from_secs(30),
+            raw.request_timeout.map_or(Duration::from_secs(30), |d| d.0),
         ),
     }
 }
@@ -216,14 +261,12 @@ fn prober_settings(raw: &RawProber, found: &mut Found) -> ProberSettings {
     let interval = positive(
         found,
         at.key("interval"),
-        raw.interval.map(|d| d.0),
-        Duration::from_secs(15 * 60),
+        raw.interval.map_or(Duration::from_secs(15 * 60), |d| d.0),
     );
     let timeout = positive(
         found,
         at.key("timeout"),
-        raw.timeout.map(|d| d.0),
-        Duration::from_secs(10),
+        raw.timeout.map_or(Duration::from_secs(10), |d| d.0),
     );
     if timeout >= interval {
         found.push(
@@ -234,8 +277,7 @@ fn prober_settings(raw: &RawProber, found: &mut Found) -> ProberSettings {
     let max_staleness = positive(
         found,
         at.key("max_staleness"),
-        raw.max_staleness.map(|d| d.0),
-        interval * 2,
+        raw.max_staleness.map_or(interval * 2, |d| d.0),
     );
     let prober_id = raw.id.clone().unwrap_or_else(|| "local".to_string());
     if prober_id.trim().is_empty() || prober_id.chars().any(char::is_whitespace) {
@@ -293,14 +335,8 @@ where
     value
 }
 
-/// `value` (or `default`), refusing a zero duration.
-fn positive(
-    found: &mut Found,
-    key: KeyPath,
-    value: Option<Duration>,
-    default: Duration,
-) -> Duration {
-    let value = value.unwrap_or(default);
+/// `value`, refusing a zero duration.
+pub(crate) fn positive(found: &mut Found, key: KeyPath, value: Duration) -> Duration {
     if value.is_zero() {
         found.push(key, "must be longer than zero");
     }
@@ -333,7 +369,7 @@ fn millis(found: &mut Found, key: &KeyPath, duration: Duration) -> u64 {
     })
 }
 
-fn programme(raw: &RawConfig, base_dir: &Path, found: &mut Found) -> Programme {
+fn programme(raw: &RawProgrammeParts, base_dir: &Path, found: &mut Found) -> Programme {
     let at = KeyPath::root().key("program");
     let calendar = EpochCalendar {
         start_ms: raw.program.start,
@@ -347,10 +383,7 @@ fn programme(raw: &RawConfig, base_dir: &Path, found: &mut Found) -> Programme {
             .base_units_per_token
             .map_or(SIX_DECIMALS, |u| u.0),
     };
-    let prices = raw
-        .prices
-        .as_ref()
-        .and_then(|p| price_table(p, base_dir, found));
+    let prices = raw.prices.and_then(|p| price_table(p, base_dir, found));
     // A class whose name or model cannot be one is left out; its problem is recorded.
     let gpu_classes = raw
         .classes

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use domain::{BaseUnits, UnixMs};
 
@@ -34,6 +34,63 @@ pub struct RawConfig {
     pub pools: RawPools,
 }
 
+/// A published programme (`programme.toml` of an audit bundle): the programme sections with just
+/// the chain id and the staleness limit, and no way to name a file or an operational setting.
+///
+/// The programme fields repeat [`RawConfig`]'s because serde cannot refuse unknown keys across a
+/// flattened struct; [`RawProgrammeParts`] is where the two meet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublished {
+    pub chain: RawPublishedChain,
+    pub prober: RawPublishedProber,
+    pub program: RawProgram,
+    #[serde(default, deserialize_with = "published_prices")]
+    pub prices: Option<RawPrices>,
+    #[serde(default)]
+    pub classes: Vec<RawClass>,
+    #[serde(default)]
+    pub vesting: BTreeMap<String, RawVesting>,
+    #[serde(default)]
+    pub pools: RawPools,
+}
+
+/// The sections that describe the programme, borrowed from either file shape so one builder
+/// serves both.
+pub struct RawProgrammeParts<'a> {
+    pub program: &'a RawProgram,
+    pub prices: Option<&'a RawPrices>,
+    pub classes: &'a [RawClass],
+    pub vesting: &'a BTreeMap<String, RawVesting>,
+    pub pools: &'a RawPools,
+}
+
+impl RawConfig {
+    /// The programme sections of the configuration.
+    pub fn programme_parts(&self) -> RawProgrammeParts<'_> {
+        RawProgrammeParts {
+            program: &self.program,
+            prices: self.prices.as_ref(),
+            classes: &self.classes,
+            vesting: &self.vesting,
+            pools: &self.pools,
+        }
+    }
+}
+
+impl RawPublished {
+    /// The programme sections of the published file.
+    pub fn programme_parts(&self) -> RawProgrammeParts<'_> {
+        RawProgrammeParts {
+            program: &self.program,
+            prices: self.prices.as_ref(),
+            classes: &self.classes,
+            vesting: &self.vesting,
+            pools: &self.pools,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawChain {
@@ -46,6 +103,22 @@ pub struct RawChain {
     pub fetch_concurrency: Option<usize>,
     pub batch_size: Option<usize>,
     pub request_timeout: Option<DurationText>,
+}
+
+/// The chain of a published programme: only its id, which says whose records the programme pays
+/// for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublishedChain {
+    pub chain_id: String,
+}
+
+/// The prober of a published programme: only the staleness limit, which changes uptime and so
+/// rewards; required, so no default of a later release can change a verification.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublishedProber {
+    pub max_staleness: DurationText,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +175,28 @@ pub struct RawPrices {
     pub points: Vec<RawPricePoint>,
     /// A CSV file of `date,usd_per_token` rows, relative to the configuration file.
     pub csv: Option<PathBuf>,
+}
+
+/// The prices of a published programme: always inline, so the file is self-contained.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublishedPrices {
+    pub source: String,
+    #[serde(default)]
+    pub points: Vec<RawPricePoint>,
+}
+
+/// Reads a published `[prices]`, which cannot name a CSV file, into the configuration's form, so
+/// both files' prices go through the same price-table builder.
+fn published_prices<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<RawPrices>, D::Error> {
+    let prices = Option::<RawPublishedPrices>::deserialize(deserializer)?;
+    Ok(prices.map(|p| RawPrices {
+        source: p.source,
+        points: p.points,
+        csv: None,
+    }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,21 +1,12 @@
 //! The shipped configurations load; broken ones are refused with the file, the line and the
 //! problem named.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{config_dir, example_text, example_with_price_csv, line_of, no_env};
 use settings::{ConfigError, Environment};
-
-fn config_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
-}
-
-fn example_text() -> String {
-    std::fs::read_to_string(config_dir().join("example.toml")).unwrap()
-}
-
-fn no_env() -> Environment {
-    Environment::from_lookup(|_| None)
-}
 
 /// Parses `text` as if it were `config/broken.toml` and returns the error message.
 fn refusal(text: &str) -> String {
@@ -24,14 +15,6 @@ fn refusal(text: &str) -> String {
         Ok(_) => panic!("a broken configuration was accepted"),
         Err(e) => e.to_string(),
     }
-}
-
-/// The 1-based line of the first occurrence of `needle` in `text`.
-fn line_of(text: &str, needle: &str) -> usize {
-    let offset = text
-        .find(needle)
-        .unwrap_or_else(|| panic!("{needle:?} is not in the text"));
-    text[..offset].lines().count() + usize::from(text[..offset].ends_with('\n') || offset == 0)
 }
 
 /// `example.toml` with the first `from` replaced by `to`.
@@ -299,10 +282,7 @@ fn price_csv_rows_are_read_relative_to_the_file() {
         "date,usd_per_token\n2024-03-01,4.35\n2024-04-01,5.10\n",
     )
     .unwrap();
-    let text = example_text();
-    let start = text.find("points = [").unwrap();
-    let end = start + text[start..].find("]\n").unwrap() + 2;
-    let text = format!("{}csv = \"prices.csv\"\n{}", &text[..start], &text[end..]);
+    let text = example_with_price_csv();
     let path = dir.path().join("programme.toml");
     let config = settings::parse(&path, &text, &no_env()).unwrap();
     assert_eq!(config.programme.prices.unwrap().points.len(), 2);
