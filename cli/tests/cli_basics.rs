@@ -59,15 +59,13 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn commands_still_to_come_say_so_with_status_2() {
-    for command in ["report", "verify"] {
-        let (code, _, stderr) = run(binary().arg(command));
-        assert_eq!(code, 2, "{command}");
-        assert!(
-            stderr.contains("not implemented yet"),
-            "{command}: {stderr}"
-        );
-    }
+fn report_and_verify_without_what_to_do_are_usage_errors() {
+    let (code, _, stderr) = run(binary().arg("report"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+    let (code, _, stderr) = run(binary().arg("verify"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nothing to verify"), "{stderr}");
 }
 
 #[test]

@@ -109,14 +109,12 @@ fn unreadable_or_malformed_proof_files_are_clear_errors() {
 }
 
 #[test]
-fn other_forms_of_verify_are_still_to_come() {
+fn verify_of_a_folder_without_reports_fails_and_of_no_folder_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [
-        vec!["verify".into()],
-        vec!["verify".into(), dir.path().display().to_string()],
-    ] {
-        let (code, _, stderr) = run(binary().args(&args));
-        assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(stderr.contains("not implemented yet"), "{args:?}: {stderr}");
-    }
+    let (code, _, stderr) = run(binary().arg("verify").arg(dir.path()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("holds no epoch-<K> folder"), "{stderr}");
+    let (code, _, stderr) = run(binary().arg("verify").arg(dir.path().join("missing")));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("there is no report folder"), "{stderr}");
 }

@@ -8,11 +8,13 @@
 
 use std::io::Write;
 
+use polars::prelude::DataFrame;
 use rewards::ledger::{Basis, Bucket, LineItem};
 
 use crate::merkle::pool_name;
+use crate::table::{self, Cell, ColumnSpec, Kind, TableBuilder, TableError, TableSpec};
 
-/// The columns of an epoch's line items, in order.
+/// The line-item table (`allocations.csv` / `.parquet`, and `rewards compute`'s output).
 ///
 /// * `pool`: `committed`, `liquidity_mining` or `rnd`;
 /// * `class`, `contract`, `grant`: the line's bucket; at most one is set, none on a pool-level
@@ -25,50 +27,69 @@ use crate::merkle::pool_name;
 /// * `amount`: base units of `denom`, the programme's payout denom;
 /// * `reason`: the engine's reason code (`PAID`, `CAPPED`, …, see [`rewards::ledger::Reason`]);
 /// * `vesting`: the schedule id, where the line has one.
-pub const ALLOCATION_COLUMNS: [&str; 11] = [
-    "epoch", "pool", "class", "contract", "grant", "provider", "weight", "amount", "denom",
-    "reason", "vesting",
-];
+pub static ALLOCATIONS: TableSpec = TableSpec {
+    name: "allocations",
+    columns: &[
+        ColumnSpec::required("epoch", Kind::Int),
+        ColumnSpec::required("pool", Kind::Text),
+        ColumnSpec::optional("class", Kind::Text),
+        ColumnSpec::optional("contract", Kind::Text),
+        ColumnSpec::optional("grant", Kind::Text),
+        ColumnSpec::optional("provider", Kind::Text),
+        ColumnSpec::required("weight", Kind::Text),
+        ColumnSpec::required("amount", Kind::Text),
+        ColumnSpec::required("denom", Kind::Text),
+        ColumnSpec::required("reason", Kind::Text),
+        ColumnSpec::optional("vesting", Kind::Text),
+    ],
+};
 
-/// Writes `lines` as CSV to `out`: the [`ALLOCATION_COLUMNS`] header, then one row per line
-/// item in the order given (the engine's), amounts in base units of `denom`.
-///
-/// # Errors
-/// When writing to `out` fails.
-pub fn write_allocations(
-    out: impl Write,
-    lines: &[LineItem],
-    denom: &str,
-) -> Result<(), csv::Error> {
-    let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(ALLOCATION_COLUMNS)?;
+/// `lines` as the [`ALLOCATIONS`] table, one row per line item in the order given (the
+/// engine's), amounts in base units of `denom`.
+pub fn allocations_frame(lines: &[LineItem], denom: &str) -> DataFrame {
+    let mut table = TableBuilder::new(&ALLOCATIONS);
     for line in lines {
         let (class, contract, grant) = match &line.bucket {
-            Bucket::Class(name) => (name.as_str(), "", ""),
-            Bucket::Contract(id) => ("", id.as_str(), ""),
-            Bucket::Grant(id) => ("", "", id.as_str()),
-            Bucket::Pool => ("", "", ""),
+            Bucket::Class(name) => (Some(name.as_str()), None, None),
+            Bucket::Contract(id) => (None, Some(id.as_str()), None),
+            Bucket::Grant(id) => (None, None, Some(id.as_str())),
+            Bucket::Pool => (None, None, None),
         };
         let weight = match line.basis {
             Basis::Weight(w) | Basis::DeliveredGpuMs(w) => w,
             Basis::Amount(amount) => amount.get(),
         };
-        csv.write_record([
-            line.epoch.to_string().as_str(),
-            pool_name(line.pool),
-            class,
-            contract,
-            grant,
-            line.provider.as_deref().unwrap_or_default(),
-            &weight.to_string(),
-            &line.amount.to_string(),
-            denom,
-            line.reason.code(),
-            line.vesting.as_deref().unwrap_or_default(),
-        ])?;
+        table.push([
+            Cell::Int(Some(i64::from(line.epoch))),
+            Cell::text(pool_name(line.pool)),
+            Cell::opt_text(class),
+            Cell::opt_text(contract),
+            Cell::opt_text(grant),
+            Cell::opt_text(line.provider.as_deref()),
+            Cell::digits(weight),
+            Cell::digits(line.amount),
+            Cell::text(denom),
+            Cell::text(line.reason.code()),
+            Cell::opt_text(line.vesting.as_deref()),
+        ]);
     }
-    csv.flush()?;
-    Ok(())
+    table.finish()
+}
+
+/// Writes `lines` as the CSV form of the [`ALLOCATIONS`] table to `out`.
+///
+/// # Errors
+/// When writing to `out` fails.
+pub fn write_allocations(
+    mut out: impl Write,
+    lines: &[LineItem],
+    denom: &str,
+) -> Result<(), TableError> {
+    let mut frame = allocations_frame(lines, denom);
+    let written = table::write_csv(&ALLOCATIONS, &mut frame)?;
+    out.write_all(&written)
+        .and_then(|()| out.flush())
+        .map_err(|e| TableError::io(&ALLOCATIONS.csv_file(), e))
 }
 
 #[cfg(test)]

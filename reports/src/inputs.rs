@@ -23,9 +23,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use domain::ClassName;
+use polars::prelude::DataFrame;
 use rewards::uptime::Uptime;
 use rewards::{EpochInputs, Measurement, Programme};
+use settlement::measure::ProviderMeasurement;
+use settlement::EpochMeasurements;
 use thiserror::Error;
+
+use crate::table::{Cell, ColumnSpec, Kind, TableBuilder, TableSpec};
 
 /// The columns of an inputs file, in order.
 pub const INPUT_COLUMNS: [&str; 6] = [
@@ -36,6 +41,80 @@ pub const INPUT_COLUMNS: [&str; 6] = [
     "uptime_num",
     "uptime_den",
 ];
+
+/// The published `inputs` table: [`INPUT_COLUMNS`] with `uptime_ppm` (the uptime in millionths,
+/// rounded down) after `online_gpu_ms`, plus one row without a class per provider that has
+/// leased GPU time matching no class (its `leased_gpu_ms` is that time, its `online_gpu_ms` 0)
+/// or no class row at all (so every measured provider's uptime is published). `rewards compute`
+/// reads this form too, skipping the rows without a class.
+pub static INPUTS: TableSpec = TableSpec {
+    name: "inputs",
+    columns: &[
+        ColumnSpec::optional("class", Kind::Text),
+        ColumnSpec::required("provider", Kind::Text),
+        ColumnSpec::required("leased_gpu_ms", Kind::Text),
+        ColumnSpec::required("online_gpu_ms", Kind::Text),
+        ColumnSpec::required("uptime_ppm", Kind::Int),
+        ColumnSpec::required("uptime_num", Kind::Int),
+        ColumnSpec::required("uptime_den", Kind::Int),
+    ],
+};
+
+/// An epoch's measurements as the [`INPUTS`] table: class rows in (class, provider) order,
+/// then the rows without a class in provider order.
+pub fn inputs_frame(measurements: &EpochMeasurements) -> DataFrame {
+    let mut table = TableBuilder::new(&INPUTS);
+    let row = |class: Option<&ClassName>,
+               provider: &str,
+               leased: u128,
+               online: u128,
+               m: &ProviderMeasurement| {
+        [
+            Cell::opt_text(class.map(ClassName::as_str)),
+            Cell::text(provider),
+            Cell::digits(leased),
+            Cell::digits(online),
+            Cell::Int(Some(i64::from(m.uptime.ppm()))),
+            Cell::Int(Some(to_i64(m.uptime.online_ms()))),
+            Cell::Int(Some(to_i64(m.uptime.window_ms()))),
+        ]
+    };
+    let mut by_class: BTreeMap<(&ClassName, &str), _> = BTreeMap::new();
+    for (provider, measured) in &measurements.providers {
+        for (class, gpu) in &measured.classes {
+            by_class.insert(
+                (class, provider.as_str()),
+                row(
+                    Some(class),
+                    provider,
+                    gpu.leased_gpu_ms,
+                    gpu.online_gpu_ms,
+                    measured,
+                ),
+            );
+        }
+    }
+    for cells in by_class.into_values() {
+        table.push(cells);
+    }
+    for (provider, measured) in &measurements.providers {
+        if measured.unattributed_leased_gpu_ms > 0 || measured.classes.is_empty() {
+            table.push(row(
+                None,
+                provider,
+                measured.unattributed_leased_gpu_ms,
+                0,
+                measured,
+            ));
+        }
+    }
+    table.finish()
+}
+
+/// Milliseconds of one epoch fit an `i64` by far (the calendar bounds epochs to years).
+fn to_i64(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
 
 /// Why an inputs file could not be read: the file, the line (1-based, the header being line 1)
 /// and the field, so the person fixing it can go straight to the cell.
@@ -116,7 +195,9 @@ pub fn parse_inputs(
         }
         Some(header) => header.map_err(|e| error(Some(1), None, e.to_string()))?,
     };
-    if header.iter().ne(INPUT_COLUMNS) {
+    let published: Vec<&str> = INPUTS.columns.iter().map(|c| c.name).collect();
+    let is_published = header.iter().eq(published.iter().copied());
+    if header.iter().ne(INPUT_COLUMNS) && !is_published {
         return Err(error(
             Some(1),
             None,
@@ -136,20 +217,32 @@ pub fn parse_inputs(
             error(line, None, e.to_string())
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        if record.len() != INPUT_COLUMNS.len() {
+        if record.len() != header.len() {
             return Err(error(
                 Some(line),
                 None,
                 format!(
                     "{} field(s); every row has {} ({})",
                     record.len(),
-                    INPUT_COLUMNS.len(),
-                    INPUT_COLUMNS.join(",")
+                    header.len(),
+                    header.iter().collect::<Vec<_>>().join(",")
                 ),
             ));
         }
-        // The length was checked just above, so every index is present.
-        let field = |index: usize| record.get(index).unwrap_or_default();
+        // The length was checked just above, so every index is present. In a report's form
+        // `uptime_ppm` comes fifth: the columns after it move one place.
+        let field = |index: usize| {
+            let index = if is_published && index >= 4 {
+                index + 1
+            } else {
+                index
+            };
+            record.get(index).unwrap_or_default()
+        };
+        if is_published && field(0).is_empty() {
+            // A provider's leased time outside every class: published for audit, not an input.
+            continue;
+        }
         let class = ClassName::new(field(0))
             .map_err(|e| error(Some(line), Some("class"), e.to_string()))?;
         if !defines(&class) {

@@ -111,6 +111,48 @@ pub enum SettlementError {
     /// Positions could not be summed.
     #[error(transparent)]
     Position(#[from] PositionError),
+    /// A report was asked for an epoch that is not sealed.
+    #[error(
+        "epoch {epoch} of programme {programme:?} is not sealed ({sealed} epoch(s) are): \
+         settle it first (`akash-incentives settle --epoch {epoch}`)"
+    )]
+    NotSealed {
+        /// The programme.
+        programme: String,
+        /// The epoch asked for.
+        epoch: u32,
+        /// How many epochs are sealed.
+        sealed: u32,
+    },
+    /// The configured programme is not the one the epoch was sealed under, so a report of it
+    /// could not be re-derived from its own `programme.toml`.
+    #[error(
+        "epoch {epoch} was sealed under another programme definition (hash {sealed}) than the \
+         configured one (hash {configured}): report it with the configuration it was sealed with"
+    )]
+    ProgrammeChanged {
+        /// The epoch.
+        epoch: u32,
+        /// Hash sealed with the epoch.
+        sealed: String,
+        /// Hash of the configured programme.
+        configured: String,
+    },
+    /// The store now holds leases or observations for the epoch's window that it was not
+    /// sealed with; a report of the stored material would not reproduce the sealed numbers.
+    #[error(
+        "the store's leases and observations for epoch {epoch} now measure to inputs hash \
+         {now}, not the sealed {sealed}: data arrived after sealing, so the epoch cannot be \
+         reported from this store"
+    )]
+    LateData {
+        /// The epoch.
+        epoch: u32,
+        /// Inputs hash sealed with the epoch.
+        sealed: String,
+        /// Inputs hash measured now.
+        now: String,
+    },
     /// Something stored cannot be read back as settlement wrote it.
     #[error("stored {what} is unreadable: {problem}")]
     Corrupt {

@@ -12,9 +12,11 @@
 //! | step | function |
 //! |---|---|
 //! | measure leases, uptime and online GPU time of one epoch, with an inputs hash | [`measure_epoch`] |
+//! | the same from an epoch's leases and observations alone (what `verify` runs) | [`measure_material`] |
 //! | settle and seal the next epoch | [`settle_next`] |
 //! | settle one epoch, or re-check a sealed one for late data | [`settle_epoch`] |
 //! | settle every epoch through `K` (dry run possible) | [`settle_through`] |
+//! | a sealed epoch read back as sealed, with its material (what a report publishes) | [`sealed::read_sealed`] |
 //! | earned / vested / unvested / clawed back / paid / claimable per provider | [`positions`] |
 //!
 //! ## Guarantees
@@ -55,9 +57,12 @@ pub mod observations;
 mod positions;
 mod rows;
 mod seal;
+pub mod sealed;
 
 pub use error::SettlementError;
-pub use measure::{measure_epoch, EpochMeasurements, MeasuredEpoch};
+pub use measure::{
+    measure_epoch, measure_material, read_material, EpochMaterial, EpochMeasurements, MeasuredEpoch,
+};
 pub use positions::positions;
 pub use rows::pool_name;
 pub use seal::{

@@ -36,7 +36,7 @@ use rewards::{EpochInputs, Measurement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::chain::{leases_overlapping, LeaseRow};
-use store::probes::records_for_window;
+use store::probes::{records_for_window, ObservationRecord};
 use store::Store;
 
 use crate::observations::rewards_observations;
@@ -165,6 +165,41 @@ struct Material {
     unsized_leases: u64,
 }
 
+/// What one epoch is measured from: the leases overlapping its window and every observation
+/// that can stand inside it. A published report holds exactly these, so that `verify` can
+/// measure the epoch again without the store ([`measure_material`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochMaterial {
+    /// Leases whose `[created, closed)` meets the window, in key order.
+    pub leases: Vec<LeaseRow>,
+    /// Observations from `start − max_staleness` to the window's end, every vantage point.
+    pub observations: Vec<ObservationRecord>,
+}
+
+/// Reads epoch `epoch`'s [`EpochMaterial`] from the store. Reads only.
+pub fn read_material(
+    store: &mut Store,
+    programme: &Programme,
+    epoch: u32,
+    max_staleness_ms: DurationMs,
+) -> Result<EpochMaterial, SettlementError> {
+    let window = programme.calendar.window(epoch)?;
+    if max_staleness_ms == 0 {
+        return Err(SettlementError::ZeroStaleness);
+    }
+    let leases = leases_overlapping(store.conn(), window.start_ms().0, window.end_ms().0)?;
+    let observations = records_for_window(
+        store.conn(),
+        window.start_ms().0,
+        window.end_ms().0,
+        max_staleness_ms,
+    )?;
+    Ok(EpochMaterial {
+        leases,
+        observations,
+    })
+}
+
 /// Measures epoch `epoch` of `programme` from the store (see the module docs for what is read
 /// and who is measured). Reads only; the store is not changed.
 pub fn measure_epoch(
@@ -173,27 +208,33 @@ pub fn measure_epoch(
     epoch: u32,
     max_staleness_ms: DurationMs,
 ) -> Result<MeasuredEpoch, SettlementError> {
+    let material = read_material(store, programme, epoch, max_staleness_ms)?;
+    measure_material(programme, epoch, max_staleness_ms, &material)
+}
+
+/// Measures epoch `epoch` from its material alone: the pure half of [`measure_epoch`], which
+/// `verify` runs on a published report's leases and observations.
+pub fn measure_material(
+    programme: &Programme,
+    epoch: u32,
+    max_staleness_ms: DurationMs,
+    material: &EpochMaterial,
+) -> Result<MeasuredEpoch, SettlementError> {
     let window = programme.calendar.window(epoch)?;
     if max_staleness_ms == 0 {
         return Err(SettlementError::ZeroStaleness);
     }
-    let mut material: BTreeMap<String, Material> = BTreeMap::new();
-    for span in leases_overlapping(store.conn(), window.start_ms().0, window.end_ms().0)? {
-        let entry = material.entry(span.id.provider.clone()).or_default();
+    let mut by_provider: BTreeMap<String, Material> = BTreeMap::new();
+    for span in &material.leases {
+        let entry = by_provider.entry(span.id.provider.clone()).or_default();
         entry.lease_count += 1;
-        match lease(&span)? {
+        match lease(span)? {
             Some(lease) => entry.leases.push(lease),
             None => entry.unsized_leases += 1,
         }
     }
-    let records = records_for_window(
-        store.conn(),
-        window.start_ms().0,
-        window.end_ms().0,
-        max_staleness_ms,
-    )?;
-    for observation in rewards_observations(&records, &programme.gpu_classes) {
-        material
+    for observation in rewards_observations(&material.observations, &programme.gpu_classes) {
+        by_provider
             .entry(observation.provider.clone())
             .or_default()
             .observations
@@ -201,17 +242,17 @@ pub fn measure_epoch(
     }
     let mut contract_classes: BTreeMap<&str, BTreeSet<&ClassName>> = BTreeMap::new();
     for contract in programme.committed.iter().flat_map(|pool| &pool.contracts) {
-        material.entry(contract.provider.clone()).or_default();
+        by_provider.entry(contract.provider.clone()).or_default();
         contract_classes
             .entry(&contract.provider)
             .or_default()
             .insert(&contract.class);
     }
     for grant in programme.rnd.iter().flat_map(|pool| &pool.grants) {
-        material.entry(grant.provider.clone()).or_default();
+        by_provider.entry(grant.provider.clone()).or_default();
     }
     let mut providers = BTreeMap::new();
-    for (provider, material) in &material {
+    for (provider, material) in &by_provider {
         let no_contract = BTreeSet::new();
         let contracts = contract_classes
             .get(provider.as_str())

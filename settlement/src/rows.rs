@@ -4,7 +4,7 @@
 //! database, the JSON state and any report spell them identically.
 
 use domain::{BaseUnits, ClassName, UnixMs};
-use rewards::ledger::{Basis, Bucket, LineItem, PoolLedger, Reason};
+use rewards::ledger::{Basis, Bucket, EntryRef, LineItem, PoolLedger, Reason};
 use rewards::money::PriceUse;
 use rewards::programme::PoolKind;
 use rewards::vesting::{ClawbackRecord, VestingEntry};
@@ -259,5 +259,96 @@ pub(crate) fn entry_from_row(row: &VestingEntryRow) -> Result<VestingEntry, Sett
         anchor_ms: UnixMs(row.anchor_ms),
         amount: row.amount,
         clawback,
+    })
+}
+
+fn basis_from(kind: &str, value: BaseUnits) -> Result<Basis, SettlementError> {
+    match kind {
+        "weight" => Ok(Basis::Weight(value.get())),
+        "delivered_gpu_ms" => Ok(Basis::DeliveredGpuMs(value.get())),
+        "amount" => Ok(Basis::Amount(value)),
+        other => Err(SettlementError::corrupt(
+            "basis kind",
+            format!("{other:?} is not weight, delivered_gpu_ms or amount"),
+        )),
+    }
+}
+
+fn price_from(
+    what: &str,
+    usd: &Option<String>,
+    from_ms: Option<i64>,
+    source: &Option<String>,
+) -> Result<Option<PriceUse>, SettlementError> {
+    match (usd, from_ms, source) {
+        (None, None, None) => Ok(None),
+        (Some(usd), Some(from_ms), Some(source)) => Ok(Some(PriceUse {
+            usd_per_token: usd
+                .parse()
+                .map_err(|e| SettlementError::corrupt(what, format!("price {usd:?}: {e}")))?,
+            from_ms: UnixMs(from_ms),
+            source: source.clone(),
+        })),
+        _ => Err(SettlementError::corrupt(what, "price columns partly set")),
+    }
+}
+
+/// A stored allocation line as the engine's [`LineItem`].
+pub(crate) fn line_from_row(row: &AllocationRow) -> Result<LineItem, SettlementError> {
+    let what = format!("line {} of epoch {}", row.line, row.epoch);
+    let clawback_of = match (row.clawback_of_epoch, row.clawback_of_entry) {
+        (None, None) => None,
+        (Some(epoch), Some(entry)) => Some(EntryRef {
+            epoch: u32::try_from(epoch).map_err(|e| SettlementError::corrupt(&what, e))?,
+            entry: usize::try_from(entry).map_err(|e| SettlementError::corrupt(&what, e))?,
+        }),
+        _ => {
+            return Err(SettlementError::corrupt(
+                &what,
+                "clawback columns partly set",
+            ))
+        }
+    };
+    Ok(LineItem {
+        epoch: u32::try_from(row.epoch).map_err(|e| SettlementError::corrupt(&what, e))?,
+        pool: from_code(&what, &row.pool)?,
+        bucket: bucket_from(&row.bucket_kind, &row.bucket)?,
+        provider: row.provider.clone(),
+        basis: basis_from(&row.basis_kind, row.basis)?,
+        amount: row.amount,
+        reason: from_code::<Reason>(&what, &row.reason)?,
+        vesting: row.vesting.clone(),
+        price: price_from(
+            &what,
+            &row.price_usd_per_token,
+            row.price_from_ms,
+            &row.price_source,
+        )?,
+        clawback_of,
+    })
+}
+
+/// A stored pool ledger as the engine's [`PoolLedger`].
+pub(crate) fn ledger_from_row(row: &PoolLedgerRow) -> Result<PoolLedger, SettlementError> {
+    let what = format!("ledger of epoch {} pool {:?}", row.epoch, row.pool);
+    Ok(PoolLedger {
+        epoch: u32::try_from(row.epoch).map_err(|e| SettlementError::corrupt(&what, e))?,
+        pool: from_code(&what, &row.pool)?,
+        opening: row.opening,
+        funded: row.funded,
+        emitted: row.emitted,
+        allocated: row.allocated,
+        forfeited: row.forfeited,
+        clawed_back: row.clawed_back,
+        returned: row.returned,
+        carried: row.carried,
+        shortfall: row.shortfall,
+        closing: row.closing,
+        price: price_from(
+            &what,
+            &row.price_usd_per_token,
+            row.price_from_ms,
+            &row.price_source,
+        )?,
     })
 }

@@ -252,8 +252,14 @@ pub fn settle_through(
     Ok(())
 }
 
+/// Hex SHA-256 of the programme definition's JSON: what each sealed epoch records, so that a
+/// later run can tell whether the definition changed.
+pub(crate) fn programme_hash(programme: &Programme) -> Result<String, SettlementError> {
+    Ok(sha256_hex(&serde_json::to_string(programme)?))
+}
+
 /// Checks that sealed epochs are exactly `0..n` and returns `n`.
-fn contiguous(programme: &str, numbers: &[i32]) -> Result<u32, SettlementError> {
+pub(crate) fn contiguous(programme: &str, numbers: &[i32]) -> Result<u32, SettlementError> {
     for (expected, &found) in numbers.iter().enumerate() {
         if usize::try_from(found).ok() != Some(expected) {
             return Err(SettlementError::corrupt(
@@ -280,7 +286,7 @@ struct Session<'c> {
 impl<'c> Session<'c> {
     fn open(store: &mut Store, config: &'c SettlementConfig<'c>) -> Result<Self, SettlementError> {
         let engine = Engine::new(config.programme).map_err(SettlementError::InvalidProgramme)?;
-        let programme_hash = sha256_hex(&serde_json::to_string(config.programme)?);
+        let programme_hash = programme_hash(config.programme)?;
         let sealed = next_epoch(store, config)?;
         let state = match sealed.checked_sub(1) {
             None => ProgrammeState::default(),
@@ -506,21 +512,23 @@ impl<'c> Session<'c> {
     }
 }
 
-/// The engine state after sealed epoch `last`: its carried state plus every vesting entry.
-fn load_state(
+/// The engine state after sealed epoch `last`: its carried state plus the vesting entries
+/// created up to it, with only the clawbacks made up to it. For the last sealed epoch that is
+/// every entry as stored; for an earlier one, the state as it stood then.
+pub(crate) fn state_after(
     store: &mut Store,
     programme: &str,
     last: u32,
-    programme_hash: &str,
-) -> Result<ProgrammeState, SettlementError> {
+) -> Result<(ProgrammeState, EpochRow), SettlementError> {
     let what = format!("epoch {last} of programme {programme:?}");
     let row = sealed_epoch(store.conn(), programme, int(last, "epoch")?)?
         .ok_or_else(|| SettlementError::corrupt(&what, "not found"))?;
     let json = row
         .carried_state
+        .as_deref()
         .ok_or_else(|| SettlementError::corrupt(&what, "no carried state"))?;
     let mut state: ProgrammeState =
-        serde_json::from_str(&json).map_err(|e| SettlementError::corrupt(&what, e))?;
+        serde_json::from_str(json).map_err(|e| SettlementError::corrupt(&what, e))?;
     if state.next_epoch != last + 1 || !state.vesting.is_empty() {
         return Err(SettlementError::corrupt(
             &what,
@@ -536,10 +544,28 @@ fn load_state(
             ));
         }
     }
-    state.vesting = entries
-        .iter()
-        .map(rows::entry_from_row)
-        .collect::<Result<_, _>>()?;
+    for row in &entries {
+        let mut entry = rows::entry_from_row(row)?;
+        if entry.epoch > last {
+            break;
+        }
+        if entry.clawback.as_ref().is_some_and(|c| c.epoch > last) {
+            entry.clawback = None;
+        }
+        state.vesting.push(entry);
+    }
+    Ok((state, row))
+}
+
+/// The engine state after sealed epoch `last`, for settling the next one; warns when the
+/// programme definition changed since `last` was sealed.
+fn load_state(
+    store: &mut Store,
+    programme: &str,
+    last: u32,
+    programme_hash: &str,
+) -> Result<ProgrammeState, SettlementError> {
+    let (state, row) = state_after(store, programme, last)?;
     if row.programme_hash.as_deref() != Some(programme_hash) {
         warn!(
             epoch = last,

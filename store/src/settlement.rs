@@ -310,6 +310,24 @@ pub fn indexed_time_span(conn: &mut AnyConnection) -> Result<Option<(i64, i64)>,
     Ok(oldest.zip(newest))
 }
 
+/// The lowest and highest indexed heights whose block time is in `[start_ms, end_ms)`, or
+/// `None` when no indexed block falls in it: the block range a report says its window covers.
+pub fn heights_between(
+    conn: &mut AnyConnection,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let (lowest, highest): (Option<i64>, Option<i64>) = blocks::table
+        .filter(blocks::time_ms.ge(start_ms))
+        .filter(blocks::time_ms.lt(end_ms))
+        .select((
+            diesel::dsl::min(blocks::height),
+            diesel::dsl::max(blocks::height),
+        ))
+        .first(conn)?;
+    Ok(lowest.zip(highest))
+}
+
 /// `(recipient, amount)` of every transfer of `denom` sent by one of `senders` in a block whose
 /// time is at most `until_ms`, in chain order. Transfers between two of the `senders` are left
 /// out: moving money between the programme's own wallets pays nobody.

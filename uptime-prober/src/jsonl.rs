@@ -47,26 +47,42 @@ const MAX_ERROR_CHARS: usize = 4096;
 /// Longest prober or provider id accepted.
 const MAX_ID_CHARS: usize = 128;
 
-#[derive(Serialize, Deserialize)]
+/// One observation in the exchange format, field for field: a line of the JSON Lines files,
+/// and a row of a published report's `observations` table (whose `gpus` column is the JSON of
+/// [`ObservationLine::gpus`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Line {
-    prober: String,
-    provider: String,
-    time: String,
-    online: bool,
-    latency_ms: Option<u64>,
-    error: Option<String>,
-    gpus: Vec<LineGpu>,
+pub struct ObservationLine {
+    /// The prober's id.
+    pub prober: String,
+    /// The provider's address.
+    pub provider: String,
+    /// When the probe started, RFC 3339 UTC.
+    pub time: String,
+    /// Whether the provider answered.
+    pub online: bool,
+    /// How long the probe took, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Why it failed: `"<kind>: <message>"`.
+    pub error: Option<String>,
+    /// One element per node with GPUs, in node order.
+    pub gpus: Vec<GpuLine>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// One node's GPUs in the exchange format: its class and sanitised counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LineGpu {
-    model: Option<String>,
-    ram: Option<String>,
-    interface: Option<String>,
-    allocatable: u64,
-    allocated: u64,
+pub struct GpuLine {
+    /// GPU model, `null` when the node's class could not be determined.
+    pub model: Option<String>,
+    /// GPU memory (`80Gi`).
+    pub ram: Option<String>,
+    /// GPU interface (`sxm`).
+    pub interface: Option<String>,
+    /// Sanitised allocatable count.
+    pub allocatable: u64,
+    /// Sanitised allocated count.
+    pub allocated: u64,
 }
 
 /// Why an export or import stopped.
@@ -125,7 +141,7 @@ pub fn export(
         let Some(last) = page.last() else { break };
         after = Some(last.key.clone());
         for record in &page {
-            serde_json::to_writer(&mut *out, &to_line(record))?;
+            serde_json::to_writer(&mut *out, &ObservationLine::from_record(record))?;
             out.write_all(b"\n")?;
             written += 1;
         }
@@ -134,29 +150,39 @@ pub fn export(
     Ok(written)
 }
 
-fn to_line(record: &ObservationRecord) -> Line {
-    Line {
-        prober: record.key.prober.clone(),
-        provider: record.key.provider.clone(),
-        time: UnixMs(record.key.time_ms).to_string(),
-        online: record.online,
-        latency_ms: record.latency_ms.and_then(|l| u64::try_from(l).ok()),
-        error: match (&record.error_kind, &record.error) {
-            (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
-            (Some(kind), None) => Some(kind.clone()),
-            (None, message) => message.clone(),
-        },
-        gpus: record
-            .gpus
-            .iter()
-            .map(|g| LineGpu {
-                model: g.model.clone(),
-                ram: g.ram.clone(),
-                interface: g.interface.clone(),
-                allocatable: u64::try_from(g.allocatable).unwrap_or(0),
-                allocated: u64::try_from(g.allocated).unwrap_or(0),
-            })
-            .collect(),
+impl ObservationLine {
+    /// A stored observation in the exchange format (node names and the fields that explain
+    /// a number without changing it stay behind; see the module docs).
+    pub fn from_record(record: &ObservationRecord) -> Self {
+        ObservationLine {
+            prober: record.key.prober.clone(),
+            provider: record.key.provider.clone(),
+            time: UnixMs(record.key.time_ms).to_string(),
+            online: record.online,
+            latency_ms: record.latency_ms.and_then(|l| u64::try_from(l).ok()),
+            error: match (&record.error_kind, &record.error) {
+                (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
+                (Some(kind), None) => Some(kind.clone()),
+                (None, message) => message.clone(),
+            },
+            gpus: record
+                .gpus
+                .iter()
+                .map(|g| GpuLine {
+                    model: g.model.clone(),
+                    ram: g.ram.clone(),
+                    interface: g.interface.clone(),
+                    allocatable: u64::try_from(g.allocatable).unwrap_or(0),
+                    allocated: u64::try_from(g.allocated).unwrap_or(0),
+                })
+                .collect(),
+        }
+    }
+
+    /// The observation this line states, or exactly what is wrong with it; counts above
+    /// `max_gpus_per_node` are refused.
+    pub fn into_record(self, max_gpus_per_node: u32) -> Result<ObservationRecord, String> {
+        record_from_line(self, max_gpus_per_node)
     }
 }
 
@@ -229,7 +255,15 @@ fn store_batch(
 
 /// Reads one line as an observation, or says exactly what is wrong with it.
 pub fn parse_line(text: &str, max_gpus_per_node: u32) -> Result<ObservationRecord, String> {
-    let line: Line = serde_json::from_str(text).map_err(|e| format!("not an observation: {e}"))?;
+    let line: ObservationLine =
+        serde_json::from_str(text).map_err(|e| format!("not an observation: {e}"))?;
+    record_from_line(line, max_gpus_per_node)
+}
+
+fn record_from_line(
+    line: ObservationLine,
+    max_gpus_per_node: u32,
+) -> Result<ObservationRecord, String> {
     check_id("prober", &line.prober)?;
     check_id("provider", &line.provider)?;
     let time_ms = UnixMs::parse_rfc3339(&line.time)
@@ -311,7 +345,7 @@ fn split_error(text: String) -> (Option<String>, Option<String>) {
     }
 }
 
-fn gpu_from_line(index: usize, gpu: LineGpu, max_gpus_per_node: u32) -> Result<GpuRecord, String> {
+fn gpu_from_line(index: usize, gpu: GpuLine, max_gpus_per_node: u32) -> Result<GpuRecord, String> {
     let at = |what: String| format!("gpus[{index}]: {what}");
     if gpu.allocatable > u64::from(max_gpus_per_node) {
         return Err(at(format!(
@@ -427,7 +461,7 @@ mod tests {
         let record = parse_line(GOOD, 16).unwrap();
         assert_eq!(record.key.time_ms, 1_707_956_100_000);
         assert_eq!(record.gpus[0].node, "gpus[0000]");
-        assert_eq!(serde_json::to_string(&to_line(&record)).unwrap(), GOOD);
+        assert_eq!(serde_json::to_string(&ObservationLine::from_record(&record)).unwrap(), GOOD);
     }
 
     #[test]
@@ -439,7 +473,7 @@ mod tests {
             record.error.as_deref(),
             Some("version: no TLS handshake within 10s")
         );
-        let back = serde_json::to_string(&to_line(&record)).unwrap();
+        let back = serde_json::to_string(&ObservationLine::from_record(&record)).unwrap();
         assert_eq!(back, line.replace(".5Z", ".500Z"));
         let free = parse_line(&line.replace("timeout: ", "provider said: "), 16).unwrap();
         assert_eq!(free.error_kind, None);

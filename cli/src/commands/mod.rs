@@ -5,6 +5,8 @@ mod db;
 mod export;
 mod index;
 mod probe;
+mod proof;
+mod report;
 mod rewards;
 mod settle;
 mod simnet;
@@ -15,7 +17,6 @@ mod verify;
 use clap::Subcommand;
 
 use crate::context::Context;
-use crate::exit::UsageError;
 
 /// Every command of the binary.
 #[derive(Debug, Subcommand)]
@@ -43,11 +44,14 @@ pub enum Command {
     /// Settle and seal epochs in order (`--epoch K`, `--through K`, `--all`, `--dry-run`), or
     /// print provider positions (`settle positions`).
     Settle(settle::SettleArgs),
-    /// Write an epoch's audit report: CSV, Parquet and a JSON manifest (not implemented yet).
-    Report,
-    /// Check a provider's Merkle proof of vested amounts (`--proof FILE`); re-deriving a whole
-    /// published report (`verify DIR`) is not implemented yet.
+    /// Publish sealed epochs as audit bundles (`--epoch K` or `--all`, `--out DIR`): CSV and
+    /// Parquet tables, state, programme and a hash-chained manifest per epoch.
+    Report(report::ReportArgs),
+    /// Re-derive published reports offline (`verify DIR/<programme>[/epoch-<K>]`), or check a
+    /// provider's Merkle proof (`--proof FILE`).
     Verify(verify::VerifyArgs),
+    /// Print a provider's Merkle proof of its vested amounts from a published epoch.
+    Proof(proof::ProofArgs),
 }
 
 /// Runs the chosen command.
@@ -61,15 +65,8 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Simnet(command) => simnet::run(command, context),
         Command::Rewards(command) => rewards::run(command, context),
         Command::Settle(args) => settle::run(args, context),
-        Command::Report => Err(not_implemented("report")),
+        Command::Report(args) => report::run(args, context),
         Command::Verify(args) => verify::run(args),
+        Command::Proof(args) => proof::run(args),
     }
-}
-
-/// The error of a command that exists in the interface but has no implementation yet.
-pub fn not_implemented(command: &str) -> anyhow::Error {
-    UsageError(format!(
-        "`akash-incentives {command}` is not implemented yet"
-    ))
-    .into()
 }

@@ -1,17 +1,20 @@
 //! `verify`: check what the project publishes without trusting whoever published it.
 //!
 //! `verify --proof FILE` checks a provider's Merkle proof (`reports::merkle`): every leaf's
-//! fields must hash to its stated hash and its path must lead to the stated root. Checking a
-//! whole audit bundle (`verify DIR`) is not implemented yet; the argument is accepted so that it
-//! says so instead of failing as an unknown argument.
+//! fields must hash to its stated hash and its path must lead to the stated root.
+//!
+//! `verify DIR/<programme>` re-derives every published epoch in order, and
+//! `verify DIR/<programme>/epoch-<K>` one epoch from the previous epoch's state
+//! (`reports::verify`), with no database and no network. Success prints one line; any
+//! difference exits 1 naming the file, row and field.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
+use reports::bundle::MANIFEST_FILE;
 use reports::merkle::Proof;
 
-use super::not_implemented;
 use crate::exit::UsageError;
 
 #[derive(Debug, Args)]
@@ -20,7 +23,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
     proof: Option<PathBuf>,
 
-    /// A published audit bundle to re-derive (not implemented yet).
+    /// A published programme folder (DIR/<programme>) or one epoch of it
+    /// (DIR/<programme>/epoch-<K>) to re-derive.
     #[arg(value_name = "DIR")]
     bundle: Option<PathBuf>,
 }
@@ -28,9 +32,41 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     match (args.proof, args.bundle) {
         (Some(path), _) => verify_proof(&path),
-        (None, Some(_)) => Err(not_implemented("verify DIR")),
-        (None, None) => Err(not_implemented("verify")),
+        (None, Some(folder)) => verify_bundle(&folder),
+        (None, None) => Err(UsageError(
+            "nothing to verify: give a report folder (DIR/<programme> or \
+             DIR/<programme>/epoch-<K>) or --proof FILE"
+                .into(),
+        )
+        .into()),
     }
+}
+
+/// Re-derives a programme folder, or one epoch folder when it holds a manifest.
+fn verify_bundle(folder: &Path) -> anyhow::Result<()> {
+    if !folder.is_dir() {
+        return Err(
+            UsageError(format!("there is no report folder at {}", folder.display())).into(),
+        );
+    }
+    let verdict = if folder.join(MANIFEST_FILE).exists() {
+        reports::verify::verify_one(folder)
+    } else {
+        reports::verify::verify_programme(folder)
+    }
+    .context("verification failed")?;
+    let (first, last) = (
+        verdict.epochs.first().copied().unwrap_or_default(),
+        verdict.epochs.last().copied().unwrap_or_default(),
+    );
+    println!(
+        "verified: programme {}, {} epoch(s) ({first}–{last}), {} line items, root {}",
+        verdict.programme,
+        verdict.epochs.len(),
+        verdict.line_items,
+        verdict.root
+    );
+    Ok(())
 }
 
 /// Reads and checks one proof file; prints one line when it holds.

@@ -1,0 +1,157 @@
+//! `report --epoch K | --all --out DIR`: publish sealed epochs as audit bundles
+//! (`reports::bundle`), one folder `DIR/<programme>/epoch-<K>/` each, written atomically.
+//!
+//! Each manifest holds the hash of the previous epoch's, so epoch `K` is written only once
+//! epoch `K − 1`'s folder is in `DIR` (`--all` writes them in order, skipping those already
+//! there). A published folder is never rewritten: asking again for an epoch already in `DIR`
+//! checks that it would come out identical and leaves it alone.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use reports::bundle::{epoch_files, epoch_folder, publish, EpochContext, Published, MANIFEST_FILE};
+use settlement::sealed::read_sealed;
+use settlement::SettlementConfig;
+use store::Store;
+
+use crate::context::Context;
+use crate::exit::UsageError;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The sealed epoch to publish.
+    #[arg(
+        long,
+        value_name = "K",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    epoch: Option<u32>,
+
+    /// Publish every sealed epoch not yet in DIR, in order.
+    #[arg(long)]
+    all: bool,
+
+    /// Where bundles go: DIR/<programme>/epoch-<K>/.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
+    let config = context.config()?;
+    let programme_toml = settings::published_programme(&config)
+        .context("cannot publish the programme's configuration")?;
+    let max_staleness_ms = u64::try_from(config.prober.max_staleness.as_millis())
+        .map_err(|_| UsageError("prober.max_staleness is too long".into()))?;
+    let settle = SettlementConfig {
+        name: &config.name,
+        programme: &config.programme,
+        max_staleness_ms,
+    };
+    let folder = args.out.join(&config.name);
+    let mut store = context.store()?;
+    let bundle = Bundle {
+        settle: &settle,
+        chain_id: &config.chain.chain_id,
+        programme_toml: &programme_toml,
+        folder: &folder,
+    };
+    match args.epoch {
+        Some(epoch) => {
+            let previous = match epoch.checked_sub(1) {
+                None => None,
+                Some(before) => Some(previous_manifest(&folder, before)?),
+            };
+            bundle.write(&mut store, epoch, previous.as_deref())
+        }
+        None => {
+            let sealed = settlement::next_epoch(&mut store, &settle)?;
+            if sealed == 0 {
+                return Err(UsageError(format!(
+                    "no epoch of programme {} is sealed yet: run `akash-incentives settle` first",
+                    config.name
+                ))
+                .into());
+            }
+            let mut previous: Option<Vec<u8>> = None;
+            for epoch in 0..sealed {
+                let existing = epoch_folder(&folder, epoch).join(MANIFEST_FILE);
+                previous = Some(match std::fs::read(&existing) {
+                    Ok(bytes) => bytes,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        bundle.write(&mut store, epoch, previous.as_deref())?;
+                        std::fs::read(&existing)
+                            .with_context(|| format!("cannot read {}", existing.display()))?
+                    }
+                    Err(e) => {
+                        return Err(e)
+                            .with_context(|| format!("cannot read {}", existing.display()))
+                    }
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The previous epoch's manifest, which epoch `before + 1`'s manifest chains to.
+fn previous_manifest(folder: &Path, before: u32) -> anyhow::Result<Vec<u8>> {
+    let path = epoch_folder(folder, before).join(MANIFEST_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(UsageError(format!(
+            "epoch {before} is not reported in {} yet, and the next manifest chains to its \
+             manifest: report it first, or use --all",
+            folder.display()
+        ))
+        .into()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+struct Bundle<'a> {
+    settle: &'a SettlementConfig<'a>,
+    chain_id: &'a str,
+    programme_toml: &'a str,
+    folder: &'a Path,
+}
+
+impl Bundle<'_> {
+    /// Makes and publishes epoch `epoch`'s folder; prints one line saying what happened.
+    fn write(
+        &self,
+        store: &mut Store,
+        epoch: u32,
+        previous_manifest: Option<&[u8]>,
+    ) -> anyhow::Result<()> {
+        let span = tracing::info_span!("epoch", programme = self.settle.name, epoch);
+        let _entered = span.enter();
+        let record = read_sealed(store, self.settle, epoch)
+            .with_context(|| format!("cannot report epoch {epoch}"))?;
+        let context = EpochContext {
+            programme: self.settle.name,
+            chain_id: self.chain_id,
+            denom: &self.settle.programme.denom.name,
+            programme_toml: self.programme_toml,
+            previous_manifest,
+        };
+        let files = epoch_files(&context, &record)
+            .with_context(|| format!("cannot make the report of epoch {epoch}"))?;
+        let target = epoch_folder(self.folder, epoch);
+        let outcome = publish(&target, &files)
+            .with_context(|| format!("cannot publish the report of epoch {epoch}"))?;
+        let what = match outcome {
+            Published::Written => "written",
+            Published::Unchanged => "unchanged",
+        };
+        println!(
+            "epoch {epoch}: {what} {} ({} line items, {} observations, {} leases)",
+            target.display(),
+            record.settlement.line_items.len(),
+            record.material.observations.len(),
+            record.material.leases.len()
+        );
+        Ok(())
+    }
+}

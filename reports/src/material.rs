@@ -1,0 +1,250 @@
+//! What an epoch was measured from, as published tables: the `leases` overlapping its window
+//! (in the columns of `export leases`) and the probe `observations` that could stand inside it
+//! (every vantage point, in the fields of the observation exchange format). `verify` reads them
+//! back into the store's row types and measures the epoch again with the same function the
+//! settlement used ([`settlement::measure_material`]).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use domain::{LeaseId, UnixMs};
+use polars::prelude::DataFrame;
+use settlement::EpochMaterial;
+use store::chain::LeaseRow;
+use store::probes::ObservationRecord;
+use uptime_prober::jsonl::{GpuLine, ObservationLine};
+
+use crate::table::{self, Cell, ColumnSpec, Columns, Kind, TableBuilder, TableError, TableSpec};
+
+/// The `leases` table: the columns of `export leases`, in its order. Times are the block
+/// header's RFC 3339 text, as the chain wrote it.
+pub static LEASES: TableSpec = TableSpec {
+    name: "leases",
+    columns: &[
+        ColumnSpec::required("owner", Kind::Text),
+        ColumnSpec::required("dseq", Kind::Int),
+        ColumnSpec::required("gseq", Kind::Int),
+        ColumnSpec::required("oseq", Kind::Int),
+        ColumnSpec::required("bseq", Kind::Int),
+        ColumnSpec::required("provider", Kind::Text),
+        ColumnSpec::optional("gpu_units", Kind::Int),
+        ColumnSpec::optional("gpu_model", Kind::Text),
+        ColumnSpec::optional("gpu_ram", Kind::Text),
+        ColumnSpec::required("price_denom", Kind::Text),
+        ColumnSpec::required("price_amount", Kind::Text),
+        ColumnSpec::required("created_height", Kind::Int),
+        ColumnSpec::required("created_time", Kind::Text),
+        ColumnSpec::optional("closed_height", Kind::Int),
+        ColumnSpec::optional("closed_time", Kind::Text),
+        ColumnSpec::optional("close_cause", Kind::Text),
+        ColumnSpec::optional("close_reason", Kind::Text),
+    ],
+};
+
+/// The `observations` table: one row per observation, in the exchange format's fields; `gpus`
+/// is the JSON array of that format (`[]` for none). Rows are ordered by time, prober and
+/// provider, as `probe export` writes them.
+pub static OBSERVATIONS: TableSpec = TableSpec {
+    name: "observations",
+    columns: &[
+        ColumnSpec::required("prober", Kind::Text),
+        ColumnSpec::required("provider", Kind::Text),
+        ColumnSpec::required("time", Kind::Text),
+        ColumnSpec::required("online", Kind::Bool),
+        ColumnSpec::optional("latency_ms", Kind::Int),
+        ColumnSpec::optional("error", Kind::Text),
+        ColumnSpec::required("gpus", Kind::Text),
+    ],
+};
+
+/// `leases` (in the store's key order) as the [`LEASES`] table.
+pub fn leases_frame(leases: &[LeaseRow]) -> DataFrame {
+    let mut table = TableBuilder::new(&LEASES);
+    for row in leases {
+        let id = &row.id;
+        table.push([
+            Cell::text(&id.owner),
+            Cell::Int(Some(id.dseq)),
+            Cell::Int(Some(i64::from(id.gseq))),
+            Cell::Int(Some(i64::from(id.oseq))),
+            Cell::Int(Some(i64::from(id.bseq))),
+            Cell::text(&id.provider),
+            Cell::Int(row.gpu_units),
+            Cell::opt_text(row.gpu_model.as_deref()),
+            Cell::opt_text(row.gpu_ram.as_deref()),
+            Cell::text(&row.price_denom),
+            Cell::text(row.price_amount.as_str()),
+            Cell::Int(Some(row.created_height)),
+            Cell::text(&row.created_time),
+            Cell::Int(row.closed_height),
+            Cell::opt_text(row.closed_time.as_deref()),
+            Cell::opt_text(row.close_cause.as_deref()),
+            Cell::opt_text(row.close_reason.as_deref()),
+        ]);
+    }
+    table.finish()
+}
+
+/// `observations` as the [`OBSERVATIONS`] table, ordered by time, prober and provider.
+pub fn observations_frame(observations: &[ObservationRecord]) -> DataFrame {
+    let mut sorted: Vec<&ObservationRecord> = observations.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.key.time_ms, &a.key.prober, &a.key.provider).cmp(&(
+            b.key.time_ms,
+            &b.key.prober,
+            &b.key.provider,
+        ))
+    });
+    let mut table = TableBuilder::new(&OBSERVATIONS);
+    for record in sorted {
+        let line = ObservationLine::from_record(record);
+        // A vector of plain structs always encodes.
+        let gpus = serde_json::to_string(&line.gpus).unwrap_or_else(|_| "[]".into());
+        table.push([
+            Cell::text(line.prober),
+            Cell::text(line.provider),
+            Cell::text(line.time),
+            Cell::Bool(Some(line.online)),
+            Cell::Int(line.latency_ms.and_then(|l| i64::try_from(l).ok())),
+            Cell::opt_text(line.error),
+            Cell::text(gpus),
+        ]);
+    }
+    table.finish()
+}
+
+/// Reads an epoch's [`EpochMaterial`] from the `leases` and `observations` tables in `folder`
+/// (each checked in both forms, see [`table::read`]).
+pub fn read_material(folder: &Path) -> Result<EpochMaterial, TableError> {
+    let leases = read_leases(folder)?;
+    let observations = read_observations(folder)?;
+    Ok(EpochMaterial {
+        leases,
+        observations,
+    })
+}
+
+fn read_leases(folder: &Path) -> Result<Vec<LeaseRow>, TableError> {
+    let frame = table::read(&LEASES, folder)?;
+    let file = folder.join(LEASES.csv_file());
+    let columns = Columns::new(&frame, &file);
+    let text = |name| columns.text(name);
+    let int = |name| columns.int(name);
+    let (owner, provider, model, ram, denom, price, created_time, closed_time, cause, reason) = (
+        text("owner")?,
+        text("provider")?,
+        text("gpu_model")?,
+        text("gpu_ram")?,
+        text("price_denom")?,
+        text("price_amount")?,
+        text("created_time")?,
+        text("closed_time")?,
+        text("close_cause")?,
+        text("close_reason")?,
+    );
+    let (dseq, gseq, oseq, bseq, units, created_height, closed_height) = (
+        int("dseq")?,
+        int("gseq")?,
+        int("oseq")?,
+        int("bseq")?,
+        int("gpu_units")?,
+        int("created_height")?,
+        int("closed_height")?,
+    );
+    let mut rows = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let small = |values: &polars::prelude::Int64Chunked, name: &str| {
+            let value = values.get(i).unwrap_or_default();
+            i32::try_from(value)
+                .map_err(|_| columns.error(i, name, format!("{value} is too large")))
+        };
+        let time = |name: &str, text: &str| {
+            UnixMs::from_chain_time(text)
+                .map(|t| t.0)
+                .map_err(|e| columns.error(i, name, e))
+        };
+        let created = created_time.get(i).unwrap_or_default();
+        let closed = closed_time.get(i);
+        rows.push(LeaseRow {
+            id: LeaseId {
+                owner: owner.get(i).unwrap_or_default().to_owned(),
+                dseq: dseq.get(i).unwrap_or_default(),
+                gseq: small(gseq, "gseq")?,
+                oseq: small(oseq, "oseq")?,
+                provider: provider.get(i).unwrap_or_default().to_owned(),
+                bseq: small(bseq, "bseq")?,
+            },
+            gpu_units: units.get(i),
+            gpu_model: model.get(i).map(str::to_owned),
+            gpu_ram: ram.get(i).map(str::to_owned),
+            price_denom: denom.get(i).unwrap_or_default().to_owned(),
+            price_amount: price
+                .get(i)
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| columns.error(i, "price_amount", e))?,
+            created_height: created_height.get(i).unwrap_or_default(),
+            created_time: created.to_owned(),
+            created_time_ms: time("created_time", created)?,
+            closed_height: closed_height.get(i),
+            closed_time: closed.map(str::to_owned),
+            closed_time_ms: closed.map(|t| time("closed_time", t)).transpose()?,
+            close_cause: cause.get(i).map(str::to_owned),
+            close_reason: reason.get(i).map(str::to_owned),
+            via_authz: 0,
+        });
+    }
+    Ok(rows)
+}
+
+fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError> {
+    let frame = table::read(&OBSERVATIONS, folder)?;
+    let file = folder.join(OBSERVATIONS.csv_file());
+    let columns = Columns::new(&frame, &file);
+    let (prober, provider, time, error, gpus) = (
+        columns.text("prober")?,
+        columns.text("provider")?,
+        columns.text("time")?,
+        columns.text("error")?,
+        columns.text("gpus")?,
+    );
+    let online = columns.bool("online")?;
+    let latency = columns.int("latency_ms")?;
+    // Most observations repeat an inventory seen before: each distinct `gpus` text is parsed
+    // once.
+    let mut parsed: HashMap<&str, Vec<GpuLine>> = HashMap::new();
+    let mut records = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let gpus_text = gpus.get(i).unwrap_or_default();
+        let nodes = match parsed.get(gpus_text) {
+            Some(nodes) => nodes.clone(),
+            None => {
+                let nodes: Vec<GpuLine> = serde_json::from_str(gpus_text).map_err(|e| {
+                    columns.error(i, "gpus", format!("not a JSON array of GPU nodes: {e}"))
+                })?;
+                parsed.insert(gpus_text, nodes.clone());
+                nodes
+            }
+        };
+        let latency_ms = latency
+            .get(i)
+            .map(|l| u64::try_from(l).map_err(|_| columns.error(i, "latency_ms", "is negative")))
+            .transpose()?;
+        let line = ObservationLine {
+            prober: prober.get(i).unwrap_or_default().to_owned(),
+            provider: provider.get(i).unwrap_or_default().to_owned(),
+            time: time.get(i).unwrap_or_default().to_owned(),
+            online: online.get(i).unwrap_or_default(),
+            latency_ms,
+            error: error.get(i).map(str::to_owned),
+            gpus: nodes,
+        };
+        // A published observation was accepted once; the per-node limit is the prober's
+        // local policy, not part of what is verified.
+        let record = line
+            .into_record(u32::MAX)
+            .map_err(|problem| columns.error(i, "prober", problem))?;
+        records.push(record);
+    }
+    Ok(records)
+}

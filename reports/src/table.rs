@@ -1,0 +1,515 @@
+//! The published tables as polars frames: each table has one definition ([`TableSpec`]: its
+//! columns, their types and whether they may be empty), and is written as CSV and as Parquet
+//! with the same columns and rows, and read back from both.
+//!
+//! * **Types.** A column is text, a 64-bit signed integer or a boolean. Amounts and GPU-ms are
+//!   *text* of decimal digits: they are `u128` in the engine and would not survive a 64-bit
+//!   integer column, nor a reader that turns large integers into floats.
+//! * **Empty means null.** An empty CSV field is a null; text cells are never the empty string.
+//! * **Reading is strict.** The CSV header must be exactly the table's column names; every cell
+//!   must parse as its column's type; a column that may not be empty has no nulls; the Parquet
+//!   file has the same schema and the same rows as the CSV. Each failure names the file, and
+//!   where it can, the row (1-based, the header not counted) and the column.
+
+use std::fmt;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+use thiserror::Error;
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// UTF-8 text (amounts included: decimal digits).
+    Text,
+    /// A 64-bit signed integer.
+    Int,
+    /// `true` or `false`.
+    Bool,
+}
+
+impl Kind {
+    fn dtype(self) -> DataType {
+        match self {
+            Kind::Text => DataType::String,
+            Kind::Int => DataType::Int64,
+            Kind::Bool => DataType::Boolean,
+        }
+    }
+}
+
+/// One column of a published table.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    /// Its header name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// Whether a cell may be empty ("not applicable").
+    pub nullable: bool,
+}
+
+impl ColumnSpec {
+    /// A column that is never empty.
+    pub const fn required(name: &'static str, kind: Kind) -> Self {
+        ColumnSpec {
+            name,
+            kind,
+            nullable: false,
+        }
+    }
+
+    /// A column whose cells may be empty.
+    pub const fn optional(name: &'static str, kind: Kind) -> Self {
+        ColumnSpec {
+            name,
+            kind,
+            nullable: true,
+        }
+    }
+}
+
+/// A published table: its name (the file stem) and its columns in order.
+#[derive(Debug)]
+pub struct TableSpec {
+    /// `allocations`, `inputs`, …: the files are `<name>.csv` and `<name>.parquet`.
+    pub name: &'static str,
+    /// Its columns, in order.
+    pub columns: &'static [ColumnSpec],
+}
+
+impl TableSpec {
+    /// The CSV file's name.
+    pub fn csv_file(&self) -> String {
+        format!("{}.csv", self.name)
+    }
+
+    /// The Parquet file's name.
+    pub fn parquet_file(&self) -> String {
+        format!("{}.parquet", self.name)
+    }
+
+    /// The CSV header line, without its line end.
+    pub fn header(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn schema(&self) -> Schema {
+        self.columns
+            .iter()
+            .map(|c| Field::new(c.name.into(), c.kind.dtype()))
+            .collect()
+    }
+}
+
+/// One cell of a row being built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// Text, or null.
+    Text(Option<String>),
+    /// An integer, or null.
+    Int(Option<i64>),
+    /// A boolean, or null.
+    Bool(Option<bool>),
+}
+
+impl Cell {
+    /// A text cell.
+    pub fn text(value: impl Into<String>) -> Self {
+        Cell::Text(Some(value.into()))
+    }
+
+    /// A text cell that may be null.
+    pub fn opt_text(value: Option<impl Into<String>>) -> Self {
+        Cell::Text(value.map(Into::into))
+    }
+
+    /// The decimal text of a number (amounts, GPU-ms).
+    pub fn digits(value: impl fmt::Display) -> Self {
+        Cell::Text(Some(value.to_string()))
+    }
+}
+
+/// Why a table could not be written, read or compared.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}{}: {problem}", file.display(), Place(*row, column.as_deref()))]
+pub struct TableError {
+    /// The file.
+    pub file: PathBuf,
+    /// The row (1-based, the header not counted), when the problem is in one.
+    pub row: Option<usize>,
+    /// The column, when the problem is in one.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl TableError {
+    /// An I/O failure on `file`.
+    pub fn io(file: &str, error: std::io::Error) -> Self {
+        TableError::file(Path::new(file), format!("cannot write: {error}"))
+    }
+
+    fn file(file: &Path, problem: impl ToString) -> Self {
+        TableError {
+            file: file.to_path_buf(),
+            row: None,
+            column: None,
+            problem: problem.to_string(),
+        }
+    }
+}
+
+/// Formats `, row N` and `, column C` when known.
+struct Place<'a>(Option<usize>, Option<&'a str>);
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(row) = self.0 {
+            write!(f, ", row {row}")?;
+        }
+        if let Some(column) = self.1 {
+            write!(f, ", column {column}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A table's rows, collected column by column.
+pub struct TableBuilder {
+    spec: &'static TableSpec,
+    columns: Vec<Values>,
+    rows: usize,
+}
+
+enum Values {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+impl TableBuilder {
+    /// An empty table of `spec`.
+    pub fn new(spec: &'static TableSpec) -> Self {
+        let columns = spec
+            .columns
+            .iter()
+            .map(|c| match c.kind {
+                Kind::Text => Values::Text(Vec::new()),
+                Kind::Int => Values::Int(Vec::new()),
+                Kind::Bool => Values::Bool(Vec::new()),
+            })
+            .collect();
+        TableBuilder {
+            spec,
+            columns,
+            rows: 0,
+        }
+    }
+
+    /// Appends one row, its cells in column order.
+    ///
+    /// # Panics
+    /// When the cells do not match the table's columns in number and kind: the row builders
+    /// of this crate are written against the specs next to them, so this is a bug here.
+    pub fn push(&mut self, cells: impl IntoIterator<Item = Cell>) {
+        let mut count = 0;
+        for (values, cell) in self.columns.iter_mut().zip(cells) {
+            count += 1;
+            match (values, cell) {
+                (Values::Text(v), Cell::Text(c)) => v.push(c.filter(|s| !s.is_empty())),
+                (Values::Int(v), Cell::Int(c)) => v.push(c),
+                (Values::Bool(v), Cell::Bool(c)) => v.push(c),
+                (_, cell) => panic!("table {}: cell {cell:?} of the wrong kind", self.spec.name),
+            }
+        }
+        assert_eq!(
+            count,
+            self.columns.len(),
+            "table {}: a row of the wrong length",
+            self.spec.name
+        );
+        self.rows += 1;
+    }
+
+    /// The rows as a frame.
+    pub fn finish(self) -> DataFrame {
+        let columns = self
+            .spec
+            .columns
+            .iter()
+            .zip(self.columns)
+            .map(|(spec, values)| {
+                let name = PlSmallStr::from_static(spec.name);
+                match values {
+                    Values::Text(v) => Column::new(name, v),
+                    Values::Int(v) => Column::new(name, v),
+                    Values::Bool(v) => Column::new(name, v),
+                }
+            })
+            .collect();
+        // Every column got one value per row, so the heights agree.
+        DataFrame::new(self.rows, columns).expect("columns of equal height")
+    }
+}
+
+/// A table in both published forms.
+pub struct Written {
+    /// The CSV bytes.
+    pub csv: Vec<u8>,
+    /// The Parquet bytes.
+    pub parquet: Vec<u8>,
+}
+
+/// Writes `frame` as CSV (header, `\n` line ends, fields quoted only where needed) and as
+/// Parquet (zstd, one file-level schema), both deterministic: the same rows give the same
+/// bytes.
+pub fn write(spec: &TableSpec, frame: &mut DataFrame) -> Result<Written, TableError> {
+    let csv = write_csv(spec, frame)?;
+    let mut parquet = Vec::new();
+    ParquetWriter::new(&mut parquet)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(frame)
+        .map_err(|e| TableError::file(Path::new(&spec.parquet_file()), e))?;
+    Ok(Written { csv, parquet })
+}
+
+/// The CSV form alone (what `rewards compute` prints).
+pub fn write_csv(spec: &TableSpec, frame: &mut DataFrame) -> Result<Vec<u8>, TableError> {
+    let mut csv = Vec::new();
+    CsvWriter::new(&mut csv)
+        .include_header(true)
+        .with_line_terminator("\n".into())
+        .finish(frame)
+        .map_err(|e| TableError::file(Path::new(&spec.csv_file()), e))?;
+    Ok(csv)
+}
+
+/// Reads table `spec` from its CSV and Parquet files in `folder`, checks both (see the module
+/// docs) and that they hold the same rows, and returns the rows.
+pub fn read(spec: &TableSpec, folder: &Path) -> Result<DataFrame, TableError> {
+    let csv_path = folder.join(spec.csv_file());
+    let parquet_path = folder.join(spec.parquet_file());
+    let from_csv = read_csv(spec, &csv_path)?;
+    let from_parquet = read_parquet(spec, &parquet_path)?;
+    if let Some(difference) = first_difference(spec, &from_csv, &from_parquet) {
+        return Err(TableError {
+            file: parquet_path,
+            row: difference.row,
+            column: difference.column.map(str::to_owned),
+            problem: format!(
+                "differs from {}: the CSV has {}, the Parquet file has {}",
+                spec.csv_file(),
+                difference.expected,
+                difference.found
+            ),
+        });
+    }
+    Ok(from_csv)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, TableError> {
+    std::fs::read(path).map_err(|e| TableError::file(path, format!("cannot read: {e}")))
+}
+
+/// Reads and checks the CSV form.
+pub fn read_csv(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableError> {
+    let bytes = read_bytes(path)?;
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let header = String::from_utf8_lossy(header);
+    let header = header.strip_suffix('\r').unwrap_or(&header);
+    if header != spec.header() {
+        return Err(TableError::file(
+            path,
+            format!("the header is {header:?}, expected {:?}", spec.header()),
+        ));
+    }
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(spec.schema())))
+        .with_parse_options(CsvParseOptions::default().with_missing_is_null(true))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| TableError::file(path, format!("not a valid {} CSV: {e}", spec.name)))?;
+    check_nulls(spec, path, &frame)?;
+    Ok(frame)
+}
+
+/// Reads and checks the Parquet form.
+pub fn read_parquet(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableError> {
+    let bytes = read_bytes(path)?;
+    let frame = ParquetReader::new(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| TableError::file(path, format!("not a readable Parquet file: {e}")))?;
+    let found: Vec<(String, DataType)> = frame
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), c.dtype().clone()))
+        .collect();
+    let expected: Vec<(String, DataType)> = spec
+        .columns
+        .iter()
+        .map(|c| (c.name.to_string(), c.kind.dtype()))
+        .collect();
+    if found != expected {
+        return Err(TableError::file(
+            path,
+            format!("its columns are {found:?}, expected {expected:?}"),
+        ));
+    }
+    check_nulls(spec, path, &frame)?;
+    Ok(frame)
+}
+
+fn check_nulls(spec: &TableSpec, path: &Path, frame: &DataFrame) -> Result<(), TableError> {
+    for column in spec.columns.iter().filter(|c| !c.nullable) {
+        let values = frame
+            .column(column.name)
+            .map_err(|e| TableError::file(path, e))?;
+        if values.null_count() > 0 {
+            let nulls = values.is_null();
+            let row = nulls
+                .iter()
+                .position(|null| null == Some(true))
+                .map(|i| i + 1);
+            return Err(TableError {
+                file: path.to_path_buf(),
+                row,
+                column: Some(column.name.to_owned()),
+                problem: "is empty, and this column may not be".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where two frames of one table first differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// The row (1-based), or `None` when the row counts differ.
+    pub row: Option<usize>,
+    /// The column, when a cell differs.
+    pub column: Option<&'static str>,
+    /// The expected value (or row count), as text.
+    pub expected: String,
+    /// The value found.
+    pub found: String,
+}
+
+/// The first cell (in row order, then column order) where `found` differs from `expected`, or
+/// where the rows run out; `None` when they hold the same rows.
+pub fn first_difference(
+    spec: &TableSpec,
+    expected: &DataFrame,
+    found: &DataFrame,
+) -> Option<Difference> {
+    let rows = expected.height().min(found.height());
+    let mut first: Option<(usize, &'static str)> = None;
+    for column in spec.columns {
+        let (Ok(a), Ok(b)) = (expected.column(column.name), found.column(column.name)) else {
+            return Some(Difference {
+                row: None,
+                column: Some(column.name),
+                expected: "the column".into(),
+                found: "no such column".into(),
+            });
+        };
+        let (a, b) = (a.slice(0, rows), b.slice(0, rows));
+        let Ok(equal) = a
+            .as_materialized_series()
+            .equal_missing(b.as_materialized_series())
+        else {
+            continue;
+        };
+        let row = equal.iter().position(|same| same != Some(true));
+        if let Some(row) = row.filter(|row| first.is_none_or(|(r, _)| *row < r)) {
+            first = Some((row, column.name));
+        }
+    }
+    if let Some((row, column)) = first {
+        let cell = |frame: &DataFrame| {
+            frame
+                .column(column)
+                .and_then(|c| c.get(row).map(|v| cell_text(&v)))
+                .unwrap_or_default()
+        };
+        return Some(Difference {
+            row: Some(row + 1),
+            column: Some(column),
+            expected: cell(expected),
+            found: cell(found),
+        });
+    }
+    (expected.height() != found.height()).then(|| Difference {
+        row: Some(rows + 1),
+        column: None,
+        expected: format!("{} row(s)", expected.height()),
+        found: format!("{} row(s)", found.height()),
+    })
+}
+
+/// A cell as a person reads it: its text, or `(empty)`.
+fn cell_text(value: &AnyValue) -> String {
+    match value {
+        AnyValue::Null => "(empty)".into(),
+        AnyValue::String(s) => format!("{s:?}"),
+        AnyValue::StringOwned(s) => format!("{:?}", s.as_str()),
+        other => other.to_string(),
+    }
+}
+
+/// Typed access to a checked frame's columns, naming the file when a column is missing.
+pub struct Columns<'a> {
+    frame: &'a DataFrame,
+    file: &'a Path,
+}
+
+impl<'a> Columns<'a> {
+    /// Access to `frame`, read from `file`.
+    pub fn new(frame: &'a DataFrame, file: &'a Path) -> Self {
+        Columns { frame, file }
+    }
+
+    fn column(&self, name: &str) -> Result<&'a Column, TableError> {
+        self.frame
+            .column(name)
+            .map_err(|e| TableError::file(self.file, e))
+    }
+
+    /// A text column.
+    pub fn text(&self, name: &str) -> Result<&'a StringChunked, TableError> {
+        self.column(name)?
+            .str()
+            .map_err(|e| TableError::file(self.file, e))
+    }
+
+    /// An integer column.
+    pub fn int(&self, name: &str) -> Result<&'a Int64Chunked, TableError> {
+        self.column(name)?
+            .i64()
+            .map_err(|e| TableError::file(self.file, e))
+    }
+
+    /// A boolean column.
+    pub fn bool(&self, name: &str) -> Result<&'a BooleanChunked, TableError> {
+        self.column(name)?
+            .bool()
+            .map_err(|e| TableError::file(self.file, e))
+    }
+
+    /// A problem in row `row` (0-based) of column `column`.
+    pub fn error(&self, row: usize, column: &str, problem: impl ToString) -> TableError {
+        TableError {
+            file: self.file.to_path_buf(),
+            row: Some(row + 1),
+            column: Some(column.to_owned()),
+            problem: problem.to_string(),
+        }
+    }
+}

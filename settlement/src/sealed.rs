@@ -1,0 +1,148 @@
+//! A sealed epoch read back from the store exactly as it was sealed: what a published report
+//! holds, and what an offline `verify` must be able to re-derive from the report alone.
+//!
+//! Reading refuses what could not be re-derived: an epoch that is not sealed, one sealed under
+//! another programme definition than the configured one, and one whose leases and observations
+//! in the store no longer measure to the inputs it was sealed with (data that arrived after
+//! sealing). Publishing any of these would hand auditors a report that fails to verify for
+//! reasons that are not theirs to find.
+
+use domain::Height;
+use rewards::calendar::Window;
+use rewards::settle::EntryClawback;
+use rewards::{EpochSettlement, ProgrammeState};
+use store::settlement::{allocations, heights_between, pool_ledgers, sealed_epoch_numbers};
+use store::Store;
+
+use crate::measure::{measure_material, read_material, EpochMaterial, EpochMeasurements};
+use crate::rows::{self, int};
+use crate::seal::{contiguous, programme_hash, state_after};
+use crate::{MeasuredEpoch, SettlementConfig, SettlementError};
+
+/// One sealed epoch with everything it was settled from and everything it settled.
+#[derive(Debug, Clone)]
+pub struct SealedRecord {
+    /// Epoch index.
+    pub epoch: u32,
+    /// Its window.
+    pub window: Window,
+    /// The leases and observations it was measured from.
+    pub material: EpochMaterial,
+    /// The measurements it was sealed with, and their hash.
+    pub measured: MeasuredEpoch,
+    /// Its line items, pool ledgers, new vesting entries and clawbacks, as sealed.
+    pub settlement: EpochSettlement,
+    /// The engine's state after it, vesting entries included.
+    pub state: ProgrammeState,
+    /// The lowest and highest indexed heights whose block time lies in the window.
+    pub heights: Option<(Height, Height)>,
+}
+
+/// Reads sealed epoch `epoch` of the configured programme back from the store (see the module
+/// docs for what is refused).
+pub fn read_sealed(
+    store: &mut Store,
+    config: &SettlementConfig,
+    epoch: u32,
+) -> Result<SealedRecord, SettlementError> {
+    let name = config.name;
+    let sealed = contiguous(name, &sealed_epoch_numbers(store.conn(), name)?)?;
+    if epoch >= sealed {
+        return Err(SettlementError::NotSealed {
+            programme: name.to_owned(),
+            epoch,
+            sealed,
+        });
+    }
+    let window = config.programme.calendar.window(epoch)?;
+    let (state, row) = state_after(store, name, epoch)?;
+    let what = || format!("epoch {epoch} of programme {name:?}");
+    if (row.start_ms, row.end_ms) != (window.start_ms().0, window.end_ms().0) {
+        return Err(SettlementError::corrupt(
+            what(),
+            "its sealed window is not the configured calendar's",
+        ));
+    }
+    let configured = programme_hash(config.programme)?;
+    if row.programme_hash.as_deref() != Some(configured.as_str()) {
+        return Err(SettlementError::ProgrammeChanged {
+            epoch,
+            sealed: row.programme_hash.unwrap_or_default(),
+            configured,
+        });
+    }
+    let (Some(inputs), Some(inputs_hash)) = (row.inputs, row.inputs_hash) else {
+        return Err(SettlementError::corrupt(
+            what(),
+            "inputs or their hash missing",
+        ));
+    };
+    let measurements: EpochMeasurements =
+        serde_json::from_str(&inputs).map_err(|e| SettlementError::corrupt(what(), e))?;
+    let measured = MeasuredEpoch::from_measurements(measurements)?;
+    if measured.inputs_hash != inputs_hash {
+        return Err(SettlementError::corrupt(
+            what(),
+            "the stored inputs do not hash to the stored inputs hash",
+        ));
+    }
+    let material = read_material(store, config.programme, epoch, config.max_staleness_ms)?;
+    let now = measure_material(config.programme, epoch, config.max_staleness_ms, &material)?;
+    if now.inputs_hash != measured.inputs_hash {
+        return Err(SettlementError::LateData {
+            epoch,
+            sealed: measured.inputs_hash,
+            now: now.inputs_hash,
+        });
+    }
+    let number = int(epoch, "epoch")?;
+    let line_items = allocations(store.conn(), name, number)?
+        .iter()
+        .map(rows::line_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ledgers = pool_ledgers(store.conn(), name, number)?
+        .iter()
+        .map(rows::ledger_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    ledgers.sort_by_key(|l| l.pool);
+    let new_vesting = state
+        .vesting
+        .iter()
+        .filter(|entry| entry.epoch == epoch)
+        .cloned()
+        .collect();
+    let clawbacks = state
+        .vesting
+        .iter()
+        .enumerate()
+        .filter_map(|(entry, e)| {
+            let record = e.clawback.clone().filter(|c| c.epoch == epoch)?;
+            Some(EntryClawback { entry, record })
+        })
+        .collect();
+    let heights = heights_between(store.conn(), window.start_ms().0, window.end_ms().0)?
+        .map(|(low, high)| -> Result<_, SettlementError> {
+            let height = |h: i64| {
+                Height::from_stored(h).map_err(|e| SettlementError::corrupt("block height", e))
+            };
+            Ok((height(low)?, height(high)?))
+        })
+        .transpose()?;
+    Ok(SealedRecord {
+        epoch,
+        window,
+        material,
+        measured,
+        settlement: EpochSettlement {
+            epoch,
+            window,
+            line_items,
+            ledgers,
+            new_vesting,
+            clawbacks,
+            contracts: state.contracts.clone(),
+        },
+        state,
+        heights,
+    })
+}
