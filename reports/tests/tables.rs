@@ -1,0 +1,175 @@
+//! The published tables' two forms: what polars writes as CSV and as Parquet reads back to the
+//! same rows, byte for byte the same run after run, and every kind of damaged file is a clear
+//! error naming the file (and where it can, the row and the column), never a panic.
+
+use std::path::Path;
+
+use reports::table::{self, Cell, ColumnSpec, Kind, TableBuilder, TableError, TableSpec};
+
+static SAMPLE: TableSpec = TableSpec {
+    name: "sample",
+    columns: &[
+        ColumnSpec::required("name", Kind::Text),
+        ColumnSpec::required("amount", Kind::Text),
+        ColumnSpec::optional("count", Kind::Int),
+        ColumnSpec::required("online", Kind::Bool),
+        ColumnSpec::optional("note", Kind::Text),
+    ],
+};
+
+/// Rows chosen to stress the CSV form: quotes, commas, line breaks, non-ASCII, an amount far
+/// beyond 64 bits, negative and extreme integers, and empty cells.
+fn sample() -> polars::prelude::DataFrame {
+    let mut table = TableBuilder::new(&SAMPLE);
+    let rows: [(&str, &str, Option<i64>, bool, Option<&str>); 5] = [
+        ("plain", "0", Some(0), true, None),
+        ("with, comma", "340282366920938463463374607431768211455", Some(i64::MAX), false, Some("a \"quoted\" note")),
+        ("line\nbreak", "12", Some(i64::MIN), true, Some("ünïcødé ✓")),
+        ("json", "7", None, false, Some("[{\"model\":\"a100\",\"allocatable\":8}]")),
+        ("last", "1", Some(-5), true, Some("trailing space ")),
+    ];
+    for (name, amount, count, online, note) in rows {
+        table.push([
+            Cell::text(name),
+            Cell::text(amount),
+            Cell::Int(count),
+            Cell::Bool(Some(online)),
+            Cell::opt_text(note),
+        ]);
+    }
+    table.finish()
+}
+
+fn write_sample(folder: &Path) -> table::Written {
+    let mut frame = sample();
+    let written = table::write(&SAMPLE, &mut frame).unwrap();
+    std::fs::write(folder.join(SAMPLE.csv_file()), &written.csv).unwrap();
+    std::fs::write(folder.join(SAMPLE.parquet_file()), &written.parquet).unwrap();
+    written
+}
+
+fn read_error(folder: &Path) -> TableError {
+    table::read(&SAMPLE, folder).expect_err("the damaged table must be refused")
+}
+
+#[test]
+fn parquet_and_csv_read_back_to_the_rows_written() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sample(dir.path());
+    let expected = sample();
+    let from_csv = table::read_csv(&SAMPLE, &dir.path().join("sample.csv")).unwrap();
+    let from_parquet = table::read_parquet(&SAMPLE, &dir.path().join("sample.parquet")).unwrap();
+    assert!(from_csv.equals_missing(&expected), "{from_csv}\n{expected}");
+    assert!(from_parquet.equals_missing(&expected), "{from_parquet}");
+    let both = table::read(&SAMPLE, dir.path()).unwrap();
+    assert!(both.equals_missing(&expected));
+    assert_eq!(table::first_difference(&SAMPLE, &expected, &both), None);
+}
+
+#[test]
+fn the_same_rows_give_the_same_bytes() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = write_sample(a.path());
+    let second = write_sample(b.path());
+    assert_eq!(first.csv, second.csv);
+    assert_eq!(first.parquet, second.parquet);
+    let csv = String::from_utf8(first.csv).unwrap();
+    assert!(
+        csv.starts_with("name,amount,count,online,note\nplain,0,0,true,\n"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_wrong_header_is_named_with_the_expected_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_sample(dir.path());
+    let csv = String::from_utf8(written.csv).unwrap();
+    let renamed = csv.replacen("amount", "amounts", 1);
+    std::fs::write(dir.path().join("sample.csv"), renamed).unwrap();
+    let error = read_error(dir.path());
+    assert!(error.file.ends_with("sample.csv"), "{error}");
+    assert!(error.problem.contains("name,amount,count,online,note"), "{error}");
+}
+
+#[test]
+fn a_non_integer_in_an_integer_column_names_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_sample(dir.path());
+    let csv = String::from_utf8(written.csv).unwrap();
+    let broken = csv.replacen("plain,0,0,", "plain,0,zero,", 1);
+    std::fs::write(dir.path().join("sample.csv"), broken).unwrap();
+    let error = read_error(dir.path());
+    assert!(error.file.ends_with("sample.csv"), "{error}");
+    assert!(error.to_string().contains("not a valid sample CSV"), "{error}");
+}
+
+#[test]
+fn an_empty_required_cell_is_named_by_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_sample(dir.path());
+    let csv = String::from_utf8(written.csv).unwrap();
+    let broken = csv.replacen("last,1,", "last,,", 1);
+    std::fs::write(dir.path().join("sample.csv"), broken).unwrap();
+    let error = read_error(dir.path());
+    assert_eq!(error.row, Some(5), "{error}");
+    assert_eq!(error.column.as_deref(), Some("amount"), "{error}");
+}
+
+#[test]
+fn a_truncated_parquet_file_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_sample(dir.path());
+    let half = &written.parquet[..written.parquet.len() / 2];
+    std::fs::write(dir.path().join("sample.parquet"), half).unwrap();
+    let error = read_error(dir.path());
+    assert!(error.file.ends_with("sample.parquet"), "{error}");
+    assert!(error.problem.contains("not a readable Parquet file"), "{error}");
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sample(dir.path());
+    std::fs::remove_file(dir.path().join("sample.parquet")).unwrap();
+    let error = read_error(dir.path());
+    assert!(error.file.ends_with("sample.parquet"), "{error}");
+    assert!(error.problem.contains("cannot read"), "{error}");
+}
+
+#[test]
+fn csv_and_parquet_that_disagree_name_the_first_differing_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_sample(dir.path());
+    let csv = String::from_utf8(written.csv).unwrap();
+    let edited = csv.replacen("json,7,", "json,8,", 1);
+    std::fs::write(dir.path().join("sample.csv"), edited).unwrap();
+    let error = read_error(dir.path());
+    assert!(error.file.ends_with("sample.parquet"), "{error}");
+    assert_eq!(error.row, Some(4), "{error}");
+    assert_eq!(error.column.as_deref(), Some("amount"), "{error}");
+    assert!(error.problem.contains("\"8\"") && error.problem.contains("\"7\""), "{error}");
+}
+
+#[test]
+fn a_parquet_file_of_another_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sample(dir.path());
+    let mut other = reports::allocations::allocations_frame(&[], "uakt");
+    let written = table::write(&reports::allocations::ALLOCATIONS, &mut other).unwrap();
+    std::fs::write(dir.path().join("sample.parquet"), written.parquet).unwrap();
+    let error = read_error(dir.path());
+    assert!(error.file.ends_with("sample.parquet"), "{error}");
+    assert!(error.problem.contains("its columns are"), "{error}");
+}
+
+#[test]
+fn a_missing_row_is_reported_after_the_last_common_one() {
+    let expected = sample();
+    let found = expected.slice(0, 4);
+    let difference = table::first_difference(&SAMPLE, &expected, &found).unwrap();
+    assert_eq!(difference.row, Some(5));
+    assert_eq!(difference.column, None);
+    assert_eq!(difference.expected, "5 row(s)");
+    assert_eq!(difference.found, "4 row(s)");
+}
