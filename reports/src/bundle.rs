@@ -277,8 +277,9 @@ pub fn totals(ledgers: &[PoolLedger]) -> BTreeMap<String, BTreeMap<String, Strin
         .collect()
 }
 
-/// The frames of the tables computed from a settlement, in [`tables`] order but without the
-/// material (`leases`, `observations`), which is input rather than result.
+/// The frames of the tables computed from measurements and a settlement (not the material,
+/// `leases` and `observations`, which is input rather than result), in the order `verify`
+/// compares them: the inputs first, since every other difference would follow from theirs.
 pub fn result_frames(
     measurements: &EpochMeasurements,
     settlement: &EpochSettlement,
@@ -286,11 +287,11 @@ pub fn result_frames(
     denom: &str,
 ) -> [(&'static TableSpec, DataFrame); 4] {
     [
+        (&INPUTS, inputs_frame(measurements)),
         (
             &ALLOCATIONS,
             allocations_frame(&settlement.line_items, denom),
         ),
-        (&INPUTS, inputs_frame(measurements)),
         (&LEDGER, ledger_frame(&settlement.ledgers)),
         (&VESTING, vesting_frame(settlement, state)),
     ]

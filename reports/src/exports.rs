@@ -9,28 +9,10 @@ use std::io::Write;
 
 use domain::gpu::provider_gpu_models;
 use store::{chain, AnyConnection, StoreError};
-use thiserror::Error;
 
-/// The columns of `export leases`, in order.
-pub const LEASE_COLUMNS: [&str; 17] = [
-    "owner",
-    "dseq",
-    "gseq",
-    "oseq",
-    "bseq",
-    "provider",
-    "gpu_units",
-    "gpu_model",
-    "gpu_ram",
-    "price_denom",
-    "price_amount",
-    "created_height",
-    "created_time",
-    "closed_height",
-    "closed_time",
-    "close_cause",
-    "close_reason",
-];
+use crate::material::{leases_frame, LEASES};
+use crate::table::{self, TableError};
+use thiserror::Error;
 
 /// The columns of `export providers`, in order.
 pub const PROVIDER_COLUMNS: [&str; 6] = [
@@ -51,39 +33,21 @@ pub enum ExportError {
     /// Writing the CSV failed.
     #[error("cannot write the CSV: {0}")]
     Csv(#[from] csv::Error),
+    /// Encoding the leases table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
     /// Flushing the output failed.
     #[error("cannot write the CSV: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// Writes every lease as CSV to `out` and returns how many rows were written.
-pub fn write_leases(conn: &mut AnyConnection, out: impl Write) -> Result<u64, ExportError> {
+/// Writes every lease as CSV to `out` (the columns of the published
+/// [`crate::material::LEASES`] table) and returns how many rows were written.
+pub fn write_leases(conn: &mut AnyConnection, mut out: impl Write) -> Result<u64, ExportError> {
     let rows = chain::leases(conn)?;
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(LEASE_COLUMNS)?;
-    for row in &rows {
-        let id = &row.id;
-        writer.write_record([
-            id.owner.clone(),
-            id.dseq.to_string(),
-            id.gseq.to_string(),
-            id.oseq.to_string(),
-            id.bseq.to_string(),
-            id.provider.clone(),
-            optional(&row.gpu_units),
-            optional(&row.gpu_model),
-            optional(&row.gpu_ram),
-            row.price_denom.clone(),
-            row.price_amount.as_str().to_string(),
-            row.created_height.to_string(),
-            row.created_time.clone(),
-            optional(&row.closed_height),
-            optional(&row.closed_time),
-            optional(&row.close_cause),
-            optional(&row.close_reason),
-        ])?;
-    }
-    writer.flush()?;
+    let mut frame = leases_frame(&rows);
+    out.write_all(&table::write_csv(&LEASES, &mut frame)?)?;
+    out.flush()?;
     Ok(rows.len() as u64)
 }
 

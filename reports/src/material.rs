@@ -243,7 +243,7 @@ fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError
         // local policy, not part of what is verified.
         let record = line
             .into_record(u32::MAX)
-            .map_err(|problem| columns.error(i, "prober", problem))?;
+            .map_err(|problem| columns.row_error(i, problem))?;
         records.push(record);
     }
     Ok(records)

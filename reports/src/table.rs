@@ -503,6 +503,16 @@ impl<'a> Columns<'a> {
             .map_err(|e| TableError::file(self.file, e))
     }
 
+    /// A problem with row `row` (0-based) as a whole.
+    pub fn row_error(&self, row: usize, problem: impl ToString) -> TableError {
+        TableError {
+            file: self.file.to_path_buf(),
+            row: Some(row + 1),
+            column: None,
+            problem: problem.to_string(),
+        }
+    }
+
     /// A problem in row `row` (0-based) of column `column`.
     pub fn error(&self, row: usize, column: &str, problem: impl ToString) -> TableError {
         TableError {

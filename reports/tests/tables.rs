@@ -23,9 +23,21 @@ fn sample() -> polars::prelude::DataFrame {
     let mut table = TableBuilder::new(&SAMPLE);
     let rows: [(&str, &str, Option<i64>, bool, Option<&str>); 5] = [
         ("plain", "0", Some(0), true, None),
-        ("with, comma", "340282366920938463463374607431768211455", Some(i64::MAX), false, Some("a \"quoted\" note")),
+        (
+            "with, comma",
+            "340282366920938463463374607431768211455",
+            Some(i64::MAX),
+            false,
+            Some("a \"quoted\" note"),
+        ),
         ("line\nbreak", "12", Some(i64::MIN), true, Some("ünïcødé ✓")),
-        ("json", "7", None, false, Some("[{\"model\":\"a100\",\"allocatable\":8}]")),
+        (
+            "json",
+            "7",
+            None,
+            false,
+            Some("[{\"model\":\"a100\",\"allocatable\":8}]"),
+        ),
         ("last", "1", Some(-5), true, Some("trailing space ")),
     ];
     for (name, amount, count, online, note) in rows {
@@ -89,7 +101,10 @@ fn a_wrong_header_is_named_with_the_expected_one() {
     std::fs::write(dir.path().join("sample.csv"), renamed).unwrap();
     let error = read_error(dir.path());
     assert!(error.file.ends_with("sample.csv"), "{error}");
-    assert!(error.problem.contains("name,amount,count,online,note"), "{error}");
+    assert!(
+        error.problem.contains("name,amount,count,online,note"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -101,7 +116,10 @@ fn a_non_integer_in_an_integer_column_names_the_csv() {
     std::fs::write(dir.path().join("sample.csv"), broken).unwrap();
     let error = read_error(dir.path());
     assert!(error.file.ends_with("sample.csv"), "{error}");
-    assert!(error.to_string().contains("not a valid sample CSV"), "{error}");
+    assert!(
+        error.to_string().contains("not a valid sample CSV"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -124,7 +142,10 @@ fn a_truncated_parquet_file_is_refused_naming_it() {
     std::fs::write(dir.path().join("sample.parquet"), half).unwrap();
     let error = read_error(dir.path());
     assert!(error.file.ends_with("sample.parquet"), "{error}");
-    assert!(error.problem.contains("not a readable Parquet file"), "{error}");
+    assert!(
+        error.problem.contains("not a readable Parquet file"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -148,7 +169,10 @@ fn csv_and_parquet_that_disagree_name_the_first_differing_cell() {
     assert!(error.file.ends_with("sample.parquet"), "{error}");
     assert_eq!(error.row, Some(4), "{error}");
     assert_eq!(error.column.as_deref(), Some("amount"), "{error}");
-    assert!(error.problem.contains("\"8\"") && error.problem.contains("\"7\""), "{error}");
+    assert!(
+        error.problem.contains("\"8\"") && error.problem.contains("\"7\""),
+        "{error}"
+    );
 }
 
 #[test]

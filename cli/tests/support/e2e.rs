@@ -246,8 +246,10 @@ pub fn differences(truth: &Value, leases_csv: &str, providers_csv: &str) -> Vec<
             continue;
         };
         // Every exported column but the key's is compared, in the export's own column order.
-        let compared = reports::exports::LEASE_COLUMNS
-            .into_iter()
+        let compared = reports::material::LEASES
+            .columns
+            .iter()
+            .map(|column| column.name)
             .filter(|column| !LEASE_KEY_COLUMNS.contains(column));
         for field in compared {
             if row[field] != text(&expected[field]) {
