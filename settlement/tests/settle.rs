@@ -29,9 +29,10 @@ use domain::{BaseUnits, ChainDecimal};
 use rewards::programme::PoolKind;
 use rewards::uptime::Uptime;
 use settlement::measure::{ClassMeasurement, EpochMeasurements, ProviderMeasurement};
+use settlement::sealed::read_sealed;
 use settlement::{
-    measure_epoch, positions, settle_epoch, settle_next, settle_through, EpochOutcome, Mode,
-    SettlementConfig, SettlementError,
+    measure_epoch, measure_material, positions, settle_epoch, settle_next, settle_through,
+    EpochOutcome, Mode, SettlementConfig, SettlementError,
 };
 use std::collections::BTreeMap;
 use store::chain::write::{insert_transfers, BlockStamp, LeaseWrite, TransferWrite};
@@ -1097,6 +1098,84 @@ fn corrupted_rows_are_errors_not_panics(store: &mut Store) {
     assert!(dump(store).epochs.is_empty());
 }
 
+/// Each sealed epoch reads back exactly as the engine settled it: its line items, ledgers, new
+/// entries, clawbacks and the state after it (an earlier epoch's state without the clawbacks
+/// made later), with the material it was measured from; what could not be re-derived from a
+/// report is refused.
+fn sealed_epochs_read_back_as_settled(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    let cfg = settlement_config(&config);
+    let mut settled = Vec::new();
+    settle_through(store, &cfg, 2, T0 + 3 * HOUR, Mode::Seal, |o| {
+        if let EpochOutcome::Sealed(sealed) = o {
+            settled.push(sealed);
+        }
+    })
+    .unwrap();
+    let engine = rewards::Engine::new(&config.programme).unwrap();
+    let mut state = rewards::ProgrammeState::default();
+    for sealed in &settled {
+        engine
+            .settle_epoch(&mut state, &sealed.measured.inputs)
+            .unwrap();
+        let record = read_sealed(store, &cfg, sealed.epoch).unwrap();
+        assert_eq!(
+            record.settlement, sealed.settlement,
+            "epoch {}",
+            sealed.epoch
+        );
+        assert_eq!(record.state, state, "epoch {}", sealed.epoch);
+        assert_eq!(record.measured, sealed.measured, "epoch {}", sealed.epoch);
+        let again = measure_material(
+            &config.programme,
+            sealed.epoch,
+            cfg.max_staleness_ms,
+            &record.material,
+        )
+        .unwrap();
+        assert_eq!(again.inputs_hash, sealed.measured.inputs_hash);
+        let (first, last) = record.heights.unwrap();
+        assert!(first <= last);
+    }
+    // Entry 0 is clawed back in epoch 2: the state after epoch 1 does not know it yet.
+    let after_1 = read_sealed(store, &cfg, 1).unwrap().state;
+    assert!(after_1.vesting[0].clawback.is_none());
+    assert!(read_sealed(store, &cfg, 2).unwrap().state.vesting[0]
+        .clawback
+        .is_some());
+    let unsealed = read_sealed(store, &cfg, 3).unwrap_err();
+    assert!(
+        matches!(
+            unsealed,
+            SettlementError::NotSealed {
+                epoch: 3,
+                sealed: 3,
+                ..
+            }
+        ),
+        "{unsealed}"
+    );
+    let mut other = config.programme.clone();
+    other.calendar.epochs += 1;
+    let changed = SettlementConfig {
+        programme: &other,
+        ..cfg
+    };
+    let refused = read_sealed(store, &changed, 0).unwrap_err();
+    assert!(
+        matches!(refused, SettlementError::ProgrammeChanged { epoch: 0, .. }),
+        "{refused}"
+    );
+    insert_observations(store, &[observation("us-1", P2, T0 + 70 * MIN, None)]).unwrap();
+    let late = read_sealed(store, &cfg, 1).unwrap_err();
+    assert!(
+        matches!(late, SettlementError::LateData { epoch: 1, .. }),
+        "{late}"
+    );
+    read_sealed(store, &cfg, 0).unwrap();
+}
+
 on_both_backends!(
     settles_three_epochs_to_hand_computed_amounts,
     clawback_updates_the_entry_sealed_in_an_earlier_epoch,
@@ -1108,4 +1187,5 @@ on_both_backends!(
     measurements_are_recorded_with_their_hash,
     positions_combine_vesting_entries_and_payouts,
     corrupted_rows_are_errors_not_panics,
+    sealed_epochs_read_back_as_settled,
 );
