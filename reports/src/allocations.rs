@@ -49,12 +49,7 @@ pub static ALLOCATIONS: TableSpec = TableSpec {
 pub fn allocations_frame(lines: &[LineItem], denom: &str) -> DataFrame {
     let mut table = TableBuilder::new(&ALLOCATIONS);
     for line in lines {
-        let (class, contract, grant) = match &line.bucket {
-            Bucket::Class(name) => (Some(name.as_str()), None, None),
-            Bucket::Contract(id) => (None, Some(id.as_str()), None),
-            Bucket::Grant(id) => (None, None, Some(id.as_str())),
-            Bucket::Pool => (None, None, None),
-        };
+        let [class, contract, grant] = bucket_cells(&line.bucket);
         let weight = match line.basis {
             Basis::Weight(w) | Basis::DeliveredGpuMs(w) => w,
             Basis::Amount(amount) => amount.get(),
@@ -62,9 +57,9 @@ pub fn allocations_frame(lines: &[LineItem], denom: &str) -> DataFrame {
         table.push([
             Cell::Int(Some(i64::from(line.epoch))),
             Cell::text(pool_name(line.pool)),
-            Cell::opt_text(class),
-            Cell::opt_text(contract),
-            Cell::opt_text(grant),
+            class,
+            contract,
+            grant,
             Cell::opt_text(line.provider.as_deref()),
             Cell::digits(weight),
             Cell::digits(line.amount),
@@ -74,6 +69,22 @@ pub fn allocations_frame(lines: &[LineItem], denom: &str) -> DataFrame {
         ]);
     }
     table.finish()
+}
+
+/// A bucket as the `class`, `contract` and `grant` cells, at most one of them set (none for a
+/// pool-level line).
+pub fn bucket_cells(bucket: &Bucket) -> [Cell; 3] {
+    let (class, contract, grant) = match bucket {
+        Bucket::Class(name) => (Some(name.as_str()), None, None),
+        Bucket::Contract(id) => (None, Some(id.as_str()), None),
+        Bucket::Grant(id) => (None, None, Some(id.as_str())),
+        Bucket::Pool => (None, None, None),
+    };
+    [
+        Cell::opt_text(class),
+        Cell::opt_text(contract),
+        Cell::opt_text(grant),
+    ]
 }
 
 /// Writes `lines` as the CSV form of the [`ALLOCATIONS`] table to `out`.

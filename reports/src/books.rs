@@ -4,10 +4,11 @@
 //! published inputs) produce them with the same function and compare them cell by cell.
 
 use polars::prelude::DataFrame;
-use rewards::ledger::{Bucket, PoolLedger};
+use rewards::ledger::PoolLedger;
 use rewards::vesting::VestingEntry;
 use rewards::{EpochSettlement, ProgrammeState};
 
+use crate::allocations::bucket_cells;
 use crate::merkle::pool_name;
 use crate::table::{Cell, ColumnSpec, Kind, TableBuilder, TableSpec};
 
@@ -97,21 +98,16 @@ pub fn vesting_frame(settlement: &EpochSettlement, state: &ProgrammeState) -> Da
     let mut table = TableBuilder::new(&VESTING);
     let first_new = state.vesting.len() - settlement.new_vesting.len().min(state.vesting.len());
     let mut row = |event: &str, entry: usize, e: &VestingEntry, amount: Cell, at: Cell| {
-        let (class, contract, grant) = match &e.bucket {
-            Bucket::Class(name) => (Some(name.as_str()), None, None),
-            Bucket::Contract(id) => (None, Some(id.as_str()), None),
-            Bucket::Grant(id) => (None, None, Some(id.as_str())),
-            Bucket::Pool => (None, None, None),
-        };
+        let [class, contract, grant] = bucket_cells(&e.bucket);
         table.push([
             Cell::Int(Some(i64::from(settlement.epoch))),
             Cell::text(event),
             Cell::Int(Some(i64::try_from(entry).unwrap_or(i64::MAX))),
             Cell::Int(Some(i64::from(e.epoch))),
             Cell::text(pool_name(e.pool)),
-            Cell::opt_text(class),
-            Cell::opt_text(contract),
-            Cell::opt_text(grant),
+            class,
+            contract,
+            grant,
             Cell::text(&e.provider),
             Cell::text(&e.schedule_id),
             // A schedule is plain data and always encodes.

@@ -17,11 +17,20 @@ static SAMPLE: TableSpec = TableSpec {
     ],
 };
 
+/// name, amount, count, online, note.
+type SampleRow = (
+    &'static str,
+    &'static str,
+    Option<i64>,
+    bool,
+    Option<&'static str>,
+);
+
 /// Rows chosen to stress the CSV form: quotes, commas, line breaks, non-ASCII, an amount far
 /// beyond 64 bits, negative and extreme integers, and empty cells.
 fn sample() -> polars::prelude::DataFrame {
     let mut table = TableBuilder::new(&SAMPLE);
-    let rows: [(&str, &str, Option<i64>, bool, Option<&str>); 5] = [
+    let rows: [SampleRow; 5] = [
         ("plain", "0", Some(0), true, None),
         (
             "with, comma",

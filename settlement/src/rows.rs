@@ -274,13 +274,11 @@ fn basis_from(kind: &str, value: BaseUnits) -> Result<Basis, SettlementError> {
     }
 }
 
-fn price_from(
-    what: &str,
-    usd: &Option<String>,
-    from_ms: Option<i64>,
-    source: &Option<String>,
-) -> Result<Option<PriceUse>, SettlementError> {
-    match (usd, from_ms, source) {
+/// The price columns of a row (`price_usd_per_token`, `price_from_ms`, `price_source`).
+type PriceColumns<'a> = (&'a Option<String>, Option<i64>, &'a Option<String>);
+
+fn price_from(what: &str, columns: PriceColumns) -> Result<Option<PriceUse>, SettlementError> {
+    match columns {
         (None, None, None) => Ok(None),
         (Some(usd), Some(from_ms), Some(source)) => Ok(Some(PriceUse {
             usd_per_token: usd
@@ -296,6 +294,11 @@ fn price_from(
 /// A stored allocation line as the engine's [`LineItem`].
 pub(crate) fn line_from_row(row: &AllocationRow) -> Result<LineItem, SettlementError> {
     let what = format!("line {} of epoch {}", row.line, row.epoch);
+    let price = (
+        &row.price_usd_per_token,
+        row.price_from_ms,
+        &row.price_source,
+    );
     let clawback_of = match (row.clawback_of_epoch, row.clawback_of_entry) {
         (None, None) => None,
         (Some(epoch), Some(entry)) => Some(EntryRef {
@@ -318,12 +321,7 @@ pub(crate) fn line_from_row(row: &AllocationRow) -> Result<LineItem, SettlementE
         amount: row.amount,
         reason: from_code::<Reason>(&what, &row.reason)?,
         vesting: row.vesting.clone(),
-        price: price_from(
-            &what,
-            &row.price_usd_per_token,
-            row.price_from_ms,
-            &row.price_source,
-        )?,
+        price: price_from(&what, price)?,
         clawback_of,
     })
 }
@@ -331,6 +329,11 @@ pub(crate) fn line_from_row(row: &AllocationRow) -> Result<LineItem, SettlementE
 /// A stored pool ledger as the engine's [`PoolLedger`].
 pub(crate) fn ledger_from_row(row: &PoolLedgerRow) -> Result<PoolLedger, SettlementError> {
     let what = format!("ledger of epoch {} pool {:?}", row.epoch, row.pool);
+    let price = (
+        &row.price_usd_per_token,
+        row.price_from_ms,
+        &row.price_source,
+    );
     Ok(PoolLedger {
         epoch: u32::try_from(row.epoch).map_err(|e| SettlementError::corrupt(&what, e))?,
         pool: from_code(&what, &row.pool)?,
@@ -344,11 +347,6 @@ pub(crate) fn ledger_from_row(row: &PoolLedgerRow) -> Result<PoolLedger, Settlem
         carried: row.carried,
         shortfall: row.shortfall,
         closing: row.closing,
-        price: price_from(
-            &what,
-            &row.price_usd_per_token,
-            row.price_from_ms,
-            &row.price_source,
-        )?,
+        price: price_from(&what, price)?,
     })
 }

@@ -42,13 +42,7 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
     let config = context.config()?;
     let programme_toml = settings::published_programme(&config)
         .context("cannot publish the programme's configuration")?;
-    let max_staleness_ms = u64::try_from(config.prober.max_staleness.as_millis())
-        .map_err(|_| UsageError("prober.max_staleness is too long".into()))?;
-    let settle = SettlementConfig {
-        name: &config.name,
-        programme: &config.programme,
-        max_staleness_ms,
-    };
+    let settle = super::settle::settlement_config(&config)?;
     let folder = args.out.join(&config.name);
     let mut store = context.store()?;
     let bundle = Bundle {

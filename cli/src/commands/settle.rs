@@ -108,13 +108,7 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
         .into());
     }
     let mut store = context.store()?;
-    let max_staleness_ms = u64::try_from(config.prober.max_staleness.as_millis())
-        .map_err(|_| UsageError("prober.max_staleness is too long".into()))?;
-    let settle = SettlementConfig {
-        name: &config.name,
-        programme: &config.programme,
-        max_staleness_ms,
-    };
+    let settle = settlement_config(&config)?;
     let now_ms = args.now.unwrap_or_else(wall_clock_ms);
     let mode = if args.dry_run {
         Mode::DryRun
@@ -245,4 +239,15 @@ fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> s
         )?;
     }
     Ok(())
+}
+
+/// What settlement needs from the configuration (the programme, its name, the staleness).
+pub(super) fn settlement_config(config: &settings::Config) -> anyhow::Result<SettlementConfig<'_>> {
+    let max_staleness_ms = u64::try_from(config.prober.max_staleness.as_millis())
+        .map_err(|_| UsageError("prober.max_staleness is too long".into()))?;
+    Ok(SettlementConfig {
+        name: &config.name,
+        programme: &config.programme,
+        max_staleness_ms,
+    })
 }
