@@ -10,7 +10,9 @@
 //! Without `--state` the programme starts fresh and only epoch 0 can be settled; with it, the
 //! epoch the state says is next. `--epoch` must name that epoch: it is the user's statement of
 //! which epoch the inputs measure, and settling them as another would publish wrong numbers.
-//! `--state-out` writes the state after the epoch, the `--state` of the next run.
+//! `--state-out` writes the state after the epoch, the `--state` of the next run, in the form of
+//! a report's `state.json`: run on a published epoch's `inputs.csv` and the previous epoch's
+//! `state.json`, it reproduces that epoch's `allocations.csv` and `state.json` byte for byte.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use reports::allocations::write_allocations;
 use reports::atomic::{write_atomically, write_to};
+use reports::bundle::state_bytes;
 use reports::inputs::read_inputs;
 use rewards::{Engine, ProgrammeState};
 
@@ -95,8 +98,7 @@ fn compute(args: ComputeArgs, context: &Context) -> anyhow::Result<()> {
     // could not continue from.
     if let Some(path) = &args.state_out {
         write_atomically(path, |out: &mut dyn Write| {
-            serde_json::to_writer_pretty(&mut *out, &state)?;
-            writeln!(out).map_err(serde_json::Error::io)
+            out.write_all(&state_bytes(&state))
         })
         .with_context(|| format!("cannot write the state to {}", path.display()))?;
     }
