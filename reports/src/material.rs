@@ -57,10 +57,13 @@ pub static OBSERVATIONS: TableSpec = TableSpec {
     ],
 };
 
-/// `leases` (in the store's key order) as the [`LEASES`] table.
+/// `leases` as the [`LEASES`] table, ordered by lease id (owner, dseq, gseq, oseq, provider,
+/// bseq) here rather than by the database, whose text collation may differ between backends.
 pub fn leases_frame(leases: &[LeaseRow]) -> DataFrame {
+    let mut sorted: Vec<&LeaseRow> = leases.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
     let mut table = TableBuilder::new(&LEASES);
-    for row in leases {
+    for row in sorted {
         let id = &row.id;
         table.push([
             Cell::text(&id.owner),
