@@ -461,7 +461,10 @@ mod tests {
         let record = parse_line(GOOD, 16).unwrap();
         assert_eq!(record.key.time_ms, 1_707_956_100_000);
         assert_eq!(record.gpus[0].node, "gpus[0000]");
-        assert_eq!(serde_json::to_string(&ObservationLine::from_record(&record)).unwrap(), GOOD);
+        assert_eq!(
+            serde_json::to_string(&ObservationLine::from_record(&record)).unwrap(),
+            GOOD
+        );
     }
 
     #[test]
