@@ -344,9 +344,14 @@ pub fn read_csv(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableError> 
 /// Reads and checks the Parquet form.
 pub fn read_parquet(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableError> {
     let bytes = read_bytes(path)?;
-    let frame = ParquetReader::new(Cursor::new(bytes))
-        .finish()
-        .map_err(|e| TableError::file(path, format!("not a readable Parquet file: {e}")))?;
+    // Decoded on this thread (no parallel strategy), so that `without_panicking` sees a panic
+    // of the decoder; the tables are small.
+    let frame = without_panicking(|| {
+        ParquetReader::new(Cursor::new(bytes))
+            .read_parallel(ParallelStrategy::None)
+            .finish()
+    })
+    .map_err(|e| TableError::file(path, format!("not a readable Parquet file: {e}")))?;
     let found: Vec<(String, DataType)> = frame
         .columns()
         .iter()
@@ -365,6 +370,42 @@ pub fn read_parquet(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableErr
     }
     check_nulls(spec, path, &frame)?;
     Ok(frame)
+}
+
+/// Runs `decode` on untrusted bytes, turning a panic of it into an error.
+///
+/// polars 0.55 panics on some corrupted Parquet files instead of returning an error (an
+/// assertion in its bitmap slicing, a thrift field of the wrong type in the footer). A
+/// published file is hostile input, so such a panic must become an error naming the file, and
+/// print nothing: the process-wide panic hook is wrapped once so that it stays quiet for panics
+/// raised on a thread while it is inside this function, and behaves as before for all others.
+fn without_panicking<T>(decode: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
+    thread_local! {
+        static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    DECODING.with(|d| d.set(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    DECODING.with(|d| d.set(false));
+    match outcome {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no reason given".to_owned());
+            Err(format!("the Parquet decoder failed on it ({why})"))
+        }
+    }
 }
 
 fn check_nulls(spec: &TableSpec, path: &Path, frame: &DataFrame) -> Result<(), TableError> {

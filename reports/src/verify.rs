@@ -203,6 +203,23 @@ fn check_hashes(folder: &Path, manifest: &Manifest) -> Result<(), TableError> {
             format!("lists {extra}, which is not part of a report"),
         ));
     }
+    let mut present = BTreeSet::new();
+    for entry in
+        std::fs::read_dir(folder).map_err(|e| problem(folder, format!("cannot read: {e}")))?
+    {
+        let entry = entry.map_err(|e| problem(folder, format!("cannot read: {e}")))?;
+        present.insert(entry.file_name().to_string_lossy().into_owned());
+    }
+    if let Some(unlisted) = present
+        .iter()
+        .find(|name| *name != MANIFEST_FILE && !listed.contains(*name))
+    {
+        return Err(problem(
+            &folder.join(unlisted),
+            "is not listed in manifest.json, and a report folder holds only the files its \
+             manifest lists",
+        ));
+    }
     for (file, hash) in &manifest.files {
         let path = folder.join(file);
         let bytes =

@@ -2,9 +2,9 @@
 //! (`reports::bundle`), one folder `DIR/<programme>/epoch-<K>/` each, written atomically.
 //!
 //! Each manifest holds the hash of the previous epoch's, so epoch `K` is written only once
-//! epoch `K − 1`'s folder is in `DIR` (`--all` writes them in order, skipping those already
-//! there). A published folder is never rewritten: asking again for an epoch already in `DIR`
-//! checks that it would come out identical and leaves it alone.
+//! epoch `K − 1`'s folder is in `DIR` (`--all` goes through them in order). A published folder
+//! is never rewritten: asking again for an epoch already in `DIR`, with `--epoch` or `--all`,
+//! checks that it would come out identical, says `unchanged` and leaves it alone.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ pub struct ReportArgs {
     )]
     epoch: Option<u32>,
 
-    /// Publish every sealed epoch not yet in DIR, in order.
+    /// Publish every sealed epoch in order; those already in DIR are checked, not rewritten.
     #[arg(long)]
     all: bool,
 
@@ -70,19 +70,14 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
             }
             let mut previous: Option<Vec<u8>> = None;
             for epoch in 0..sealed {
-                let existing = epoch_folder(&folder, epoch).join(MANIFEST_FILE);
-                previous = Some(match std::fs::read(&existing) {
-                    Ok(bytes) => bytes,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        bundle.write(&mut store, epoch, previous.as_deref())?;
-                        std::fs::read(&existing)
-                            .with_context(|| format!("cannot read {}", existing.display()))?
-                    }
-                    Err(e) => {
-                        return Err(e)
-                            .with_context(|| format!("cannot read {}", existing.display()))
-                    }
-                });
+                // An epoch already published is made again and compared, never skipped
+                // unseen: a folder that no longer matches the sealed epoch is an error.
+                bundle.write(&mut store, epoch, previous.as_deref())?;
+                let manifest = epoch_folder(&folder, epoch).join(MANIFEST_FILE);
+                previous = Some(
+                    std::fs::read(&manifest)
+                        .with_context(|| format!("cannot read {}", manifest.display()))?,
+                );
             }
             Ok(())
         }
