@@ -20,15 +20,21 @@
 //!   stable column names and a stable row order so two exports of the same database are
 //!   byte-identical and can be diffed.
 //! * [`positions`]: the providers' positions as CSV (`settle positions`).
+//! * [`statement`]: one provider's statement per epoch and bucket (`statement`).
+//! * [`utilization`]: the quarterly utilization and lease revenue report.
+//! * [`fixed`]: exact ratios and chain decimals as fixed-decimal text.
 
 pub mod allocations;
 pub mod atomic;
 pub mod books;
 pub mod bundle;
 pub mod exports;
+pub mod fixed;
 pub mod inputs;
 pub mod material;
 pub mod merkle;
 pub mod positions;
+pub mod statement;
 pub mod table;
+pub mod utilization;
 pub mod verify;

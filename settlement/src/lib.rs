@@ -18,6 +18,7 @@
 //! | settle every epoch through `K` (dry run possible) | [`settle_through`] |
 //! | a sealed epoch read back as sealed, with its material (what a report publishes) | [`sealed::read_sealed`] |
 //! | earned / vested / unvested / clawed back / paid / claimable per provider | [`positions`] |
+//! | one provider's statement: the same per epoch and bucket, with reasons, payments and uptime | [`statement::statement`] |
 //!
 //! ## Guarantees
 //!
@@ -58,6 +59,7 @@ mod positions;
 mod rows;
 mod seal;
 pub mod sealed;
+pub mod statement;
 
 pub use error::SettlementError;
 pub use measure::{

@@ -1176,6 +1176,153 @@ fn sealed_epochs_read_back_as_settled(store: &mut Store) {
     read_sealed(store, &cfg, 0).unwrap();
 }
 
+/// `(epoch, pool, bucket, reasons, uptime ppm, online GPU-ms, leased GPU-ms, earned, vested,
+/// unvested, clawed back, paid, claimable, tx hashes)` of one statement row.
+type StatementLine = (
+    u32,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<u32>,
+    u128,
+    u128,
+    [u128; 6],
+    String,
+);
+
+fn statement_lines(s: &settlement::statement::Statement) -> Vec<StatementLine> {
+    s.rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.epoch,
+                r.key.pool.clone(),
+                r.key.bucket.clone(),
+                r.reasons.join(";"),
+                r.activity.uptime_ppm,
+                r.activity.online_gpu_ms,
+                r.activity.leased_gpu_ms,
+                [
+                    r.earned.0,
+                    r.vested.0,
+                    r.unvested.0,
+                    r.clawed_back.0,
+                    r.paid.0,
+                    r.claimable.0,
+                ],
+                r.tx_hashes.join(";"),
+            )
+        })
+        .collect()
+}
+
+/// A statement splits a provider's position by epoch and bucket with the hand-computed amounts
+/// of `EPOCH_0`…`EPOCH_2` and `ENTRIES`: P1's epoch-0 contract pay of 2 000 000 vests half at
+/// T0 + 2 h and loses the other half to epoch 2's clawback; its one-unit payout (TX20-0) is
+/// applied to its oldest vested row; its uptime and GPU time come from the sealed inputs
+/// (2 GPUs online for 1 h, 1 GPU leased from T0 + 30 min). P2's 1 000 000 payout at T0 + 2 h 20
+/// covers epoch 0 entirely and 555 556 of epoch 1. A stranger's 5 units are `overpaid`.
+fn statement_matches_hand_computed_amounts(store: &mut Store) {
+    fixture(store);
+    let config = config();
+    seal_three_epochs(store, &config);
+    let wallets = &config.chain.watched_wallets;
+    let at = |store: &mut Store, provider: &str, t: i64| {
+        settlement::statement::statement(
+            store.conn(),
+            NAME,
+            &config.programme,
+            wallets,
+            provider,
+            t,
+        )
+        .unwrap()
+    };
+    let text = |s: &str| Some(s.to_string());
+    let p1 = at(store, P1, T0 + 3 * HOUR);
+    #[rustfmt::skip]
+    let expected: Vec<StatementLine> = vec![
+        (0, text("committed"), text("c1"), "PAID".into(), Some(1_000_000), 7_200_000, 1_800_000,
+            [2_000_000, 1_000_000, 0, 1_000_000, 1, 999_999], "TX20-0".into()),
+        (0, text("liquidity_mining"), text("a100-80gi"), "PAID".into(), Some(1_000_000), 7_200_000, 1_800_000,
+            [555_556, 555_556, 0, 0, 0, 555_556], String::new()),
+        (1, text("committed"), text("c1"), "SLA_BREACH".into(), Some(0), 0, 3_600_000,
+            [0; 6], String::new()),
+        (1, text("liquidity_mining"), text("a100-80gi"), "UPTIME_BELOW_THRESHOLD".into(), Some(0), 0, 3_600_000,
+            [0; 6], String::new()),
+        (2, text("committed"), text("c1"), "COMMITMENT_BROKEN;CLAWED_BACK".into(), Some(0), 0, 3_600_000,
+            [0; 6], String::new()),
+        (2, text("liquidity_mining"), text("a100-80gi"), "UPTIME_BELOW_THRESHOLD".into(), Some(0), 0, 3_600_000,
+            [0; 6], String::new()),
+    ];
+    assert_eq!(statement_lines(&p1), expected);
+    assert_eq!(p1.overpaid, BaseUnits(0));
+    assert_eq!(p1.payments.len(), 1);
+    assert_eq!(p1.payments[0].tx_hash, "TX20-0");
+    // The totals are the provider's position at the same instant.
+    let position = positions(
+        store.conn(),
+        NAME,
+        &config.programme,
+        wallets,
+        T0 + 3 * HOUR,
+    )
+    .unwrap()[P1];
+    assert_eq!(
+        [
+            p1.total(|r| r.earned),
+            p1.total(|r| r.vested),
+            p1.total(|r| r.unvested),
+            p1.total(|r| r.clawed_back),
+            p1.total(|r| r.paid),
+        ],
+        [
+            position.earned,
+            position.vested,
+            position.unvested,
+            position.clawed_back,
+            position.paid
+        ]
+    );
+    assert_eq!(
+        i128::try_from(p1.total(|r| r.claimable).0).unwrap(),
+        position.claimable
+    );
+    // Half an hour earlier epoch 2 has not ended, the clawback has not happened and the payout
+    // is not yet made: half of c1's pay is unvested.
+    let earlier = at(store, P1, T0 + 150 * MIN);
+    assert_eq!(
+        statement_lines(&earlier)[0].7,
+        [2_000_000, 1_000_000, 1_000_000, 0, 0, 1_000_000]
+    );
+    assert_eq!(earlier.rows.len(), 4);
+    let p2 = at(store, P2, T0 + 150 * MIN);
+    let p2_amounts: Vec<_> = statement_lines(&p2)
+        .into_iter()
+        .map(|l| (l.0, l.3, l.7, l.8))
+        .collect();
+    assert_eq!(
+        p2_amounts,
+        vec![
+            (
+                0,
+                "PAID".to_string(),
+                [444_444, 444_444, 0, 0, 444_444, 0],
+                "TX16-0".to_string()
+            ),
+            (
+                1,
+                "PAID".to_string(),
+                [1_000_000, 1_000_000, 0, 0, 555_556, 444_444],
+                "TX16-0".to_string()
+            ),
+        ]
+    );
+    let stranger = at(store, STRANGER, T0 + 3 * HOUR);
+    assert!(stranger.rows.is_empty());
+    assert_eq!(stranger.overpaid, BaseUnits(5));
+}
+
 on_both_backends!(
     settles_three_epochs_to_hand_computed_amounts,
     clawback_updates_the_entry_sealed_in_an_earlier_epoch,
@@ -1188,4 +1335,5 @@ on_both_backends!(
     positions_combine_vesting_entries_and_payouts,
     corrupted_rows_are_errors_not_panics,
     sealed_epochs_read_back_as_settled,
+    statement_matches_hand_computed_amounts,
 );

@@ -328,15 +328,30 @@ pub fn heights_between(
     Ok(lowest.zip(highest))
 }
 
-/// `(recipient, amount)` of every transfer of `denom` sent by one of `senders` in a block whose
-/// time is at most `until_ms`, in chain order. Transfers between two of the `senders` are left
-/// out: moving money between the programme's own wallets pays nobody.
-pub fn payouts(
+/// One transfer out of the programme's wallets, as a payout: where and to whom it went.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Payout {
+    /// Block height.
+    pub height: i64,
+    /// Block time in unix milliseconds.
+    pub time_ms: i64,
+    /// Transaction hash, so a provider can find the payment in an explorer.
+    pub tx_hash: String,
+    /// Recipient (empty: several, legacy multi-input `MsgMultiSend`).
+    pub recipient: String,
+    /// Amount in base units.
+    pub amount: BaseUnits,
+}
+
+/// Every transfer of `denom` sent by one of `senders` in a block whose time is at most
+/// `until_ms`, in chain order. Transfers between two of the `senders` are left out: moving money
+/// between the programme's own wallets pays nobody.
+pub fn payout_transfers(
     conn: &mut AnyConnection,
     senders: &[String],
     denom: &str,
     until_ms: i64,
-) -> Result<Vec<(String, BaseUnits)>, StoreError> {
+) -> Result<Vec<Payout>, StoreError> {
     Ok(transfers::table
         .inner_join(blocks::table.on(blocks::height.eq(transfers::height)))
         .filter(transfers::sender.eq_any(senders))
@@ -349,6 +364,25 @@ pub fn payouts(
             transfers::msg_index,
             transfers::leg,
         ))
-        .select((transfers::recipient, transfers::amount))
+        .select((
+            transfers::height,
+            blocks::time_ms,
+            transfers::tx_hash,
+            transfers::recipient,
+            transfers::amount,
+        ))
         .load(conn)?)
+}
+
+/// `(recipient, amount)` of every [`payout_transfers`] row, in chain order: what positions sum.
+pub fn payouts(
+    conn: &mut AnyConnection,
+    senders: &[String],
+    denom: &str,
+    until_ms: i64,
+) -> Result<Vec<(String, BaseUnits)>, StoreError> {
+    Ok(payout_transfers(conn, senders, denom, until_ms)?
+        .into_iter()
+        .map(|p| (p.recipient, p.amount))
+        .collect())
 }

@@ -12,6 +12,8 @@ mod settle;
 mod simnet;
 mod simnet_chain;
 mod simnet_providers;
+mod statement;
+mod utilization;
 mod verify;
 
 use clap::Subcommand;
@@ -50,6 +52,9 @@ pub enum Command {
     /// Re-derive published reports offline (`verify DIR/<programme>[/epoch-<K>]`), or check a
     /// provider's Merkle proof (`--proof FILE`).
     Verify(verify::VerifyArgs),
+    /// One provider's statement as CSV: per epoch and bucket, earned and why, vested, unvested,
+    /// clawed back, paid (with tx hashes), claimable or overpaid, uptime and GPU-hours.
+    Statement(statement::StatementArgs),
     /// Print a provider's Merkle proof of its vested amounts from a published epoch.
     Proof(proof::ProofArgs),
 }
@@ -68,5 +73,6 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Report(args) => report::run(args, context),
         Command::Verify(args) => verify::run(args),
         Command::Proof(args) => proof::run(args),
+        Command::Statement(args) => statement::run(args, context),
     }
 }

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use clap::Args;
+use clap::{Args, Subcommand};
 use reports::bundle::{epoch_files, epoch_folder, publish, EpochContext, Published, MANIFEST_FILE};
 use settlement::sealed::read_sealed;
 use settlement::SettlementConfig;
@@ -19,7 +19,11 @@ use crate::context::Context;
 use crate::exit::UsageError;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReportArgs {
+    #[command(subcommand)]
+    command: Option<ReportCommand>,
+
     /// The sealed epoch to publish.
     #[arg(
         long,
@@ -34,16 +38,31 @@ pub struct ReportArgs {
     all: bool,
 
     /// Where bundles go: DIR/<programme>/epoch-<K>/.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    #[arg(long, value_name = "DIR", required = true)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// GPU utilization and gross lease revenue per class and model over a quarter
+    /// (`--quarter 2024Q1`) or a window (`--from T --to T`): `utilization` and `revenue` as CSV
+    /// and Parquet, and `summary.md` for a governance post, in DIR.
+    Utilization(super::utilization::UtilizationArgs),
 }
 
 pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
+    let (out, command) = (args.out, args.command);
+    if let Some(ReportCommand::Utilization(args)) = command {
+        return super::utilization::run(args, context);
+    }
+    let Some(out) = out else {
+        return Err(UsageError("report needs --out DIR".into()).into());
+    };
     let config = context.config()?;
     let programme_toml = settings::published_programme(&config)
         .context("cannot publish the programme's configuration")?;
     let settle = super::settle::settlement_config(&config)?;
-    let folder = args.out.join(&config.name);
+    let folder = out.join(&config.name);
     let mut store = context.store()?;
     let bundle = Bundle {
         settle: &settle,

@@ -68,14 +68,14 @@ enum SettleCommand {
 
 /// An instant typed on the command line (RFC 3339, or a date meaning its UTC midnight) as unix
 /// milliseconds.
-fn parse_instant(text: &str) -> Result<i64, String> {
+pub(super) fn parse_instant(text: &str) -> Result<i64, String> {
     domain::UnixMs::parse(text)
         .map(domain::UnixMs::as_millis)
         .map_err(|e| e.to_string())
 }
 
 /// The wall clock, read here at the edge only.
-fn wall_clock_ms() -> i64 {
+pub(super) fn wall_clock_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
