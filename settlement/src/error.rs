@@ -153,6 +153,23 @@ pub enum SettlementError {
         /// Inputs hash measured now.
         now: String,
     },
+    /// A what-if policy puts a sealed epoch in another window than it was sealed for; its
+    /// sealed measurements belong to their window and answer for no other.
+    #[error(
+        "the policy's calendar puts epoch {epoch} in another window than it was sealed for (or \
+         has no epoch {epoch}): a what-if must keep the sealed programme's start, epoch length \
+         and at least its sealed epochs"
+    )]
+    PolicyCalendar {
+        /// The first epoch whose window differs.
+        epoch: u32,
+    },
+    /// A sum left the 128-bit range (only with absurd or corrupted amounts).
+    #[error("arithmetic overflow in {what}")]
+    Overflow {
+        /// What was being summed.
+        what: &'static str,
+    },
     /// Something stored cannot be read back as settlement wrote it.
     #[error("stored {what} is unreadable: {problem}")]
     Corrupt {

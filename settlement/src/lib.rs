@@ -19,6 +19,7 @@
 //! | a sealed epoch read back as sealed, with its material (what a report publishes) | [`sealed::read_sealed`] |
 //! | earned / vested / unvested / clawed back / paid / claimable per provider | [`positions`] |
 //! | one provider's statement: the same per epoch and bucket, with reasons, payments and uptime | [`statement::statement`] |
+//! | sealed epochs re-run under another policy, compared with what was sealed (writes nothing) | [`simulate::simulate`] |
 //!
 //! ## Guarantees
 //!
@@ -28,6 +29,10 @@
 //!   `--now`, so a recorded chain settles the same way every time.
 //! * **One transaction per epoch.** The epoch row, every line item, every pool ledger, the new
 //!   vesting entries and the clawbacks of earlier entries are written together or not at all.
+//! * **Concurrent runs agree.** Several settle runs on one database seal each epoch exactly
+//!   once: the sealing transaction checks, under the write lock (SQLite's `BEGIN IMMEDIATE`,
+//!   PostgreSQL's unique key on the epoch), that the epoch is still unsealed, and a run that
+//!   lost the race reports the epoch as already sealed and continues from the winner's seal.
 //! * **Sealed means immutable.** Settling a sealed epoch again writes nothing; it re-measures the
 //!   epoch and compares the inputs hash, and reports late data when they differ.
 //! * **Continuation.** The engine's state after each epoch is stored with it as JSON (pool
@@ -59,6 +64,7 @@ mod positions;
 mod rows;
 mod seal;
 pub mod sealed;
+pub mod simulate;
 pub mod statement;
 
 pub use error::SettlementError;

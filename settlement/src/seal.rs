@@ -217,9 +217,7 @@ pub fn settle_epoch(
             session.check_sealed(store, epoch)?,
         ))
     } else if epoch == session.sealed {
-        Ok(EpochOutcome::Sealed(
-            session.settle_one(store, now_ms, mode)?,
-        ))
+        session.settle_or_recheck(store, now_ms, mode)
     } else {
         Err(SettlementError::OutOfOrder {
             requested: epoch,
@@ -245,7 +243,7 @@ pub fn settle_through(
         let outcome = if epoch < session.sealed {
             EpochOutcome::AlreadySealed(session.check_sealed(store, epoch)?)
         } else {
-            EpochOutcome::Sealed(session.settle_one(store, now_ms, mode)?)
+            session.settle_or_recheck(store, now_ms, mode)?
         };
         report(outcome);
     }
@@ -380,6 +378,34 @@ impl<'c> Session<'c> {
             settlement,
             written,
         })
+    }
+
+    /// Settles the next epoch like [`Session::settle_one`]; when another settle run seals it
+    /// first ([`SettlementError::SealedMeanwhile`]), reports it as already sealed and carries on
+    /// from the state that run stored. Runs started together on one database thus agree: each
+    /// epoch is sealed by exactly one of them, and the others report it as sealed instead of
+    /// failing, because nothing is wrong — the work they were asked to do has been done.
+    fn settle_or_recheck(
+        &mut self,
+        store: &mut Store,
+        now_ms: i64,
+        mode: Mode,
+    ) -> Result<EpochOutcome, SettlementError> {
+        let epoch = self.state.next_epoch;
+        match self.settle_one(store, now_ms, mode) {
+            Ok(sealed) => Ok(EpochOutcome::Sealed(sealed)),
+            Err(SettlementError::SealedMeanwhile { .. }) => {
+                info!(
+                    programme = self.config.name,
+                    epoch, "another settle run sealed this epoch first; continuing from its seal"
+                );
+                *self = Session::open(store, self.config)?;
+                Ok(EpochOutcome::AlreadySealed(
+                    self.check_sealed(store, epoch)?,
+                ))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Writes one settled epoch in a single transaction.

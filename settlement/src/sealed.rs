@@ -38,13 +38,27 @@ pub struct SealedRecord {
     pub heights: Option<(Height, Height)>,
 }
 
-/// Reads sealed epoch `epoch` of the configured programme back from the store (see the module
-/// docs for what is refused).
-pub fn read_sealed(
+/// What a sealed epoch's own rows hold: the measurements it was sealed with and what it settled,
+/// checked against the configured programme (calendar and definition hash) but not against the
+/// store's leases and observations — what a what-if re-run needs, and the first half of
+/// [`read_sealed`].
+pub(crate) struct SealedRows {
+    /// The epoch's window.
+    pub(crate) window: Window,
+    /// The measurements it was sealed with, and their hash.
+    pub(crate) measured: MeasuredEpoch,
+    /// Its line items, pool ledgers, new vesting entries and clawbacks, as sealed.
+    pub(crate) settlement: EpochSettlement,
+    /// The engine's state after it, vesting entries included.
+    pub(crate) state: ProgrammeState,
+}
+
+/// Reads the rows of sealed epoch `epoch` (see [`SealedRows`]).
+pub(crate) fn read_sealed_rows(
     store: &mut Store,
     config: &SettlementConfig,
     epoch: u32,
-) -> Result<SealedRecord, SettlementError> {
+) -> Result<SealedRows, SettlementError> {
     let name = config.name;
     let sealed = contiguous(name, &sealed_epoch_numbers(store.conn(), name)?)?;
     if epoch >= sealed {
@@ -86,15 +100,6 @@ pub fn read_sealed(
             "the stored inputs do not hash to the stored inputs hash",
         ));
     }
-    let material = read_material(store, config.programme, epoch, config.max_staleness_ms)?;
-    let now = measure_material(config.programme, epoch, config.max_staleness_ms, &material)?;
-    if now.inputs_hash != measured.inputs_hash {
-        return Err(SettlementError::LateData {
-            epoch,
-            sealed: measured.inputs_hash,
-            now: now.inputs_hash,
-        });
-    }
     let number = int(epoch, "epoch")?;
     let line_items = allocations(store.conn(), name, number)?
         .iter()
@@ -120,6 +125,44 @@ pub fn read_sealed(
             Some(EntryClawback { entry, record })
         })
         .collect();
+    Ok(SealedRows {
+        window,
+        measured,
+        settlement: EpochSettlement {
+            epoch,
+            window,
+            line_items,
+            ledgers,
+            new_vesting,
+            clawbacks,
+            contracts: state.contracts.clone(),
+        },
+        state,
+    })
+}
+
+/// Reads sealed epoch `epoch` of the configured programme back from the store (see the module
+/// docs for what is refused).
+pub fn read_sealed(
+    store: &mut Store,
+    config: &SettlementConfig,
+    epoch: u32,
+) -> Result<SealedRecord, SettlementError> {
+    let SealedRows {
+        window,
+        measured,
+        settlement,
+        state,
+    } = read_sealed_rows(store, config, epoch)?;
+    let material = read_material(store, config.programme, epoch, config.max_staleness_ms)?;
+    let now = measure_material(config.programme, epoch, config.max_staleness_ms, &material)?;
+    if now.inputs_hash != measured.inputs_hash {
+        return Err(SettlementError::LateData {
+            epoch,
+            sealed: measured.inputs_hash,
+            now: now.inputs_hash,
+        });
+    }
     let heights = heights_between(store.conn(), window.start_ms().0, window.end_ms().0)?
         .map(|(low, high)| -> Result<_, SettlementError> {
             let height = |h: i64| {
@@ -133,15 +176,7 @@ pub fn read_sealed(
         window,
         material,
         measured,
-        settlement: EpochSettlement {
-            epoch,
-            window,
-            line_items,
-            ledgers,
-            new_vesting,
-            clawbacks,
-            contracts: state.contracts.clone(),
-        },
+        settlement,
         state,
         heights,
     })

@@ -1,4 +1,4 @@
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
@@ -124,6 +124,15 @@ impl Store {
     }
 
     /// Runs `work` in one database transaction: everything commits together or nothing does.
+    ///
+    /// Every caller writes, so on SQLite the transaction starts with `BEGIN IMMEDIATE`: it takes
+    /// the write lock before `work` reads anything, waiting (up to the busy timeout) while another
+    /// process holds it. A plain `BEGIN` would read first and fail with `database is locked` when
+    /// it later tries to write after another writer committed, because its snapshot is stale —
+    /// SQLite cannot wait that case out. With the lock taken up front, `work` reads the latest
+    /// committed rows, so a check such as "is this epoch sealed yet?" cannot be overtaken before
+    /// the write. PostgreSQL's default transaction needs no such care: a conflicting insert waits
+    /// for the other transaction and then fails with a unique violation the caller can name.
     pub fn transaction<T, E>(
         &mut self,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -131,7 +140,25 @@ impl Store {
     where
         E: From<diesel::result::Error>,
     {
-        self.conn.transaction(work)
+        type Manager = <AnyConnection as Connection>::TransactionManager;
+        match &mut self.conn {
+            AnyConnection::Sqlite(conn) => {
+                AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?;
+            }
+            AnyConnection::Postgresql(_) => Manager::begin_transaction(&mut self.conn)?,
+        }
+        // The rest is diesel's own `TransactionManager::transaction`; both backends' managers
+        // track the depth the begin above recorded.
+        match work(&mut self.conn) {
+            Ok(value) => {
+                Manager::commit_transaction(&mut self.conn)?;
+                Ok(value)
+            }
+            Err(error) => match Manager::rollback_transaction(&mut self.conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                Err(rollback) => Err(rollback.into()),
+            },
+        }
     }
 }
 
