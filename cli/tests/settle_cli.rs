@@ -241,3 +241,65 @@ fn settle_usage_errors_exit_2() {
     assert!(stderr.contains("no configuration given"), "{stderr}");
     assert_eq!(setup.sealed_epochs(), 0);
 }
+
+/// `simulate` on the two sealed epochs: the sealed programme itself changes nothing; a policy
+/// with twice the budget pays the provider 2 000 000 more (each epoch emits floor(6 000 000 / 3)
+/// instead of 1 000 000) and leaves twice the balance; the store is not written.
+#[test]
+fn simulate_compares_a_policy_with_the_sealed_epochs() {
+    let setup = Setup::new();
+    let (code, _, stderr) = setup.settle(&["--all", "--now", "2024-02-15T02:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    let simulate = |policy: &Path, extra: &[&str]| {
+        run(binary()
+            .arg("simulate")
+            .arg("--config")
+            .arg(setup.config())
+            .arg("--policy")
+            .arg(policy)
+            .args(extra))
+    };
+    let (code, same, stderr) = simulate(&setup.config(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(same.contains("on the sealed measurements"), "{same}");
+    assert!(
+        same.contains("liquidity_mining: 0 of 1 providers differ; returned to the community pool: sealed 0, simulated 0; closing balance: sealed 1000000, simulated 1000000 (uakt)"),
+        "{same}"
+    );
+    assert!(
+        same.ends_with("the policy changes nothing over epochs 0..=1\n"),
+        "{same}"
+    );
+
+    let db = setup.dir.path().join("settle.sqlite");
+    let richer = setup.dir.path().join("richer.toml");
+    std::fs::write(
+        &richer,
+        programme(&db).replace(r#""3000000""#, r#""6000000""#),
+    )
+    .unwrap();
+    let (code, changed, stderr) = simulate(&richer, &["--epochs", "0..2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        changed.lines().skip(1).collect::<Vec<_>>(),
+        [
+            format!("liquidity_mining: 1 of 1 providers differ, largest difference 2000000 ({PROVIDER}), sum of differences 2000000; returned to the community pool: sealed 0, simulated 0; closing balance: sealed 1000000, simulated 2000000 (uakt)").as_str(),
+            format!("  {PROVIDER}: sealed 2000000, simulated 4000000 (+2000000)").as_str(),
+            "the policy changes 1 provider amount(s) in 1 pool(s) over epochs 0..=1",
+        ]
+    );
+    assert_eq!(setup.sealed_epochs(), 2);
+
+    // Epoch 2 is not sealed; `--policy` is required; an empty range is a usage error.
+    let (code, _, stderr) = simulate(&richer, &["--epochs", "1..=2"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("epoch 2 of programme \"cli-pilot\" is not sealed"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(binary().arg("simulate").arg("--config").arg(setup.config()));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = simulate(&richer, &["--epochs", "1..1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("names no epoch"), "{stderr}");
+}

@@ -12,6 +12,7 @@ mod settle;
 mod simnet;
 mod simnet_chain;
 mod simnet_providers;
+mod simulate;
 mod statement;
 mod utilization;
 mod verify;
@@ -46,6 +47,10 @@ pub enum Command {
     /// Settle and seal epochs in order (`--epoch K`, `--through K`, `--all`, `--dry-run`), or
     /// print provider positions (`settle positions`).
     Settle(settle::SettleArgs),
+    /// Re-run sealed epochs under another programme definition (`--policy OTHER.toml`,
+    /// `--epochs A..B`) and print how each pool's and provider's amounts would differ; writes
+    /// nothing.
+    Simulate(simulate::SimulateArgs),
     /// Publish sealed epochs as audit bundles (`--epoch K` or `--all`, `--out DIR`): CSV and
     /// Parquet tables, state, programme and a hash-chained manifest per epoch.
     Report(report::ReportArgs),
@@ -70,6 +75,7 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Simnet(command) => simnet::run(command, context),
         Command::Rewards(command) => rewards::run(command, context),
         Command::Settle(args) => settle::run(args, context),
+        Command::Simulate(args) => simulate::run(args, context),
         Command::Report(args) => report::run(args, context),
         Command::Verify(args) => verify::run(args),
         Command::Proof(args) => proof::run(args),
