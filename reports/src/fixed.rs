@@ -17,12 +17,12 @@ pub fn ratio(numerator: u128, denominator: u128, places: u32) -> Option<String> 
     let scale = 10u128.checked_pow(places)?;
     let whole = numerator / denominator;
     let rest = numerator % denominator;
-    // rest < denominator, so rest × scale overflows only for absurd denominators; fall back to
-    // long division digit by digit, which never overflows.
+    // Long division digit by digit: `remainder < denominator`, so `remainder × 10` only
+    // saturates for denominators above u128::MAX / 10, far beyond any GPU-ms or window.
     let mut fraction: u128 = 0;
     let mut remainder = rest;
     for _ in 0..places {
-        remainder = remainder.checked_mul(10).unwrap_or(u128::MAX);
+        remainder = remainder.saturating_mul(10);
         fraction = fraction * 10 + remainder / denominator;
         remainder %= denominator;
     }
