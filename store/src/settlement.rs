@@ -328,15 +328,40 @@ pub fn heights_between(
     Ok(lowest.zip(highest))
 }
 
-/// `(recipient, amount)` of every transfer of `denom` sent by one of `senders` in a block whose
-/// time is at most `until_ms`, in chain order. Transfers between two of the `senders` are left
-/// out: moving money between the programme's own wallets pays nobody.
+/// One transfer out of the programme's wallets, where the chain recorded it and when.
+///
+/// The indexer stores each coin movement once, keyed by `(height, tx_index, msg_index, leg)`,
+/// with messages unwrapped from an authz `MsgExec` numbered among the transaction's own; so a
+/// payout seen inside a `MsgExec` or as one output of a `MsgMultiSend` is one row here, never
+/// two.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Payout {
+    /// Block height.
+    pub height: i64,
+    /// That block's time, unix milliseconds.
+    pub time_ms: i64,
+    /// Transaction hash.
+    pub tx_hash: String,
+    /// Message index in the transaction (counting messages inside `MsgExec`).
+    pub msg_index: i32,
+    /// Coin movement inside the message.
+    pub leg: i32,
+    /// Recipient; empty when the indexer could not name it (a legacy multi-input
+    /// `MsgMultiSend`, whose pairing of inputs and outputs is unknown).
+    pub recipient: String,
+    /// Amount in base units.
+    pub amount: BaseUnits,
+}
+
+/// Every transfer of `denom` sent by one of `senders` in a block whose time is at most
+/// `until_ms`, in chain order. Transfers between two of the `senders` are left out: moving
+/// money between the programme's own wallets pays nobody.
 pub fn payouts(
     conn: &mut AnyConnection,
     senders: &[String],
     denom: &str,
     until_ms: i64,
-) -> Result<Vec<(String, BaseUnits)>, StoreError> {
+) -> Result<Vec<Payout>, StoreError> {
     Ok(transfers::table
         .inner_join(blocks::table.on(blocks::height.eq(transfers::height)))
         .filter(transfers::sender.eq_any(senders))
@@ -349,6 +374,14 @@ pub fn payouts(
             transfers::msg_index,
             transfers::leg,
         ))
-        .select((transfers::recipient, transfers::amount))
+        .select((
+            transfers::height,
+            blocks::time_ms,
+            transfers::tx_hash,
+            transfers::msg_index,
+            transfers::leg,
+            transfers::recipient,
+            transfers::amount,
+        ))
         .load(conn)?)
 }
