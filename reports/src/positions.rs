@@ -11,8 +11,9 @@ use std::io::Write;
 use rewards::vesting::Position;
 
 /// The columns of `settle positions`, in order. Amounts are base units of the payout denom;
-/// `claimable` is negative when a provider was paid more than has vested.
-pub const POSITION_COLUMNS: [&str; 7] = [
+/// `claimable` is what may still be paid and is never negative: a provider paid more than has
+/// vested has `claimable` 0 and the excess in `overpaid`.
+pub const POSITION_COLUMNS: [&str; 8] = [
     "provider",
     "earned",
     "vested",
@@ -20,6 +21,7 @@ pub const POSITION_COLUMNS: [&str; 7] = [
     "clawed_back",
     "paid",
     "claimable",
+    "overpaid",
 ];
 
 /// Writes `positions` as CSV to `out`: the [`POSITION_COLUMNS`] header, then one row per
@@ -40,6 +42,7 @@ pub fn write_positions_csv(
             p.clawed_back.to_string(),
             p.paid.to_string(),
             p.claimable.to_string(),
+            p.overpaid.to_string(),
         ])?;
     }
     csv.flush()?;

@@ -1,5 +1,6 @@
 //! The positions CSV (moved here from settlement's tests with its writer): the documented
-//! header, one row per provider in address order, and negative `claimable` written as is.
+//! header, one row per provider in address order, and an overpayment in `overpaid`, never as a
+//! negative `claimable`.
 //! The positions are those settlement's test computes at T0 + 3 h; the whole path from the
 //! store to the CSV is checked by the CLI's `settle positions` test.
 
@@ -21,7 +22,8 @@ fn position(earned: u128, vested: u128, unvested: u128, clawed_back: u128, paid:
         unvested: BaseUnits(unvested),
         clawed_back: BaseUnits(clawed_back),
         paid: BaseUnits(paid),
-        claimable: i128::try_from(vested).unwrap() - i128::try_from(paid).unwrap(),
+        claimable: BaseUnits(vested.saturating_sub(paid)),
+        overpaid: BaseUnits(paid.saturating_sub(vested)),
     }
 }
 
@@ -41,17 +43,17 @@ fn positions_are_written_with_the_documented_header_in_address_order() {
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(
         csv.lines().next(),
-        Some("provider,earned,vested,unvested,clawed_back,paid,claimable")
+        Some("provider,earned,vested,unvested,clawed_back,paid,claimable,overpaid")
     );
-    assert!(csv.contains(&format!("{STRANGER},0,0,0,0,5,-5\n")), "{csv}");
+    assert!(csv.contains(&format!("{STRANGER},0,0,0,0,5,0,5\n")), "{csv}");
     assert_eq!(
         csv,
         format!(
-            "provider,earned,vested,unvested,clawed_back,paid,claimable\n\
+            "provider,earned,vested,unvested,clawed_back,paid,claimable,overpaid\n\
              {P1},2555556,1555556,0,1000000,1,1555555\n\
              {P2},2444444,2444444,0,0,1000000,1444444\n\
              {P3},1250000,1250000,0,0,0,1250000\n\
-             {STRANGER},0,0,0,0,5,-5\n"
+             {STRANGER},0,0,0,0,5,0,5\n"
         )
     );
 }

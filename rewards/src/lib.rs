@@ -135,8 +135,8 @@
 //! its anchor (the end of its epoch). Times are whole milliseconds, so "an amount vesting exactly
 //! at the clawback instant goes to the clawback" means a clawback at `t` keeps what had vested at
 //! `t − 1`: a periodic piece or delayed amount due at `t`, and for a linear schedule the units
-//! accruing in millisecond `t`, go back to the pool. `claimable = vested − paid` is signed, so an
-//! overpayment shows as negative. Degenerate schedules are rejected by validation; if one is ever
+//! accruing in millisecond `t`, go back to the pool. `claimable = vested − paid` is never negative:
+//! a payment beyond what has vested is reported as `overpaid` instead. Degenerate schedules are rejected by validation; if one is ever
 //! evaluated anyway it vests at the cliff or anchor instead of panicking.
 //!
 //! **Uptime.** A tie between probers counts as online. Observations without an inventory do not

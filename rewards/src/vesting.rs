@@ -189,8 +189,10 @@ impl VestingEntry {
 
 /// A provider's position at a time `t`, summed over all its entries.
 ///
-/// `earned = vested + unvested + clawed_back`, and `claimable = vested − paid` (negative when
-/// more was transferred than has vested, which an auditor must see rather than have hidden).
+/// `earned = vested + unvested + clawed_back`, and `vested − paid = claimable − overpaid`: at
+/// most one of the two is non-zero. An overpayment is its own column rather than a negative
+/// claimable, so no payout script that reads `claimable` can mistake it for an amount due, and
+/// an auditor sees it named.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Allocated in epochs that ended at or before `t`.
@@ -203,8 +205,10 @@ pub struct Position {
     pub clawed_back: BaseUnits,
     /// Already transferred to the provider (from indexed transfers; zero when not provided).
     pub paid: BaseUnits,
-    /// `vested − paid`.
-    pub claimable: i128,
+    /// `vested − paid` when positive: what may still be paid.
+    pub claimable: BaseUnits,
+    /// `paid − vested` when positive: what was transferred beyond what has vested.
+    pub overpaid: BaseUnits,
 }
 
 /// Why a position could not be computed.
@@ -221,8 +225,8 @@ pub enum PositionError {
 /// Every provider's [`Position`] at time `t`, from the vesting entries and the amounts already
 /// transferred (`paid`, keyed by provider; missing providers have been paid nothing).
 ///
-/// Providers that appear only in `paid` are included too, so an unexpected transfer shows up as a
-/// negative `claimable`.
+/// Providers that appear only in `paid` are included too, so an unexpected transfer shows up as
+/// `overpaid`.
 pub fn positions(
     entries: &[VestingEntry],
     t: UnixMs,
@@ -262,13 +266,10 @@ pub fn positions(
         out.entry(provider.clone()).or_default();
     }
     for (provider, position) in out.iter_mut() {
-        let overflow = || PositionError::Overflow {
-            provider: provider.clone(),
-        };
         position.paid = paid.get(provider).copied().unwrap_or(BaseUnits::ZERO);
-        let vested = i128::try_from(position.vested.get()).map_err(|_| overflow())?;
-        let paid = i128::try_from(position.paid.get()).map_err(|_| overflow())?;
-        position.claimable = vested.checked_sub(paid).ok_or_else(overflow)?;
+        let (vested, paid) = (position.vested.get(), position.paid.get());
+        position.claimable = BaseUnits(vested.saturating_sub(paid));
+        position.overpaid = BaseUnits(paid.saturating_sub(vested));
     }
     Ok(out)
 }

@@ -168,9 +168,10 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
             after.vested.0,
             after.unvested.0,
             after.clawed_back.0,
-            after.claimable
+            after.claimable.0,
+            after.overpaid.0
         ),
-        (7_200_000, 1_800_000, 0, 5_400_000, 800_000)
+        (7_200_000, 1_800_000, 0, 5_400_000, 800_000, 0)
     );
     assert_eq!(at(UnixMs(day(2000))), after);
     let final_state = result.state.pools[&PoolKind::Committed];
@@ -421,12 +422,14 @@ fn base_unit_contracts_do_not_need_a_price() {
     assert_eq!(ledger(&result.epochs[0], PoolKind::Committed).price, None);
 }
 
-/// A transfer to a provider that has earned nothing shows as a negative claimable amount.
+/// A transfer to a provider that has earned nothing shows as overpaid, never as a negative
+/// claimable amount.
 #[test]
-fn overpayment_shows_as_negative_claimable() {
+fn overpayment_shows_as_overpaid() {
     let paid = BTreeMap::from([(s("akash1stranger"), BaseUnits(5u128))]);
     let all = positions(&[], UnixMs(day(1)), &paid).unwrap();
-    assert_eq!(all["akash1stranger"].claimable, -5);
+    assert_eq!(all["akash1stranger"].claimable, BaseUnits(0));
+    assert_eq!(all["akash1stranger"].overpaid, BaseUnits(5));
     assert_eq!(all["akash1stranger"].earned, BaseUnits(0));
 }
 

@@ -12,16 +12,17 @@ use rewards::programme::{
     ClassShare, CommittedContract, CommittedPool, GpuClass, Grant, LiquidityMiningPool,
     ProRataRules, Programme, RndPool, Undistributed, NEXT_GENERATION_MODELS,
 };
+use domain::BaseUnits;
 use rewards::vesting::Vesting;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, Problem};
 use crate::locate::{KeyPath, LineLocator};
 use crate::raw::{
-    RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPrices, RawProRataPool, RawProber,
+    RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPayouts, RawPrices, RawProRataPool, RawProber,
     RawProgrammeParts, RawUndistributed, RawVesting,
 };
-use crate::sections::{ChainSettings, MetricsSettings, ProberSettings};
+use crate::sections::{ChainSettings, MetricsSettings, PayoutSettings, ProberSettings};
 use crate::Environment;
 
 /// The SQLite file used when neither the file nor the environment names a database.
@@ -49,6 +50,8 @@ pub struct Config {
     pub prober: ProberSettings,
     /// Where metrics are served.
     pub metrics: MetricsSettings,
+    /// How payouts are planned.
+    pub payouts: PayoutSettings,
     /// The programme: epochs, pools, contracts, grants, vesting.
     pub programme: Programme,
 }
@@ -71,6 +74,7 @@ pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, Confi
     let chain = chain_settings(&raw.chain, env, &mut found);
     let prober = prober_settings(&raw.prober, &mut found);
     let metrics = metrics_settings(&raw.metrics, &mut found);
+    let payouts = payout_settings(&raw.payouts, &chain, &mut found);
     let database_url = env
         .database_url()
         .or_else(|| raw.database.url.clone())
@@ -86,6 +90,7 @@ pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, Confi
         chain,
         prober,
         metrics,
+        payouts,
         programme,
     })
 }
@@ -312,6 +317,71 @@ fn metrics_settings(raw: &RawMetrics, found: &mut Found) -> MetricsSettings {
         SocketAddr::from(([127, 0, 0, 1], 9464))
     });
     MetricsSettings { listen }
+}
+
+/// Gas for a `MsgMultiSend` grows by roughly 20 000–30 000 per output; 100 outputs in 3 000 000
+/// gas leaves headroom, and at Akash's usual minimum gas price of 0.025 uakt that is a fee of
+/// 75 000 uakt.
+const DEFAULT_PAYOUT_OUTPUTS: usize = 100;
+const DEFAULT_PAYOUT_GAS: u64 = 3_000_000;
+const DEFAULT_PAYOUT_FEE: u128 = 75_000;
+
+fn payout_settings(raw: &RawPayouts, chain: &ChainSettings, found: &mut Found) -> PayoutSettings {
+    let at = KeyPath::root().key("payouts");
+    let wallet = match &raw.wallet {
+        Some(wallet) => {
+            if !looks_like_account(wallet) {
+                found.push(
+                    at.key("wallet"),
+                    format!("{wallet:?} is not an akash1… account address"),
+                );
+            } else if !chain.watched_wallets.contains(wallet) {
+                found.push(
+                    at.key("wallet"),
+                    format!(
+                        "{wallet:?} is not one of chain.watched_wallets: the indexer would not \
+                         record what it sends, so payouts from it could never be reconciled"
+                    ),
+                );
+            }
+            Some(wallet.clone())
+        }
+        None => chain.watched_wallets.first().cloned(),
+    };
+    let fee_denom = raw.fee_denom.clone().unwrap_or_else(|| "uakt".to_string());
+    if !is_denom(&fee_denom) {
+        found.push(
+            at.key("fee_denom"),
+            format!("{fee_denom:?} is not a Cosmos denom such as \"uakt\""),
+        );
+    }
+    PayoutSettings {
+        wallet,
+        max_msgs: bounded(
+            found,
+            at.key("max_msgs"),
+            raw.max_msgs,
+            DEFAULT_PAYOUT_OUTPUTS,
+            1..=1000,
+        ),
+        gas_limit: bounded(
+            found,
+            at.key("gas_limit"),
+            raw.gas_limit,
+            DEFAULT_PAYOUT_GAS,
+            1..=100_000_000,
+        ),
+        fee_amount: raw.fee_amount.unwrap_or(BaseUnits(DEFAULT_PAYOUT_FEE)),
+        fee_denom,
+    }
+}
+
+/// A Cosmos SDK denom: a letter, then 2 to 127 letters, digits or `/:._-`.
+fn is_denom(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && (3..=128).contains(&text.len())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "/:._-".contains(c))
 }
 
 /// `value` (or `default`) when inside `range`, else a problem naming the range.

@@ -4,8 +4,9 @@
 //! that determines the numbers and nothing operational or secret. It is the configuration's own
 //! text, edited with `toml_edit` so the programme keeps the layout and comments its authors gave
 //! it:
-//! * `[database]` and `[metrics]` are dropped (database URLs carry passwords, listen addresses
-//!   say where the operator's machines are);
+//! * `[database]`, `[metrics]` and `[payouts]` are dropped (database URLs carry passwords, listen
+//!   addresses say where the operator's machines are, and how payouts are sent changes no
+//!   reward);
 //! * `[chain]` keeps only `chain_id` (RPC URLs carry API keys; heights and tuning change no
 //!   reward);
 //! * `[prober]` keeps only `max_staleness`, written with the value in effect even when the file
@@ -33,7 +34,7 @@ use crate::raw::RawPublished;
 use crate::Config;
 
 /// The sections that configure the machinery rather than the programme.
-const OPERATIONAL_SECTIONS: [&str; 4] = ["chain", "database", "prober", "metrics"];
+const OPERATIONAL_SECTIONS: [&str; 5] = ["chain", "database", "prober", "metrics", "payouts"];
 /// The bundle's name for the file, used to name it in a refusal to publish.
 const PUBLISHED_FILE: &str = "programme.toml";
 

@@ -24,6 +24,8 @@ pub struct RawConfig {
     pub prober: RawProber,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub payouts: RawPayouts,
     pub program: RawProgram,
     pub prices: Option<RawPrices>,
     #[serde(default)]
@@ -142,6 +144,16 @@ pub struct RawProber {
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     pub listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPayouts {
+    pub wallet: Option<String>,
+    pub max_msgs: Option<usize>,
+    pub gas_limit: Option<u64>,
+    pub fee_amount: Option<BaseUnits>,
+    pub fee_denom: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,10 +1,13 @@
-//! The operational sections of a configuration file: chain, database, prober and metrics.
+//! The operational sections of a configuration file: chain, database, prober, metrics and
+//! payouts.
 //!
 //! These are the validated, typed values the indexer, prober and CLI work with. Durations are
 //! `std::time::Duration`; URLs have been checked for a scheme and host.
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use domain::BaseUnits;
 
 /// Where the chain is and where indexing starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,4 +53,22 @@ pub struct ProberSettings {
 pub struct MetricsSettings {
     /// The listen address of the `/metrics` endpoint.
     pub listen: SocketAddr,
+}
+
+/// How `payouts plan` builds the transactions the administrator signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutSettings {
+    /// The wallet payouts are sent from: `payouts.wallet`, or the first of
+    /// `chain.watched_wallets`; `None` when neither names one. It is always a watched wallet,
+    /// so the indexer records what it sends and `reconcile` can compare it.
+    pub wallet: Option<String>,
+    /// The most outputs one transaction carries; larger plans are split. Bounded so a
+    /// transaction stays within a block's gas and a signer's patience.
+    pub max_msgs: usize,
+    /// Gas limit written into each unsigned transaction.
+    pub gas_limit: u64,
+    /// Fee written into each unsigned transaction, in base units of `fee_denom`.
+    pub fee_amount: BaseUnits,
+    /// Denom of the fee (`uakt`: Akash takes fees in AKT).
+    pub fee_denom: String,
 }

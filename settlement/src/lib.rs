@@ -17,9 +17,11 @@
 //! | settle one epoch, or re-check a sealed one for late data | [`settle_epoch`] |
 //! | settle every epoch through `K` (dry run possible) | [`settle_through`] |
 //! | a sealed epoch read back as sealed, with its material (what a report publishes) | [`sealed::read_sealed`] |
-//! | earned / vested / unvested / clawed back / paid / claimable per provider | [`positions`] |
+//! | earned / vested / unvested / clawed back / paid / claimable / overpaid per provider | [`positions`] |
 //! | one provider's statement: the same per epoch and bucket, with reasons, payments and uptime | [`statement::statement`] |
 //! | sealed epochs re-run under another policy, compared with what was sealed (writes nothing) | [`simulate::simulate`] |
+//! | every sealed vesting entry (what payouts and reconciliation measure vested from) | [`vesting_entries`] |
+//! | the engine state after the last sealed epoch (what a payout memo's Merkle root is of) | [`sealed::last_sealed_state`] |
 //!
 //! ## Guarantees
 //!
@@ -71,7 +73,7 @@ pub use error::SettlementError;
 pub use measure::{
     measure_epoch, measure_material, read_material, EpochMaterial, EpochMeasurements, MeasuredEpoch,
 };
-pub use positions::positions;
+pub use positions::{positions, vesting_entries};
 pub use rows::pool_name;
 pub use seal::{
     last_ended_epoch, next_epoch, settle_epoch, settle_next, settle_through, AlreadySealed,

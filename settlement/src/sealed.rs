@@ -181,3 +181,32 @@ pub fn read_sealed(
         heights,
     })
 }
+
+/// The last sealed epoch of programme `config.name` whose window ended at or before `at_ms`,
+/// its window and the engine's state after it (its vesting entries included), or `None` when no
+/// sealed epoch had ended by then.
+///
+/// Unlike [`read_sealed`] this does not re-measure the epoch: a payout commits to what was
+/// sealed (its Merkle root), and late data, which cannot change a sealed epoch, must not stop
+/// the providers from being paid what it settled.
+pub fn last_sealed_state(
+    store: &mut Store,
+    config: &SettlementConfig,
+    at_ms: i64,
+) -> Result<Option<(u32, Window, ProgrammeState)>, SettlementError> {
+    let name = config.name;
+    let sealed = contiguous(name, &sealed_epoch_numbers(store.conn(), name)?)?;
+    let mut last = None;
+    for epoch in 0..sealed {
+        let window = config.programme.calendar.window(epoch)?;
+        if window.end_ms().0 > at_ms {
+            break;
+        }
+        last = Some((epoch, window));
+    }
+    let Some((epoch, window)) = last else {
+        return Ok(None);
+    };
+    let (state, _) = state_after(store, name, epoch)?;
+    Ok(Some((epoch, window, state)))
+}

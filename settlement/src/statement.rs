@@ -19,7 +19,7 @@ use domain::{BaseUnits, UnixMs};
 use rewards::programme::Programme;
 use rewards::vesting::PositionError;
 use store::settlement::{
-    allocations, payout_transfers, sealed_epoch, sealed_epoch_numbers, vesting_entries, Payout,
+    allocations, payouts, sealed_epoch, sealed_epoch_numbers, vesting_entries, Payout,
 };
 use store::AnyConnection;
 
@@ -203,7 +203,7 @@ pub fn statement(
         row.claimable = row.vested;
     }
     let payments: Vec<Payout> =
-        payout_transfers(conn, watched_wallets, &programme.denom.name, at_ms)?
+        payouts(conn, watched_wallets, &programme.denom.name, at_ms)?
             .into_iter()
             .filter(|p| p.recipient == provider)
             .collect();

@@ -688,26 +688,31 @@ fn positions_combine_vesting_entries_and_payouts(store: &mut Store) {
                     x.unvested.0,
                     x.clawed_back.0,
                     x.paid.0,
-                    x.claimable,
+                    x.claimable.0,
+                    x.overpaid.0,
                 ),
             )
         })
         .collect::<BTreeMap<_, _>>()
     };
     let end = at(T0 + 3 * HOUR);
-    assert_eq!(end[P1], (2_555_556, 1_555_556, 0, 1_000_000, 1, 1_555_555));
-    assert_eq!(end[P2], (2_444_444, 2_444_444, 0, 0, 1_000_000, 1_444_444));
-    assert_eq!(end[P3], (1_250_000, 1_250_000, 0, 0, 0, 1_250_000));
-    assert_eq!(end[STRANGER], (0, 0, 0, 0, 5, -5));
+    assert_eq!(end[P1], (2_555_556, 1_555_556, 0, 1_000_000, 1, 1_555_555, 0));
+    assert_eq!(end[P2], (2_444_444, 2_444_444, 0, 0, 1_000_000, 1_444_444, 0));
+    assert_eq!(end[P3], (1_250_000, 1_250_000, 0, 0, 0, 1_250_000, 0));
+    // Paid without having earned: overpaid, and claimable is 0, never negative.
+    assert_eq!(end[STRANGER], (0, 0, 0, 0, 5, 0, 5));
     assert_eq!(end.len(), 4);
     // Half an hour earlier the clawback has not happened: half of c1's pay is still unvested,
     // epoch 2's allocation is not yet earned and the last payout not yet made.
     let before = at(T0 + 150 * MIN);
     assert_eq!(
         before[P1],
-        (2_555_556, 1_555_556, 1_000_000, 0, 0, 1_555_556)
+        (2_555_556, 1_555_556, 1_000_000, 0, 0, 1_555_556, 0)
     );
-    assert_eq!(before[P2], (1_444_444, 1_444_444, 0, 0, 1_000_000, 444_444));
+    assert_eq!(
+        before[P2],
+        (1_444_444, 1_444_444, 0, 0, 1_000_000, 444_444, 0)
+    );
     // Without watched wallets nothing counts as paid.
     let unwatched = positions(store.conn(), NAME, &config.programme, &[], T0 + 3 * HOUR).unwrap();
     assert_eq!(unwatched.len(), 3);

@@ -328,25 +328,35 @@ pub fn heights_between(
     Ok(lowest.zip(highest))
 }
 
-/// One transfer out of the programme's wallets, as a payout: where and to whom it went.
+/// One transfer out of the programme's wallets, where the chain recorded it and when.
+///
+/// The indexer stores each coin movement once, keyed by `(height, tx_index, msg_index, leg)`,
+/// with messages unwrapped from an authz `MsgExec` numbered among the transaction's own; so a
+/// payout seen inside a `MsgExec` or as one output of a `MsgMultiSend` is one row here, never
+/// two.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Payout {
     /// Block height.
     pub height: i64,
-    /// Block time in unix milliseconds.
+    /// That block's time, unix milliseconds.
     pub time_ms: i64,
-    /// Transaction hash, so a provider can find the payment in an explorer.
+    /// Transaction hash.
     pub tx_hash: String,
-    /// Recipient (empty: several, legacy multi-input `MsgMultiSend`).
+    /// Message index in the transaction (counting messages inside `MsgExec`).
+    pub msg_index: i32,
+    /// Coin movement inside the message.
+    pub leg: i32,
+    /// Recipient; empty when the indexer could not name it (a legacy multi-input
+    /// `MsgMultiSend`, whose pairing of inputs and outputs is unknown).
     pub recipient: String,
     /// Amount in base units.
     pub amount: BaseUnits,
 }
 
 /// Every transfer of `denom` sent by one of `senders` in a block whose time is at most
-/// `until_ms`, in chain order. Transfers between two of the `senders` are left out: moving money
-/// between the programme's own wallets pays nobody.
-pub fn payout_transfers(
+/// `until_ms`, in chain order. Transfers between two of the `senders` are left out: moving
+/// money between the programme's own wallets pays nobody.
+pub fn payouts(
     conn: &mut AnyConnection,
     senders: &[String],
     denom: &str,
@@ -368,21 +378,10 @@ pub fn payout_transfers(
             transfers::height,
             blocks::time_ms,
             transfers::tx_hash,
+            transfers::msg_index,
+            transfers::leg,
             transfers::recipient,
             transfers::amount,
         ))
         .load(conn)?)
-}
-
-/// `(recipient, amount)` of every [`payout_transfers`] row, in chain order: what positions sum.
-pub fn payouts(
-    conn: &mut AnyConnection,
-    senders: &[String],
-    denom: &str,
-    until_ms: i64,
-) -> Result<Vec<(String, BaseUnits)>, StoreError> {
-    Ok(payout_transfers(conn, senders, denom, until_ms)?
-        .into_iter()
-        .map(|p| (p.recipient, p.amount))
-        .collect())
 }

@@ -4,8 +4,10 @@ mod config;
 mod db;
 mod export;
 mod index;
+mod payouts;
 mod probe;
 mod proof;
+mod reconcile;
 mod report;
 mod rewards;
 mod settle;
@@ -62,6 +64,13 @@ pub enum Command {
     Statement(statement::StatementArgs),
     /// Print a provider's Merkle proof of its vested amounts from a published epoch.
     Proof(proof::ProofArgs),
+    /// Plan what is due to providers (`payouts plan --at T --out DIR`): a CSV and unsigned
+    /// MsgMultiSend transactions for `akash tx sign`.
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
+    /// Compare what the programme wallet sent with what had vested; exits 1 when anything is
+    /// flagged (overpaid, underpaid, unknown recipient, paid before vesting).
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Runs the chosen command.
@@ -80,5 +89,7 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::Proof(args) => proof::run(args),
         Command::Statement(args) => statement::run(args, context),
+        Command::Payouts(command) => payouts::run(command, context),
+        Command::Reconcile(args) => reconcile::run(args, context),
     }
 }

@@ -57,8 +57,9 @@ pub struct SettleArgs {
 #[derive(Debug, Subcommand)]
 enum SettleCommand {
     /// Print every provider's position as CSV: provider, earned, vested, unvested, clawed_back,
-    /// paid (transfers from the watched wallets in the payout denom) and claimable
-    /// (vested − paid, negative when overpaid), in base units.
+    /// paid (transfers from the watched wallets in the payout denom), claimable (vested − paid,
+    /// never negative) and overpaid (paid − vested, when more was sent than has vested), in
+    /// base units. Every overpaid provider is also warned about on standard error.
     Positions {
         /// The instant to report at (RFC 3339; default: now).
         #[arg(long, value_name = "T", value_parser = parse_instant)]
@@ -96,6 +97,15 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
             reports::positions::write_positions_csv(out, &positions)
         })
         .context("cannot write positions")?;
+        for (provider, p) in positions.iter().filter(|(_, p)| p.overpaid != domain::BaseUnits::ZERO) {
+            tracing::warn!(
+                provider = provider.as_str(),
+                vested = %p.vested,
+                paid = %p.paid,
+                overpaid = %p.overpaid,
+                "OVERPAID: sent more than has vested; run `akash-incentives reconcile` for the transfers"
+            );
+        }
         return Ok(());
     }
     let epochs = config.programme.calendar.epochs;
