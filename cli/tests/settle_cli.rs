@@ -230,18 +230,28 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         .arg("--config")
         .arg(setup.config()));
     assert_eq!(code, 0, "{stderr}");
-    assert!(printed.contains("1 providers, total 1600000 uakt"), "{printed}");
+    assert!(
+        printed.contains("1 providers, total 1600000 uakt"),
+        "{printed}"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("payouts.csv")).unwrap(),
         format!("provider,pools,vested,paid,amount\n{PROVIDER},liquidity_mining:1600000,2000000,400000,1600000\n")
     );
-    let tx = payouts::tx::UnsignedTx::from_json(&std::fs::read(out.join("tx-001.json")).unwrap()).unwrap();
+    let tx = payouts::tx::UnsignedTx::from_json(&std::fs::read(out.join("tx-001.json")).unwrap())
+        .unwrap();
     let messages = tx.messages().unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].inputs[0].address.to_string(), WALLET);
     assert_eq!(messages[0].outputs[0].address.to_string(), PROVIDER);
     assert_eq!(messages[0].outputs[0].coins[0].amount, 1_600_000);
-    assert!(tx.body.memo.starts_with("cli-pilot payout, epochs 0-1, merkle "), "{}", tx.body.memo);
+    assert!(
+        tx.body
+            .memo
+            .starts_with("cli-pilot payout, epochs 0-1, merkle "),
+        "{}",
+        tx.body.memo
+    );
     // A second plan into the same folder is refused: its old transactions could be signed again.
     let (code, _, stderr) = run(binary()
         .args(["payouts", "plan", "--at", "2024-02-15T02:00:00Z", "--out"])
@@ -256,7 +266,10 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         .args(["reconcile", "--at", "2024-02-15T02:00:00Z", "--config"])
         .arg(setup.config()));
     assert_eq!(code, 1, "{stderr}");
-    assert!(table.contains(&format!("underpaid {PROVIDER} by 1600000")), "{table}");
+    assert!(
+        table.contains(&format!("underpaid {PROVIDER} by 1600000")),
+        "{table}"
+    );
     assert!(table.contains("height 10 "), "{table}");
     assert!(table.contains("1 finding"), "{table}");
 }

@@ -145,6 +145,9 @@ mod tests {
                 (PoolKind::Rnd, pool(80, 50)),
             ])
         );
-        assert_eq!((account.claimable(), account.overpaid()), (BaseUnits(30), BaseUnits(0)));
+        assert_eq!(
+            (account.claimable(), account.overpaid()),
+            (BaseUnits(30), BaseUnits(0))
+        );
     }
 }

@@ -141,7 +141,11 @@ pub fn reconcile(books: &Books) -> Result<Reconciliation, PayoutError> {
 }
 
 /// What `provider` had vested at `t`, over all its entries.
-fn vested_at(entries: &[VestingEntry], provider: &str, t: UnixMs) -> Result<BaseUnits, PayoutError> {
+fn vested_at(
+    entries: &[VestingEntry],
+    provider: &str,
+    t: UnixMs,
+) -> Result<BaseUnits, PayoutError> {
     entries
         .iter()
         .filter(|e| e.provider == provider)

@@ -44,11 +44,29 @@ fn payments(store: &mut Store) {
     // Between the programme's own wallets, in another denom, and after T: none counts.
     send(
         store,
-        Sent { time_ms: T0 + 80 * MIN, tx: 1, msg: 0, leg: 0, from: WALLET, to: RESERVE, denom: "uakt", amount: 9_999 },
+        Sent {
+            time_ms: T0 + 80 * MIN,
+            tx: 1,
+            msg: 0,
+            leg: 0,
+            from: WALLET,
+            to: RESERVE,
+            denom: "uakt",
+            amount: 9_999,
+        },
     );
     send(
         store,
-        Sent { time_ms: T0 + 80 * MIN, tx: 2, msg: 0, leg: 0, from: WALLET, to: P3, denom: "uact", amount: 7 },
+        Sent {
+            time_ms: T0 + 80 * MIN,
+            tx: 2,
+            msg: 0,
+            leg: 0,
+            from: WALLET,
+            to: P3,
+            denom: "uact",
+            amount: 7,
+        },
     );
 }
 
@@ -59,7 +77,10 @@ fn plan_at(store: &mut Store, config: &settings::Config, at: i64) -> Plan {
 fn output(to: &str, amount: u128) -> MultiSendIo {
     MultiSendIo {
         address: AccountId::from_str(to).unwrap(),
-        coins: vec![Coin { denom: Denom::from_str("uakt").unwrap(), amount }],
+        coins: vec![Coin {
+            denom: Denom::from_str("uakt").unwrap(),
+            amount,
+        }],
     }
 }
 
@@ -102,9 +123,18 @@ fn plan_pays_exactly_the_positive_claimables(store: &mut Store) {
         .iter()
         .map(|l| (l.provider.as_str(), l.vested.0, l.paid.0, l.amount.0))
         .collect();
-    assert_eq!(lines, [(P1, 500_000, 200_000, 300_000), (P3, 1_000_000, 0, 1_000_000)]);
+    assert_eq!(
+        lines,
+        [
+            (P1, 500_000, 200_000, 300_000),
+            (P3, 1_000_000, 0, 1_000_000)
+        ]
+    );
     assert_eq!(plan.total, BaseUnits(1_300_000));
-    assert_eq!(plan.lines[0].pools, [(PoolKind::LiquidityMining, BaseUnits(300_000))]);
+    assert_eq!(
+        plan.lines[0].pools,
+        [(PoolKind::LiquidityMining, BaseUnits(300_000))]
+    );
     let mut csv = Vec::new();
     write_plan_csv(&mut csv, &plan).unwrap();
     assert_eq!(
@@ -123,8 +153,14 @@ fn plan_pays_exactly_the_positive_claimables(store: &mut Store) {
     );
     assert_eq!(decoded(tx), [expected(&[(P1, 300_000), (P3, 1_000_000)])]);
     let json: serde_json::Value = serde_json::from_slice(&tx.to_json()).unwrap();
-    assert_eq!(json["body"]["messages"][0]["@type"], "/cosmos.bank.v1beta1.MsgMultiSend");
-    assert_eq!(json["body"]["messages"][0]["outputs"][1]["coins"][0]["amount"], "1000000");
+    assert_eq!(
+        json["body"]["messages"][0]["@type"],
+        "/cosmos.bank.v1beta1.MsgMultiSend"
+    );
+    assert_eq!(
+        json["body"]["messages"][0]["outputs"][1]["coins"][0]["amount"],
+        "1000000"
+    );
     assert_eq!(json["auth_info"]["fee"]["gas_limit"], "3000000");
     assert_eq!(json["signatures"], serde_json::json!([]));
 
@@ -140,7 +176,10 @@ fn large_plans_split_by_max_msgs_and_never_repeat_a_provider(store: &mut Store) 
     let plan = plan_at(store, &config, T0 + 2 * HOUR);
     assert_eq!(plan.transactions.len(), 2);
     let messages: Vec<MsgMultiSend> = plan.transactions.iter().flat_map(decoded).collect();
-    assert_eq!(messages, [expected(&[(P1, 300_000)]), expected(&[(P3, 1_000_000)])]);
+    assert_eq!(
+        messages,
+        [expected(&[(P1, 300_000)]), expected(&[(P3, 1_000_000)])]
+    );
     assert!(plan.transactions[1].body.memo.ends_with("part 2/2"));
     let mut seen: Vec<String> = messages
         .iter()
@@ -150,7 +189,11 @@ fn large_plans_split_by_max_msgs_and_never_repeat_a_provider(store: &mut Store) 
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), all, "a provider is paid twice");
-    let total: u128 = messages.iter().flat_map(|m| &m.outputs).map(|o| o.coins[0].amount).sum();
+    let total: u128 = messages
+        .iter()
+        .flat_map(|m| &m.outputs)
+        .map(|o| o.coins[0].amount)
+        .sum();
     assert_eq!(BaseUnits(total), plan.total);
 }
 
@@ -164,7 +207,16 @@ fn paying_the_plan_leaves_nothing_due(store: &mut Store) {
         for (leg, (to, amount)) in [(P1, 300_000), (P3, 1_000_000)].into_iter().enumerate() {
             send(
                 store,
-                Sent { time_ms: T0 + 2 * HOUR, tx: 0, msg: 1, leg: leg as i32, from: WALLET, to, denom: "uakt", amount },
+                Sent {
+                    time_ms: T0 + 2 * HOUR,
+                    tx: 0,
+                    msg: 1,
+                    leg: leg as i32,
+                    from: WALLET,
+                    to,
+                    denom: "uakt",
+                    amount,
+                },
             );
         }
     }

@@ -13,12 +13,19 @@ fn reconciled(store: &mut Store, at: i64) -> Reconciliation {
     reconcile(&books(store, &config, at)).unwrap()
 }
 
-/// `(provider, flag, [(height, tx hash)])` of every finding.
-fn findings(r: &Reconciliation) -> Vec<(String, Flag, Vec<(i64, String)>)> {
+/// `(provider, flag, [(height, tx hash)])` of one finding.
+type Summary = (String, Flag, Vec<(i64, String)>);
+
+/// Every finding, as a [`Summary`].
+fn findings(r: &Reconciliation) -> Vec<Summary> {
     r.findings
         .iter()
         .map(|f| {
-            let transfers = f.payouts.iter().map(|p| (p.height, p.tx_hash.clone())).collect();
+            let transfers = f
+                .payouts
+                .iter()
+                .map(|p| (p.height, p.tx_hash.clone()))
+                .collect();
             (f.provider.clone(), f.flag.clone(), transfers)
         })
         .collect()
@@ -41,19 +48,37 @@ fn each_of_the_four_cases_is_flagged_with_its_transfers(store: &mut Store) {
     assert_eq!(
         findings(&r),
         [
-            (P1.to_string(), Flag::Underpaid(BaseUnits(300_000)), vec![(h(T0 + 70 * MIN), format!("TX{}-0", h(T0 + 70 * MIN)))]),
-            (P2.to_string(), Flag::Overpaid(BaseUnits(100_000)), vec![(h(T0 + 70 * MIN), format!("TX{}-1", h(T0 + 70 * MIN)))]),
+            (
+                P1.to_string(),
+                Flag::Underpaid(BaseUnits(300_000)),
+                vec![(h(T0 + 70 * MIN), format!("TX{}-0", h(T0 + 70 * MIN)))]
+            ),
             (
                 P2.to_string(),
-                Flag::PaidBeforeVesting { paid: BaseUnits(600_000), vested: BaseUnits(250_000) },
+                Flag::Overpaid(BaseUnits(100_000)),
                 vec![(h(T0 + 70 * MIN), format!("TX{}-1", h(T0 + 70 * MIN)))]
             ),
-            (STRANGER.to_string(), Flag::UnknownRecipient, vec![(h(T0 + 80 * MIN), format!("TX{}-0", h(T0 + 80 * MIN)))]),
+            (
+                P2.to_string(),
+                Flag::PaidBeforeVesting {
+                    paid: BaseUnits(600_000),
+                    vested: BaseUnits(250_000)
+                },
+                vec![(h(T0 + 70 * MIN), format!("TX{}-1", h(T0 + 70 * MIN)))]
+            ),
+            (
+                STRANGER.to_string(),
+                Flag::UnknownRecipient,
+                vec![(h(T0 + 80 * MIN), format!("TX{}-0", h(T0 + 80 * MIN)))]
+            ),
         ]
     );
     assert!(!r.is_clean());
     let p3 = r.lines.iter().find(|l| l.provider == P3).unwrap();
-    assert_eq!((p3.vested, p3.paid, p3.transfers), (BaseUnits(1_000_000), BaseUnits(1_000_000), 1));
+    assert_eq!(
+        (p3.vested, p3.paid, p3.transfers),
+        (BaseUnits(1_000_000), BaseUnits(1_000_000), 1)
+    );
 }
 
 fn paying_exactly_what_vested_when_it_vested_is_clean(store: &mut Store) {
@@ -64,10 +89,22 @@ fn paying_exactly_what_vested_when_it_vested_is_clean(store: &mut Store) {
     pay(store, T0 + HOUR, 0, P1, 250_000);
     pay(store, T0 + HOUR, 1, P2, 250_000);
     for _ in 0..2 {
-        for (leg, (to, amount)) in [(P1, 250_000), (P2, 250_000), (P3, 1_000_000)].into_iter().enumerate() {
+        for (leg, (to, amount)) in [(P1, 250_000), (P2, 250_000), (P3, 1_000_000)]
+            .into_iter()
+            .enumerate()
+        {
             send(
                 store,
-                Sent { time_ms: T0 + 2 * HOUR, tx: 0, msg: 1, leg: leg as i32, from: WALLET, to, denom: "uakt", amount },
+                Sent {
+                    time_ms: T0 + 2 * HOUR,
+                    tx: 0,
+                    msg: 1,
+                    leg: leg as i32,
+                    from: WALLET,
+                    to,
+                    denom: "uakt",
+                    amount,
+                },
             );
         }
     }

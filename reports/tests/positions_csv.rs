@@ -45,14 +45,17 @@ fn positions_are_written_with_the_documented_header_in_address_order() {
         csv.lines().next(),
         Some("provider,earned,vested,unvested,clawed_back,paid,claimable,overpaid")
     );
-    assert!(csv.contains(&format!("{STRANGER},0,0,0,0,5,0,5\n")), "{csv}");
+    assert!(
+        csv.contains(&format!("{STRANGER},0,0,0,0,5,0,5\n")),
+        "{csv}"
+    );
     assert_eq!(
         csv,
         format!(
             "provider,earned,vested,unvested,clawed_back,paid,claimable,overpaid\n\
-             {P1},2555556,1555556,0,1000000,1,1555555\n\
-             {P2},2444444,2444444,0,0,1000000,1444444\n\
-             {P3},1250000,1250000,0,0,0,1250000\n\
+             {P1},2555556,1555556,0,1000000,1,1555555,0\n\
+             {P2},2444444,2444444,0,0,1000000,1444444,0\n\
+             {P3},1250000,1250000,0,0,0,1250000,0\n\
              {STRANGER},0,0,0,0,5,0,5\n"
         )
     );

@@ -6,21 +6,21 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use domain::BaseUnits;
 use rewards::calendar::EpochCalendar;
 use rewards::money::{Denomination, Money, PricePoint, PriceTable};
 use rewards::programme::{
     ClassShare, CommittedContract, CommittedPool, GpuClass, Grant, LiquidityMiningPool,
     ProRataRules, Programme, RndPool, Undistributed, NEXT_GENERATION_MODELS,
 };
-use domain::BaseUnits;
 use rewards::vesting::Vesting;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, Problem};
 use crate::locate::{KeyPath, LineLocator};
 use crate::raw::{
-    RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPayouts, RawPrices, RawProRataPool, RawProber,
-    RawProgrammeParts, RawUndistributed, RawVesting,
+    RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPayouts, RawPrices, RawProRataPool,
+    RawProber, RawProgrammeParts, RawUndistributed, RawVesting,
 };
 use crate::sections::{ChainSettings, MetricsSettings, PayoutSettings, ProberSettings};
 use crate::Environment;

@@ -696,8 +696,14 @@ fn positions_combine_vesting_entries_and_payouts(store: &mut Store) {
         .collect::<BTreeMap<_, _>>()
     };
     let end = at(T0 + 3 * HOUR);
-    assert_eq!(end[P1], (2_555_556, 1_555_556, 0, 1_000_000, 1, 1_555_555, 0));
-    assert_eq!(end[P2], (2_444_444, 2_444_444, 0, 0, 1_000_000, 1_444_444, 0));
+    assert_eq!(
+        end[P1],
+        (2_555_556, 1_555_556, 0, 1_000_000, 1, 1_555_555, 0)
+    );
+    assert_eq!(
+        end[P2],
+        (2_444_444, 2_444_444, 0, 0, 1_000_000, 1_444_444, 0)
+    );
     assert_eq!(end[P3], (1_250_000, 1_250_000, 0, 0, 0, 1_250_000, 0));
     // Paid without having earned: overpaid, and claimable is 0, never negative.
     assert_eq!(end[STRANGER], (0, 0, 0, 0, 5, 0, 5));

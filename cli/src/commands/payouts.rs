@@ -57,10 +57,15 @@ pub fn run(command: PayoutsCommand, context: &Context) -> anyhow::Result<()> {
                 UnixMs(args.at)
             ))
         })?;
-    let merkle_root =
-        reports::bundle::merkle_tree(&config.chain.chain_id, &config.name, last_epoch, window, &state)
-            .with_context(|| format!("cannot compute the Merkle root of epoch {last_epoch}"))?
-            .root_hex();
+    let merkle_root = reports::bundle::merkle_tree(
+        &config.chain.chain_id,
+        &config.name,
+        last_epoch,
+        window,
+        &state,
+    )
+    .with_context(|| format!("cannot compute the Merkle root of epoch {last_epoch}"))?
+    .root_hex();
     let denom = &config.programme.denom.name;
     let books = Books::load(
         store.conn(),
@@ -100,7 +105,11 @@ pub fn run(command: PayoutsCommand, context: &Context) -> anyhow::Result<()> {
             .iter()
             .map(|payouts::tx::MessageJson::MultiSend { outputs, .. }| outputs.len())
             .sum::<usize>();
-        println!("{}: {outputs} outputs, memo {:?}", path.display(), tx.body.memo);
+        println!(
+            "{}: {outputs} outputs, memo {:?}",
+            path.display(),
+            tx.body.memo
+        );
     }
     println!(
         "payout plan at {} for programme {} (epochs 0-{last_epoch}, merkle root {merkle_root}): \

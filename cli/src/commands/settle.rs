@@ -97,7 +97,10 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
             reports::positions::write_positions_csv(out, &positions)
         })
         .context("cannot write positions")?;
-        for (provider, p) in positions.iter().filter(|(_, p)| p.overpaid != domain::BaseUnits::ZERO) {
+        for (provider, p) in positions
+            .iter()
+            .filter(|(_, p)| p.overpaid != domain::BaseUnits::ZERO)
+        {
             tracing::warn!(
                 provider = provider.as_str(),
                 vested = %p.vested,
