@@ -202,7 +202,12 @@ mod tests {
         let sqlite = versions::<diesel::sqlite::Sqlite>();
         assert_eq!(
             sqlite,
-            ["20261121000001", "20261201000001", "20261201000002"]
+            [
+                "20261121000001",
+                "20261201000001",
+                "20261201000002",
+                "20261201000003"
+            ]
         );
         assert_eq!(versions::<diesel::pg::Pg>(), sqlite);
     }

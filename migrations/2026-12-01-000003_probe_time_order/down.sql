@@ -1,0 +1,2 @@
+DROP INDEX probe_gpus_in_time_order;
+DROP INDEX probe_observations_in_time_order;
