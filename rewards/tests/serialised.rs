@@ -10,7 +10,9 @@
 //! pool-level line and the final pool state. And once more when a contract's forfeited pay
 //! (`SLA_BREACH`, `COMMITMENT_BROKEN`) began naming its vesting schedule: only those lines'
 //! `vesting` changed. A clawback line's `clawback_of` is left out when absent, so lines without
-//! one kept their bytes.
+//! one kept their bytes. And once more when a position stopped showing a negative claimable:
+//! `claimable` became `max(vested − paid, 0)` and the new `overpaid` holds the rest; positions
+//! are computed for display, never stored, and nothing else changed.
 
 mod common;
 

@@ -202,11 +202,10 @@ pub fn statement(
         row.activity = activity.get(&row.key.epoch).copied().unwrap_or_default();
         row.claimable = row.vested;
     }
-    let payments: Vec<Payout> =
-        payouts(conn, watched_wallets, &programme.denom.name, at_ms)?
-            .into_iter()
-            .filter(|p| p.recipient == provider)
-            .collect();
+    let payments: Vec<Payout> = payouts(conn, watched_wallets, &programme.denom.name, at_ms)?
+        .into_iter()
+        .filter(|p| p.recipient == provider)
+        .collect();
     let overpaid = apply_payments(&mut rows, &payments).ok_or_else(overflow)?;
     Ok(Statement {
         provider: provider.to_owned(),

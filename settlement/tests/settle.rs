@@ -959,8 +959,8 @@ fn statement_matches_hand_computed_amounts(store: &mut Store) {
         ]
     );
     assert_eq!(
-        i128::try_from(p1.total(|r| r.claimable).0).unwrap(),
-        position.claimable
+        [p1.total(|r| r.claimable), p1.overpaid],
+        [position.claimable, position.overpaid]
     );
     // Half an hour earlier epoch 2 has not ended, the clawback has not happened and the payout
     // is not yet made: half of c1's pay is unvested.
