@@ -203,23 +203,7 @@ fn paying_the_plan_leaves_nothing_due(store: &mut Store) {
     let config = config(100);
     sealed_programme(store, &config);
     payments(store);
-    for _ in 0..2 {
-        for (leg, (to, amount)) in [(P1, 300_000), (P3, 1_000_000)].into_iter().enumerate() {
-            send(
-                store,
-                Sent {
-                    time_ms: T0 + 2 * HOUR,
-                    tx: 0,
-                    msg: 1,
-                    leg: leg as i32,
-                    from: WALLET,
-                    to,
-                    denom: "uakt",
-                    amount,
-                },
-            );
-        }
-    }
+    multi_send_recorded_twice(store, T0 + 2 * HOUR, &[(P1, 300_000), (P3, 1_000_000)]);
     let plan = plan_at(store, &config, T0 + 2 * HOUR);
     assert!(plan.lines.is_empty(), "{:?}", plan.lines);
     assert!(plan.transactions.is_empty());

@@ -88,26 +88,11 @@ fn paying_exactly_what_vested_when_it_vested_is_clean(store: &mut Store) {
     // a MsgExec (message index 1) and recorded twice by a re-run of the indexer.
     pay(store, T0 + HOUR, 0, P1, 250_000);
     pay(store, T0 + HOUR, 1, P2, 250_000);
-    for _ in 0..2 {
-        for (leg, (to, amount)) in [(P1, 250_000), (P2, 250_000), (P3, 1_000_000)]
-            .into_iter()
-            .enumerate()
-        {
-            send(
-                store,
-                Sent {
-                    time_ms: T0 + 2 * HOUR,
-                    tx: 0,
-                    msg: 1,
-                    leg: leg as i32,
-                    from: WALLET,
-                    to,
-                    denom: "uakt",
-                    amount,
-                },
-            );
-        }
-    }
+    multi_send_recorded_twice(
+        store,
+        T0 + 2 * HOUR,
+        &[(P1, 250_000), (P2, 250_000), (P3, 1_000_000)],
+    );
     let r = reconciled(store, T0 + 2 * HOUR);
     assert!(r.is_clean(), "{:?}", r.findings);
     assert_eq!(r.lines.len(), 3);

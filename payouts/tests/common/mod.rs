@@ -184,6 +184,29 @@ pub fn pay(store: &mut Store, time_ms: i64, tx: i32, to: &str, amount: u128) {
     );
 }
 
+/// One `MsgMultiSend` of uakt from the programme wallet to `outputs`, in transaction 0 of the
+/// block at `time_ms` as message 1 (as when wrapped in a `MsgExec`), recorded twice, as a re-run
+/// of the indexer over the same block writes it again: it must count once.
+pub fn multi_send_recorded_twice(store: &mut Store, time_ms: i64, outputs: &[(&str, u128)]) {
+    for _ in 0..2 {
+        for (leg, &(to, amount)) in outputs.iter().enumerate() {
+            send(
+                store,
+                Sent {
+                    time_ms,
+                    tx: 0,
+                    msg: 1,
+                    leg: i32::try_from(leg).unwrap(),
+                    from: WALLET,
+                    to,
+                    denom: "uakt",
+                    amount,
+                },
+            );
+        }
+    }
+}
+
 pub fn books(store: &mut Store, config: &settings::Config, at: i64) -> payouts::Books {
     payouts::Books::load(
         store.conn(),
