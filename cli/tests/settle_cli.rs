@@ -355,3 +355,158 @@ fn simulate_compares_a_policy_with_the_sealed_epochs() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("names no epoch"), "{stderr}");
 }
+
+/// `payouts plan`, `reconcile` and `statement` only read: run again and again while another
+/// connection commits blocks and programme-wallet transfers in write transactions, as `index`
+/// does, each run succeeds with the same answer it gave on a quiet database (the writes are all
+/// after the instant asked about), and the writer is never locked out.
+#[test]
+fn payouts_reconcile_and_statement_read_while_the_index_writes() {
+    let setup = Setup::new();
+    let (code, _, stderr) = setup.settle(&["--all", "--now", "2024-02-15T02:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    let at = "2024-02-15T02:00:00Z";
+    let read_only_runs = |round: usize| -> Vec<(i32, String)> {
+        let plan = setup.dir.path().join(format!("plan-{round}"));
+        let runs = [
+            run(binary()
+                .args(["payouts", "plan", "--at", at, "--out"])
+                .arg(&plan)
+                .arg("--config")
+                .arg(setup.config())),
+            run(binary()
+                .args(["reconcile", "--at", at, "--config"])
+                .arg(setup.config())),
+            run(binary()
+                .args(["statement", "--provider", PROVIDER, "--at", at, "--config"])
+                .arg(setup.config())),
+        ];
+        let mut answers: Vec<(i32, String)> = runs
+            .into_iter()
+            .map(|(code, stdout, stderr)| {
+                assert!(!stderr.contains("locked"), "{stderr}");
+                // The plan names its own folder; the rest of its output must not change.
+                (code, stdout.replace(&plan.display().to_string(), "PLAN"))
+            })
+            .collect();
+        answers.push((
+            0,
+            std::fs::read_to_string(plan.join("payouts.csv")).unwrap(),
+        ));
+        answers
+    };
+    let quiet = read_only_runs(0);
+    assert_eq!(
+        quiet.iter().map(|(code, _)| *code).collect::<Vec<_>>(),
+        [0, 1, 0, 0],
+        "{quiet:?}"
+    );
+    // The statement a provider sees: both epochs' 1 000 000 vested, the 400 000 paid at height
+    // 10 (tx AB) applied to epoch 0 first, the total row naming every payment.
+    let statement = &quiet[2].1;
+    let amounts: Vec<Vec<&str>> = statement
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            [1, 2, 3, 11, 12, 13, 14, 15, 16, 19]
+                .iter()
+                .map(|&i| cells[i])
+                .collect()
+        })
+        .collect();
+    assert!(
+        statement
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("provider,row,epoch,pool,"),
+        "{statement}"
+    );
+    assert_eq!(
+        amounts,
+        [
+            vec![
+                "epoch",
+                "0",
+                "liquidity_mining",
+                "1000000",
+                "1000000",
+                "0",
+                "0",
+                "400000",
+                "600000",
+                "AB"
+            ],
+            vec![
+                "epoch",
+                "1",
+                "liquidity_mining",
+                "1000000",
+                "1000000",
+                "0",
+                "0",
+                "0",
+                "1000000",
+                ""
+            ],
+            vec!["total", "", "", "2000000", "2000000", "0", "0", "400000", "1600000", "AB"],
+        ],
+        "{statement}"
+    );
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let committed = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let db = setup.dir.path().join("settle.sqlite");
+            let mut store = Store::open(&DatabaseUrl::SqliteFile(db)).unwrap();
+            // Bounded: a few thousand blocks at most, however slow the readers are.
+            for height in 13..5_000_i64 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let time = format!("block {height}");
+                let hash = format!("{height:064}");
+                let tx_hash = format!("LATER{height}");
+                store
+                    .transaction(|conn| -> Result<(), store::StoreError> {
+                        let at = BlockStamp {
+                            height: domain::Height::from_stored(height + 1).unwrap(),
+                            time: &time,
+                            time_ms: T0 + height * 600_000,
+                        };
+                        store::testing::empty_block(conn, at, &hash)?;
+                        let payout = TransferWrite {
+                            height: domain::Height::from_stored(height + 1).unwrap(),
+                            tx_index: 0,
+                            msg_index: 0,
+                            leg: 0,
+                            tx_hash: &tx_hash,
+                            sender: WALLET,
+                            recipient: PROVIDER,
+                            denom: "uakt",
+                            amount: BaseUnits(1),
+                        };
+                        insert_transfers(conn, &[payout])
+                    })
+                    .unwrap();
+                committed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        while committed.load(std::sync::atomic::Ordering::Relaxed) == 0 && !writer.is_finished() {
+            std::thread::yield_now();
+        }
+        let before = committed.load(std::sync::atomic::Ordering::Relaxed);
+        for round in 1..=3 {
+            assert_eq!(read_only_runs(round), quiet, "round {round}");
+        }
+        let during = committed.load(std::sync::atomic::Ordering::Relaxed) - before;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.join().unwrap();
+        assert!(
+            during > 0,
+            "the writer committed nothing while the readers ran"
+        );
+    });
+}

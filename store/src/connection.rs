@@ -140,16 +140,58 @@ impl Store {
     where
         E: From<diesel::result::Error>,
     {
+        self.run_between(
+            Begin {
+                sqlite: "BEGIN IMMEDIATE",
+                postgresql: "BEGIN",
+            },
+            |store| work(&mut store.conn),
+        )
+    }
+
+    /// Runs `work`, which only reads (through this store, which it is given back), on one
+    /// consistent snapshot of the database, so that an answer made of several queries (vesting
+    /// entries, then transfers, then activity) describes one instant even while `index`, `probe`
+    /// or `settle` commit in another process.
+    ///
+    /// It takes no write lock and blocks no writer: on SQLite a deferred `BEGIN` whose first read
+    /// fixes the snapshot (readers and the writer coexist in WAL mode); on PostgreSQL a
+    /// `REPEATABLE READ, READ ONLY` transaction, whose snapshot is taken at its first query and
+    /// which refuses any write `work` might attempt.
+    pub fn snapshot<T, E>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        self.run_between(
+            Begin {
+                sqlite: "BEGIN DEFERRED",
+                postgresql: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            },
+            work,
+        )
+    }
+
+    /// `work` between the backend's `begin` statement and a commit, or a rollback when it fails.
+    fn run_between<T, E>(
+        &mut self,
+        begin: Begin,
+        work: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
         type Manager = <AnyConnection as Connection>::TransactionManager;
         match &mut self.conn {
             AnyConnection::Sqlite(conn) => {
-                AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?;
+                AnsiTransactionManager::begin_transaction_sql(conn, begin.sqlite)?;
             }
-            AnyConnection::Postgresql(_) => Manager::begin_transaction(&mut self.conn)?,
+            AnyConnection::Postgresql(conn) => {
+                AnsiTransactionManager::begin_transaction_sql(conn, begin.postgresql)?;
+            }
         }
         // The rest is diesel's own `TransactionManager::transaction`; both backends' managers
         // track the depth the begin above recorded.
-        match work(&mut self.conn) {
+        match work(self) {
             Ok(value) => {
                 Manager::commit_transaction(&mut self.conn)?;
                 Ok(value)
@@ -160,6 +202,12 @@ impl Store {
             },
         }
     }
+}
+
+/// How each backend begins one kind of transaction.
+struct Begin {
+    sqlite: &'static str,
+    postgresql: &'static str,
 }
 
 fn open_sqlite(path: &str, url: &DatabaseUrl) -> Result<AnyConnection, StoreError> {

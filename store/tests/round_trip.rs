@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use domain::{BaseUnits, ChainDecimal};
 use store::chain::write::{BlockStamp, LeaseWrite};
 use store::schema::{allocations, blocks, epochs, leases};
+use store::testing::TestDatabase;
 use store::{on_both_backends, Store, StoreError};
 
 fn epoch_row(store: &mut Store, programme: &str, epoch: i32) {
@@ -180,6 +181,44 @@ fn corrupt_amount_text_is_an_error(store: &mut Store) {
     assert!(read.is_err());
 }
 
+fn block_count(store: &mut Store) -> i64 {
+    blocks::table.count().get_result(store.conn()).unwrap()
+}
+
+/// An empty block at `height`, one second per height.
+fn write_block(conn: &mut store::AnyConnection, height: i64) -> Result<(), StoreError> {
+    let at = BlockStamp {
+        height: domain::Height::from_stored(height).unwrap(),
+        time: "t",
+        time_ms: height * 1_000,
+    };
+    store::testing::empty_block(conn, at, &format!("{height:064}"))
+}
+
+/// A snapshot sees the database as it was at its first read, whatever another connection
+/// commits meanwhile, and holds no lock that would keep that writer waiting; once it ends, the
+/// next read sees the new rows. On PostgreSQL it also refuses to write.
+fn a_snapshot_reads_one_instant_while_another_connection_writes(db: &mut TestDatabase) {
+    write_block(db.conn(), 1).unwrap();
+    let mut writer = Store::open(&db.url()).unwrap();
+    let seen = db
+        .snapshot(|store| -> Result<_, StoreError> {
+            let first = block_count(store);
+            // Had the snapshot taken a lock, SQLite's writer would give up after its busy
+            // timeout with `database is locked`.
+            writer.transaction(|conn| write_block(conn, 2)).unwrap();
+            Ok((first, block_count(store)))
+        })
+        .unwrap();
+    assert_eq!(seen, (1, 1));
+    assert_eq!(block_count(db), 2);
+    if db.backend() == store::Backend::Postgres {
+        let refused = db.snapshot(|store| write_block(store.conn(), 3));
+        assert!(refused.is_err(), "a read-only snapshot wrote a block");
+        assert_eq!(block_count(db), 2);
+    }
+}
+
 on_both_backends!(
     base_units_above_u64_round_trip,
     chain_decimals_with_18_places_round_trip,
@@ -187,6 +226,7 @@ on_both_backends!(
     foreign_keys_are_enforced,
     status_reports_a_fresh_database,
     corrupt_amount_text_is_an_error,
+    a_snapshot_reads_one_instant_while_another_connection_writes,
 );
 
 #[test]

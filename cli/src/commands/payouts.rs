@@ -47,16 +47,29 @@ pub fn run(command: PayoutsCommand, context: &Context) -> anyhow::Result<()> {
     })?;
     refuse_used_folder(&args.out)?;
     let settle = super::settle::settlement_config(&config)?;
-    let mut store = context.store()?;
-    let (last_epoch, window, state) = last_sealed_state(&mut store, &settle, args.at)
-        .context("cannot read the sealed epochs")?
-        .ok_or_else(|| {
-            UsageError(format!(
-                "no sealed epoch of programme {} had ended at {}: nothing has vested to pay",
-                config.name,
-                UnixMs(args.at)
-            ))
-        })?;
+    let denom = &config.programme.denom.name;
+    // The sealed state and the payouts are read on one snapshot: an epoch sealed or a transfer
+    // indexed meanwhile cannot pair a root with payments it did not see.
+    let (sealed, books) = context.store()?.snapshot(|store| -> anyhow::Result<_> {
+        let sealed =
+            last_sealed_state(store, &settle, args.at).context("cannot read the sealed epochs")?;
+        let books = Books::load(
+            store.conn(),
+            &config.name,
+            &config.chain.watched_wallets,
+            denom,
+            UnixMs(args.at),
+        )
+        .context("cannot read vesting entries and payouts")?;
+        Ok((sealed, books))
+    })?;
+    let (last_epoch, window, state) = sealed.ok_or_else(|| {
+        UsageError(format!(
+            "no sealed epoch of programme {} had ended at {}: nothing has vested to pay",
+            config.name,
+            UnixMs(args.at)
+        ))
+    })?;
     let merkle_root = reports::bundle::merkle_tree(
         &config.chain.chain_id,
         &config.name,
@@ -66,15 +79,6 @@ pub fn run(command: PayoutsCommand, context: &Context) -> anyhow::Result<()> {
     )
     .with_context(|| format!("cannot compute the Merkle root of epoch {last_epoch}"))?
     .root_hex();
-    let denom = &config.programme.denom.name;
-    let books = Books::load(
-        store.conn(),
-        &config.name,
-        &config.chain.watched_wallets,
-        denom,
-        UnixMs(args.at),
-    )
-    .context("cannot read vesting entries and payouts")?;
     let scope = PlanScope {
         programme: &config.name,
         last_epoch,

@@ -36,24 +36,27 @@ pub struct ReconcileArgs {
 
 pub fn run(args: ReconcileArgs, context: &Context) -> anyhow::Result<()> {
     let config = context.config()?;
-    let mut store = context.store()?;
-    let at = match args.at {
-        Some(at) => at,
-        None => indexed_time_span(store.conn())
-            .context("cannot read the indexed blocks")?
-            .map(|(_, newest)| newest)
-            .ok_or_else(|| {
-                UsageError("no block is indexed yet: run `akash-incentives index` first".into())
-            })?,
-    };
-    let books = Books::load(
-        store.conn(),
-        &config.name,
-        &config.chain.watched_wallets,
-        &config.programme.denom.name,
-        UnixMs(at),
-    )
-    .context("cannot read vesting entries and payouts")?;
+    // The newest block and the transfers up to it are read on one snapshot, so a block indexed
+    // meanwhile is either wholly in the reconciliation or not at all.
+    let books = context.store()?.snapshot(|store| -> anyhow::Result<_> {
+        let at = match args.at {
+            Some(at) => at,
+            None => indexed_time_span(store.conn())
+                .context("cannot read the indexed blocks")?
+                .map(|(_, newest)| newest)
+                .ok_or_else(|| {
+                    UsageError("no block is indexed yet: run `akash-incentives index` first".into())
+                })?,
+        };
+        Books::load(
+            store.conn(),
+            &config.name,
+            &config.chain.watched_wallets,
+            &config.programme.denom.name,
+            UnixMs(at),
+        )
+        .context("cannot read vesting entries and payouts")
+    })?;
     let result = reconcile(&books).context("cannot reconcile")?;
     print(&mut std::io::stdout().lock(), &result).context("cannot print the reconciliation")?;
     match result.findings.len() {

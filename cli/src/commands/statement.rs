@@ -37,17 +37,20 @@ fn parse_provider(text: &str) -> Result<String, String> {
 
 pub fn run(args: StatementArgs, context: &Context) -> anyhow::Result<()> {
     let config = context.config()?;
-    let mut store = context.store()?;
     let at = args.at.unwrap_or_else(wall_clock_ms);
-    let statement = settlement::statement::statement(
-        store.conn(),
-        &config.name,
-        &config.programme,
-        &config.chain.watched_wallets,
-        &args.provider,
-        at,
-    )
-    .with_context(|| format!("cannot make the statement of {}", args.provider))?;
+    // One snapshot: the statement's epochs, entries and payments describe one instant of the
+    // database even while `index` or `settle` commit.
+    let statement = context.store()?.snapshot(|store| {
+        settlement::statement::statement(
+            store.conn(),
+            &config.name,
+            &config.programme,
+            &config.chain.watched_wallets,
+            &args.provider,
+            at,
+        )
+        .with_context(|| format!("cannot make the statement of {}", args.provider))
+    })?;
     let csv = write_csv(
         &STATEMENT,
         &mut statement_frame(&statement, &config.programme.denom.name),
