@@ -89,3 +89,50 @@ pub fn run(args: UtilizationArgs, context: &Context) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_quarter;
+
+    fn ms(day: &str) -> i64 {
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn quarters_are_utc_calendar_quarters_ending_where_the_next_begins() {
+        assert_eq!(
+            parse_quarter("2024Q1"),
+            Ok((ms("2024-01-01"), ms("2024-04-01")))
+        );
+        assert_eq!(
+            parse_quarter("2024q2"),
+            Ok((ms("2024-04-01"), ms("2024-07-01")))
+        );
+        assert_eq!(
+            parse_quarter("2024Q3"),
+            Ok((ms("2024-07-01"), ms("2024-10-01")))
+        );
+        assert_eq!(
+            parse_quarter("2024Q4"),
+            Ok((ms("2024-10-01"), ms("2025-01-01")))
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_expected_form() {
+        for text in [
+            "2024Q0", "2024Q5", "2024", "Q1", "2024-Q1", "20x4Q1", "2024Q1 ", "",
+        ] {
+            let error = parse_quarter(text).unwrap_err();
+            assert!(
+                error.contains("is not a quarter like 2024Q1"),
+                "{text:?}: {error}"
+            );
+        }
+    }
+}
