@@ -163,6 +163,24 @@ pub struct VestingEntry {
 }
 
 impl VestingEntry {
+    /// Adds where the entry stands at `t` — its amount split into vested, still unvested and
+    /// clawed back — to running totals `[earned, vested, unvested, clawed_back]` (a position's,
+    /// a statement row's). `None` when a total would overflow, or when the entry is corrupt: a
+    /// stored clawback larger than what vesting left, so the split would not add up.
+    pub fn add_standing_to(&self, t: UnixMs, totals: [&mut BaseUnits; 4]) -> Option<()> {
+        let vested = self.vested_at(t);
+        let clawed_back = match &self.clawback {
+            Some(c) if t >= c.at_ms => c.amount,
+            _ => BaseUnits::ZERO,
+        };
+        let unvested = self.amount.checked_sub(vested)?.checked_sub(clawed_back)?;
+        let parts = [self.amount, vested, unvested, clawed_back];
+        for (total, part) in totals.into_iter().zip(parts) {
+            *total = total.checked_add(part)?;
+        }
+        Some(())
+    }
+
     /// Vested amount at `t`. After a clawback the vested part is frozen at what had vested
     /// strictly before the clawback instant.
     pub fn vested_at(&self, t: UnixMs) -> BaseUnits {
@@ -238,29 +256,13 @@ pub fn positions(
             provider: entry.provider.clone(),
         };
         let position = out.entry(entry.provider.clone()).or_default();
-        let vested = entry.vested_at(t);
-        let clawed = match &entry.clawback {
-            Some(c) if t >= c.at_ms => c.amount,
-            _ => BaseUnits::ZERO,
-        };
-        let unvested = entry
-            .amount
-            .checked_sub(vested)
-            .and_then(|rest| rest.checked_sub(clawed))
-            .ok_or_else(overflow)?;
-        position.earned = position
-            .earned
-            .checked_add(entry.amount)
-            .ok_or_else(overflow)?;
-        position.vested = position.vested.checked_add(vested).ok_or_else(overflow)?;
-        position.unvested = position
-            .unvested
-            .checked_add(unvested)
-            .ok_or_else(overflow)?;
-        position.clawed_back = position
-            .clawed_back
-            .checked_add(clawed)
-            .ok_or_else(overflow)?;
+        let totals = [
+            &mut position.earned,
+            &mut position.vested,
+            &mut position.unvested,
+            &mut position.clawed_back,
+        ];
+        entry.add_standing_to(t, totals).ok_or_else(overflow)?;
     }
     for provider in paid.keys() {
         out.entry(provider.clone()).or_default();

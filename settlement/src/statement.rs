@@ -181,21 +181,13 @@ pub fn statement(
         let row = rows
             .entry(key.clone())
             .or_insert_with(|| empty_row(key.epoch, key.pool, key.bucket_kind, key.bucket));
-        let vested = entry.vested_at(t);
-        let clawed = match &entry.clawback {
-            Some(c) if t >= c.at_ms => c.amount,
-            _ => BaseUnits::ZERO,
-        };
-        let unvested = entry
-            .amount
-            .checked_sub(vested)
-            .and_then(|rest| rest.checked_sub(clawed))
-            .ok_or_else(overflow)?;
-        let add = |a: BaseUnits, b: BaseUnits| a.checked_add(b).ok_or_else(overflow);
-        row.earned = add(row.earned, entry.amount)?;
-        row.vested = add(row.vested, vested)?;
-        row.unvested = add(row.unvested, unvested)?;
-        row.clawed_back = add(row.clawed_back, clawed)?;
+        let totals = [
+            &mut row.earned,
+            &mut row.vested,
+            &mut row.unvested,
+            &mut row.clawed_back,
+        ];
+        entry.add_standing_to(t, totals).ok_or_else(overflow)?;
     }
     let mut rows: Vec<StatementRow> = rows.into_values().collect();
     for row in &mut rows {
