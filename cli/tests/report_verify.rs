@@ -1,217 +1,27 @@
-//! `report` and `verify` as the administrator and an auditor run them, on the independent
-//! fixture chain `era-a-small` served on 127.0.0.1: index it, import the devnet probe
-//! observations, settle every epoch, publish the bundles, and re-derive them offline.
-//!
-//! **The test programme** (`audit`, written into the test's configuration) is chosen so the
-//! test can compute every allocation itself from `truth.json`, without the engine: five
-//! ten-minute epochs from 2024-02-15T00:00:00Z, one liquidity-mining pool of 1 000 000 007 uakt
-//! with `α = 0`, `β = 1`, `min_uptime = 0` (uptime gates nobody, so the observations change the
-//! published inputs but no amount) and `undistributed = "return"`, over five classes named after
-//! the one GPU model each takes (any memory size). From the specification in the `rewards`
-//! crate docs, epoch `k` then pays:
-//!
-//! 1. the emission `E_k = floor(B·(k+1)/N) − floor(B·k/N)`;
-//! 2. split across the classes by share, by largest remainder (ties to the smaller class name);
-//! 3. within a class, by largest remainder over each provider's leased GPU-ms in the epoch
-//!    window, `Σ gpu_units × |[created, closed) ∩ [start, end)|` over its leases of the class's
-//!    model (an open lease runs to the window's end, times truncated to milliseconds), the
-//!    published weight being that in thousandths (`β = 1` is 1000 thousandths);
-//! 4. a class without leased time returns its whole slice in one `NO_ELIGIBLE_WEIGHT` line.
-//!
-//! The `mi300x` class never has a lease, so every epoch returns a slice.
-//!
-//! The same store also settles `devnet` (the programme of `config/devnet.toml`), whose folders
-//! serve as "another programme's" epochs in the tamper tests. One good publication is made per
-//! test run and shared; every tamper test spoils a fresh copy of it.
+//! `report` and `verify` as the administrator and an auditor run them, on the publication of
+//! `support::audit` (the fixture chain `era-a-small`, programme `audit`, whose docs derive
+//! every allocation from `truth.json`): publish the bundles, and re-derive them offline. The
+//! tamper tests spoil fresh copies of the good publication; `devnet`'s folders serve as
+//! "another programme's" epochs.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use reports::allocations::ALLOCATIONS;
 use reports::bundle::{sha256_hex, Manifest, MANIFEST_FILE};
 use reports::inputs::INPUTS;
 use reports::material::{LEASES, OBSERVATIONS};
+use reports::page::PAGE_FILE;
 use reports::table::TableSpec;
 use serde_json::Value;
-use support::e2e::{
-    csv_rows, fixture, index, set_metrics_listen, truth, write_config, ChainConfig, ServedChain,
+use support::audit::{
+    cli, copy_folder, epoch_folder, files_under, good, publish_fixture, BUDGET, CLASSES, EPOCHS,
+    EPOCH_MS, FIXTURE, LAST, OTHER_PROGRAMME, PROGRAMME, START,
 };
-use support::{binary, run, shipped_config};
-
-const FIXTURE: &str = "era-a-small";
-/// The test's own programme.
-const PROGRAMME: &str = "audit";
-/// The programme of `config/devnet.toml`, settled on the same store.
-const OTHER_PROGRAMME: &str = "devnet";
-const EPOCHS: u32 = 5;
-const START: &str = "2024-02-15T00:00:00Z";
-const EPOCH_MS: i64 = 600_000;
-const BUDGET: u128 = 1_000_000_007;
-/// Each class, named after the GPU model it takes, and its share in hundredths.
-const CLASSES: [(&str, u128); 5] = [
-    ("a100", 35),
-    ("h100", 25),
-    ("h200", 20),
-    ("mi300x", 5),
-    ("t4", 15),
-];
-/// When settlement runs, as in `scripts/run-devnet`: after the last epoch's end (00:50).
-const SETTLED_AT: &str = "2024-02-15T01:00:00Z";
-/// The last epoch: the one no later manifest vouches for.
-const LAST: u32 = EPOCHS - 1;
-
-/// The `[program]` table and everything after it in the test configuration.
-fn audit_programme() -> String {
-    let mut toml = format!(
-        "[program]\nname = \"{PROGRAMME}\"\nstart = \"{START}\"\nepoch_length = \"10m\"\n\
-         epochs = {EPOCHS}\ndenom = \"uakt\"\n\n"
-    );
-    for (class, _) in CLASSES {
-        toml += &format!("[[classes]]\nname = \"{class}\"\ngpu_model = \"{class}\"\n\n");
-    }
-    let shares: Vec<String> = CLASSES
-        .iter()
-        .map(|(class, share)| format!("{{ class = \"{class}\", share = \"0.{share:02}\" }}"))
-        .collect();
-    toml += &format!(
-        "[vesting.immediate]\nkind = \"immediate\"\n\n[pools.liquidity_mining]\n\
-         budget = {{ base_units = \"{BUDGET}\" }}\nalpha = \"0\"\nbeta = \"1\"\n\
-         min_uptime = \"0\"\nundistributed = \"return\"\nvesting = \"immediate\"\n\
-         classes = [{}]\n",
-        shares.join(", ")
-    );
-    toml
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running the flow.
-
-/// The configurations of both programmes, pointing at `rpc_url`.
-struct Configs {
-    devnet: PathBuf,
-    audit: PathBuf,
-}
-
-fn write_configs(dir: &Path, rpc_url: &str, truth: &Value) -> Configs {
-    let devnet = write_config(dir, &ChainConfig::for_fixture(rpc_url, truth));
-    set_metrics_listen(&devnet, "127.0.0.1:0".parse().expect("an address"));
-    let text = std::fs::read_to_string(&devnet).expect("read the devnet configuration");
-    let programme = text.find("[program]").expect("a [program] table");
-    let audit = dir.join("audit.toml");
-    std::fs::write(
-        &audit,
-        format!("{}{}", &text[..programme], audit_programme()),
-    )
-    .expect("write the audit configuration");
-    Configs { devnet, audit }
-}
-
-/// Runs the binary with `config` and `database`; panics with its output unless it succeeds.
-fn cli(config: &Path, database: &str, args: &[&str]) -> String {
-    let (code, stdout, stderr) = run(binary()
-        .arg("--config")
-        .arg(config)
-        .args(["--database-url", database])
-        .args(args));
-    assert_eq!(code, 0, "{args:?} failed:\n{stdout}\n{stderr}");
-    stdout
-}
-
-/// Serves the fixture, indexes it into `database`, imports the devnet observations, settles
-/// both programmes and reports them into `work/reports`, which is returned.
-fn publish_fixture(work: &Path, database: &str) -> PathBuf {
-    let truth = truth(FIXTURE);
-    let chain = ServedChain::start(&fixture(FIXTURE));
-    let configs = write_configs(work, chain.url(), &truth);
-    let last = truth["last_height"]
-        .as_u64()
-        .expect("last_height")
-        .to_string();
-    index(&configs.devnet, database, &["--to", &last]);
-    drop(chain);
-    let observations = shipped_config("devnet-observations.jsonl");
-    let observations = observations.to_str().expect("a UTF-8 path");
-    cli(
-        &configs.devnet,
-        database,
-        &["probe", "import", observations],
-    );
-    let out = work.join("reports");
-    let out_arg = out.to_str().expect("a UTF-8 path");
-    for config in [&configs.audit, &configs.devnet] {
-        cli(config, database, &["settle", "--all", "--now", SETTLED_AT]);
-        cli(config, database, &["report", "--all", "--out", out_arg]);
-    }
-    out
-}
-
-/// The publication every test starts from, made once per run.
-struct Good {
-    database: String,
-    audit_config: PathBuf,
-    out: PathBuf,
-}
-
-impl Good {
-    fn programme(&self) -> PathBuf {
-        self.out.join(PROGRAMME)
-    }
-}
-
-fn good() -> &'static Good {
-    static GOOD: OnceLock<Good> = OnceLock::new();
-    GOOD.get_or_init(|| {
-        // Cargo leaves this folder to the tests; it is emptied at the start of every run.
-        let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_verify");
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).expect("create the work folder");
-        let database = work.join("good.sqlite").display().to_string();
-        let out = publish_fixture(&work, &database);
-        Good {
-            database,
-            audit_config: work.join("audit.toml"),
-            out,
-        }
-    })
-}
-
-fn epoch_folder(programme: &Path, epoch: u32) -> PathBuf {
-    programme.join(format!("epoch-{epoch}"))
-}
-
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create a folder");
-    for entry in std::fs::read_dir(from).expect("read a folder") {
-        let entry = entry.expect("a folder entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_folder(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy a file");
-        }
-    }
-}
-
-/// Every file under `root`, by path relative to it.
-fn files_under(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, folder: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(folder).expect("read a folder") {
-            let path = entry.expect("a folder entry").path();
-            if path.is_dir() {
-                walk(root, &path, files);
-            } else {
-                let relative = path.strip_prefix(root).expect("under the root").to_owned();
-                files.insert(relative, std::fs::read(&path).expect("read a file"));
-            }
-        }
-    }
-    let mut files = BTreeMap::new();
-    walk(root, root, &mut files);
-    files
-}
+use support::e2e::{csv_rows, truth};
+use support::{binary, run};
 
 // ---------------------------------------------------------------------------------------------
 // What the allocations must be, computed from truth.json alone.
@@ -525,6 +335,8 @@ fn flip_an_observation_offline(spoiled: &Spoiled, epoch: u32) {
 fn the_fixture_reports_verify_and_pay_what_the_truth_implies() {
     let good = good();
     let programme = good.programme();
+    // The page beside the epoch folders is no epoch, and verify passes over it.
+    assert!(programme.join(PAGE_FILE).is_file());
     let (code, stdout, stderr) = run(binary().arg("verify").arg(&programme));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
@@ -589,13 +401,20 @@ fn reporting_again_says_unchanged_and_changes_no_byte() {
         &["report", "--all", "--out", out.to_str().unwrap()],
     );
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), EPOCHS as usize, "{stdout}");
-    for (epoch, line) in lines.iter().enumerate() {
+    assert_eq!(lines.len(), EPOCHS as usize + 1, "{stdout}");
+    for (epoch, line) in lines.iter().enumerate().take(EPOCHS as usize) {
         assert!(
             line.starts_with(&format!("epoch {epoch}: unchanged ")),
             "{stdout}"
         );
     }
+    let page = out.join(PROGRAMME).join(PAGE_FILE);
+    assert_eq!(
+        lines[EPOCHS as usize],
+        format!("page: unchanged {} (epochs 0–{LAST})", page.display())
+    );
+    // The page included: the same folders make the same page.
+    assert!(before.contains_key(&Path::new(PROGRAMME).join(PAGE_FILE)));
     assert!(files_under(&out) == before, "a second report changed bytes");
 }
 
@@ -998,8 +817,8 @@ fn postgres_publishes_the_same_bytes_as_sqlite() {
     let work = tempfile::tempdir().unwrap();
     let postgres = files_under(&publish_fixture(work.path(), &url));
     let sqlite = files_under(&good().out);
-    // Both programmes, every file of every epoch (15 each).
-    assert_eq!(sqlite.len(), 2 * 15 * EPOCHS as usize);
+    // Both programmes, every file of every epoch (15 each), and each programme's page.
+    assert_eq!(sqlite.len(), 2 * (15 * EPOCHS as usize + 1));
     assert_eq!(
         postgres.keys().collect::<Vec<_>>(),
         sqlite.keys().collect::<Vec<_>>()

@@ -140,6 +140,39 @@ impl Manifest {
     }
 }
 
+/// Reads `folder`'s `manifest.json`: its bytes (what the next epoch's manifest and the page
+/// hash) and its content, refused unless it is a manifest of this [`FORMAT`].
+pub fn read_manifest(folder: &Path) -> Result<(Vec<u8>, Manifest), TableError> {
+    let path = folder.join(MANIFEST_FILE);
+    let bytes =
+        std::fs::read(&path).map_err(|e| TableError::file(&path, format!("cannot read: {e}")))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| TableError::file(&path, format!("is not a report manifest: {e}")))?;
+    if manifest.format != FORMAT {
+        return Err(TableError::file(
+            &path,
+            format!("format {:?}, expected {FORMAT:?}", manifest.format),
+        ));
+    }
+    Ok((bytes, manifest))
+}
+
+/// The `K` of every `epoch-<K>` folder in the programme folder `folder`, sorted. Anything else
+/// there (the page `report.html`, a `.epoch-<K>.partial` staging folder) is no epoch.
+pub fn published_epochs(folder: &Path) -> Result<Vec<u32>, TableError> {
+    let unreadable = |e: std::io::Error| TableError::file(folder, format!("cannot read: {e}"));
+    let mut epochs = Vec::new();
+    for entry in std::fs::read_dir(folder).map_err(unreadable)? {
+        let name = entry.map_err(unreadable)?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(k) = name.strip_prefix("epoch-").and_then(|k| k.parse().ok()) {
+            epochs.push(k);
+        }
+    }
+    epochs.sort_unstable();
+    Ok(epochs)
+}
+
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -373,7 +406,7 @@ pub fn epoch_files(
     Ok(files)
 }
 
-/// What [`publish`] did.
+/// What [`publish`] did with a folder (and [`crate::page::write_page`] with the page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Published {
     /// The folder was written.

@@ -14,6 +14,8 @@
 //! * [`bundle`]: an epoch's audit folder (the tables, `state.json`, `programme.toml`, and a
 //!   hash-chained `manifest.json`), made deterministically and published atomically.
 //! * [`verify`]: re-derives published epochs from their files alone.
+//! * [`page`]: `report.html`, the programme's epochs as one self-contained page with charts,
+//!   made from the published folders alone and kept outside them.
 //! * [`atomic`]: how every single file is published: through a temporary file in the same
 //!   folder, synced, then renamed over the target, so no reader ever sees half a file.
 //! * [`exports`]: CSV exports of the indexed chain (`export leases`, `export providers`), with
@@ -33,6 +35,7 @@ pub mod fixed;
 pub mod inputs;
 pub mod material;
 pub mod merkle;
+pub mod page;
 pub mod positions;
 pub mod statement;
 pub mod table;

@@ -156,7 +156,8 @@ impl TableError {
         TableError::file(Path::new(file), format!("cannot write: {error}"))
     }
 
-    fn file(file: &Path, problem: impl ToString) -> Self {
+    /// A problem with `file` as a whole.
+    pub fn file(file: &Path, problem: impl ToString) -> Self {
         TableError {
             file: file.to_path_buf(),
             row: None,

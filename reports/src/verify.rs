@@ -29,8 +29,9 @@ use rewards::{Engine, ProgrammeState};
 use settings::{parse_published, PublishedProgramme};
 
 use crate::bundle::{
-    epoch_folder, merkle_tree, result_frames, sha256_hex, state_bytes, tables, totals, Manifest,
-    ManifestWindow, FORMAT, MANIFEST_FILE, PROGRAMME_FILE, STATE_FILE,
+    epoch_folder, merkle_tree, published_epochs, read_manifest, result_frames, sha256_hex,
+    state_bytes, tables, totals, Manifest, ManifestWindow, MANIFEST_FILE, PROGRAMME_FILE,
+    STATE_FILE,
 };
 use crate::material::read_material;
 use crate::table::{self, first_difference, TableError};
@@ -67,7 +68,7 @@ fn problem(file: &Path, text: impl ToString) -> TableError {
 
 /// Verifies every epoch of the programme folder `folder` (`DIR/<programme>`), from epoch 0.
 pub fn verify_programme(folder: &Path) -> Result<Verdict, TableError> {
-    let epochs = epoch_numbers(folder)?;
+    let epochs = published_epochs(folder)?;
     if epochs.is_empty() {
         return Err(problem(folder, "holds no epoch-<K> folder"));
     }
@@ -128,22 +129,6 @@ fn folder_name(folder: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The `K` of every `epoch-<K>` folder in `folder`, sorted.
-fn epoch_numbers(folder: &Path) -> Result<Vec<u32>, TableError> {
-    let entries =
-        std::fs::read_dir(folder).map_err(|e| problem(folder, format!("cannot read: {e}")))?;
-    let mut epochs = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| problem(folder, format!("cannot read: {e}")))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(k) = name.strip_prefix("epoch-").and_then(|k| k.parse().ok()) {
-            epochs.push(k);
-        }
-    }
-    epochs.sort_unstable();
-    Ok(epochs)
-}
-
 /// The previous epoch of a single-epoch verification: its manifest and the files the next
 /// epoch needs, checked against the manifest's hashes.
 fn trusted_previous(
@@ -167,20 +152,6 @@ fn trusted_previous(
         window_end: window.end_ms(),
         chain_id: manifest.chain_id,
     })
-}
-
-fn read_manifest(folder: &Path) -> Result<(Vec<u8>, Manifest), TableError> {
-    let path = folder.join(MANIFEST_FILE);
-    let bytes = std::fs::read(&path).map_err(|e| problem(&path, format!("cannot read: {e}")))?;
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| problem(&path, format!("is not a report manifest: {e}")))?;
-    if manifest.format != FORMAT {
-        return Err(problem(
-            &path,
-            format!("format {:?}, expected {FORMAT:?}", manifest.format),
-        ));
-    }
-    Ok((bytes, manifest))
 }
 
 /// Every file the manifest lists hashes to its entry, and the folder holds no other file.

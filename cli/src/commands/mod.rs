@@ -54,7 +54,8 @@ pub enum Command {
     /// nothing.
     Simulate(simulate::SimulateArgs),
     /// Publish sealed epochs as audit bundles (`--epoch K` or `--all`, `--out DIR`): CSV and
-    /// Parquet tables, state, programme and a hash-chained manifest per epoch.
+    /// Parquet tables, state, programme and a hash-chained manifest per epoch, then the
+    /// programme's page `report.html` (`report page DIR/<programme>` remakes it alone).
     Report(report::ReportArgs),
     /// Re-derive published reports offline (`verify DIR/<programme>[/epoch-<K>]`), or check a
     /// provider's Merkle proof (`--proof FILE`).

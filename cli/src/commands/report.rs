@@ -5,12 +5,17 @@
 //! epoch `K − 1`'s folder is in `DIR` (`--all` goes through them in order). A published folder
 //! is never rewritten: asking again for an epoch already in `DIR`, with `--epoch` or `--all`,
 //! checks that it would come out identical, says `unchanged` and leaves it alone.
+//!
+//! After publishing, both forms rewrite the programme's page `DIR/<programme>/report.html`
+//! (`reports::page`) from the folders on disk, atomically; `report page DIR/<programme>` does
+//! only that, with no configuration and no database, for anyone holding the folders.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use reports::bundle::{epoch_files, epoch_folder, publish, EpochContext, Published, MANIFEST_FILE};
+use reports::page::write_page;
 use settlement::sealed::read_sealed;
 use settlement::SettlementConfig;
 use store::Store;
@@ -48,12 +53,30 @@ enum ReportCommand {
     /// (`--quarter 2024Q1`) or a window (`--from T --to T`): `utilization` and `revenue` as CSV
     /// and Parquet, and `summary.md` for a governance post, in DIR.
     Utilization(super::utilization::UtilizationArgs),
+    /// Make DIR/<programme>/report.html again from the published epoch folders beside it (no
+    /// configuration, no database): the page `report` writes after publishing.
+    Page {
+        /// The programme folder, DIR/<programme>.
+        #[arg(value_name = "DIR/<programme>")]
+        folder: PathBuf,
+    },
 }
 
 pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
     let (out, command) = (args.out, args.command);
-    if let Some(ReportCommand::Utilization(args)) = command {
-        return super::utilization::run(args, context);
+    match command {
+        Some(ReportCommand::Utilization(args)) => return super::utilization::run(args, context),
+        Some(ReportCommand::Page { folder }) => {
+            if !folder.is_dir() {
+                return Err(UsageError(format!(
+                    "there is no programme folder at {}",
+                    folder.display()
+                ))
+                .into());
+            }
+            return page(&folder);
+        }
+        None => {}
     }
     let Some(out) = out else {
         return Err(UsageError("report needs --out DIR".into()).into());
@@ -76,7 +99,7 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
                 None => None,
                 Some(before) => Some(previous_manifest(&folder, before)?),
             };
-            bundle.write(&mut store, epoch, previous.as_deref())
+            bundle.write(&mut store, epoch, previous.as_deref())?;
         }
         None => {
             let sealed = settlement::next_epoch(&mut store, &settle)?;
@@ -98,9 +121,24 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
                         .with_context(|| format!("cannot read {}", manifest.display()))?,
                 );
             }
-            Ok(())
         }
     }
+    page(&folder)
+}
+
+/// Rewrites the programme folder's page from what is published there; prints one line.
+fn page(folder: &Path) -> anyhow::Result<()> {
+    let page = write_page(folder).context("cannot make the report page")?;
+    let what = match page.outcome {
+        Published::Written => "written",
+        Published::Unchanged => "unchanged",
+    };
+    println!(
+        "page: {what} {} (epochs 0–{})",
+        page.path.display(),
+        page.latest
+    );
+    Ok(())
 }
 
 /// The previous epoch's manifest, which epoch `before + 1`'s manifest chains to.

@@ -1,12 +1,14 @@
 //! What every test of the binary shares: how the binary is started (with the developer's
 //! environment kept out), how it is run to the end, and where the shipped configurations are.
-//! [`e2e`] adds a fixture chain node and the comparison of the binary's exports with the truth.
+//! [`e2e`] adds a fixture chain node and the comparison of the binary's exports with the truth;
+//! [`audit`] the published reports of a fixture chain that the `report` tests start from.
 //!
 //! Each test file includes this with `mod support;`, so a helper fixed here is fixed for every
 //! test, instead of one copy per file drifting from the others.
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod audit;
 pub mod e2e;
 
 use std::io::{Read, Write};
@@ -65,27 +67,55 @@ pub fn run(command: &mut Command) -> (i32, String, String) {
 }
 
 /// Runs `command` to the end, killing it (and failing) after `limit`. Both outputs are
-/// captured; standard input is inherited, as [`Command::spawn`] does by default.
+/// captured, read while it runs (so an output larger than a pipe's buffer cannot stall it);
+/// standard input is inherited, as [`Command::spawn`] does by default.
 pub fn run_within(command: &mut Command, limit: Duration) -> Output {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start akash-incentives");
+        .expect("start the command");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let started = Instant::now();
-    loop {
-        if child.try_wait().expect("poll the child").is_some() {
-            return child.wait_with_output().expect("collect the output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            break status;
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            let output = child.wait_with_output().expect("collect the output");
+            let _ = child.wait();
+            let stderr = stderr.join().unwrap_or_default();
             panic!(
                 "{command:?} did not finish within {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&output.stderr)
+                String::from_utf8_lossy(&stderr)
             );
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("read standard output"),
+        stderr: stderr.join().expect("read standard error"),
     }
 }
 
