@@ -240,24 +240,35 @@ pub fn cumulative_vested(
     state: &ProgrammeState,
     at: UnixMs,
 ) -> Result<BTreeMap<(ProviderAddr, PoolKind), BaseUnits>, BundleError> {
-    let mut vested: BTreeMap<(ProviderAddr, PoolKind), BaseUnits> = BTreeMap::new();
+    // Summed under the stored address first, so each distinct provider's address is checked
+    // once rather than once per entry (a long programme holds many entries per provider).
+    let mut by_text: BTreeMap<(&str, PoolKind), BaseUnits> = BTreeMap::new();
     for entry in &state.vesting {
         let amount = entry.vested_at(at);
         if amount == BaseUnits::ZERO {
             continue;
         }
-        let provider = ProviderAddr::parse(&entry.provider).map_err(|e| BundleError::Provider {
-            provider: entry.provider.clone(),
-            problem: e.to_string(),
-        })?;
-        let total = vested
-            .entry((provider, entry.pool))
+        let total = by_text
+            .entry((entry.provider.as_str(), entry.pool))
             .or_insert(BaseUnits::ZERO);
         *total = total
             .checked_add(amount)
             .ok_or_else(|| BundleError::Overflow {
                 provider: entry.provider.clone(),
             })?;
+    }
+    let mut vested: BTreeMap<(ProviderAddr, PoolKind), BaseUnits> = BTreeMap::new();
+    for ((provider, pool), amount) in by_text {
+        let overflow = || BundleError::Overflow {
+            provider: provider.to_owned(),
+        };
+        let address = ProviderAddr::parse(provider).map_err(|e| BundleError::Provider {
+            provider: provider.to_owned(),
+            problem: e.to_string(),
+        })?;
+        // Two spellings of one address (bech32 may be upper case) are one leaf.
+        let total = vested.entry((address, pool)).or_insert(BaseUnits::ZERO);
+        *total = total.checked_add(amount).ok_or_else(overflow)?;
     }
     Ok(vested)
 }
