@@ -237,12 +237,16 @@ fn run(shape: Shape) {
     );
     let folder = dir.path().join("reports").join(&config.name);
     let mut previous: Option<Vec<u8>> = None;
-    let (mut reading, mut making, mut publishing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut reading, mut making, mut publishing) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut published = 0usize;
     let started = Instant::now();
     for epoch in 0..shape.epochs {
         let step = Instant::now();
-        let record = check("read a sealed epoch", read_sealed(&mut store, &settle, epoch));
+        let record = check(
+            "read a sealed epoch",
+            read_sealed(&mut store, &settle, epoch),
+        );
         reading += step.elapsed();
         published += record.material.observations.len();
         let step = Instant::now();

@@ -167,6 +167,30 @@ fn a_missing_file_is_named() {
     assert!(error.problem.contains("cannot read"), "{error}");
 }
 
+/// A CSV that holds the same rows in another encoding than the one written (a CRLF line end, a
+/// quoted field) is not the canonical bytes, so it is parsed and compared row by row: it reads
+/// to the same rows, and a change of value in it is still caught.
+#[test]
+fn a_csv_in_another_encoding_of_the_same_rows_is_parsed_and_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_sample(dir.path());
+    let csv = String::from_utf8(written.csv).unwrap();
+    // The header's line end only: one sample cell holds a line break of its own.
+    let reencoded = csv
+        .replacen('\n', "\r\n", 1)
+        .replacen("plain,", "\"plain\",", 1);
+    assert_ne!(reencoded, csv);
+    std::fs::write(dir.path().join("sample.csv"), &reencoded).unwrap();
+    let read = table::read(&SAMPLE, dir.path()).unwrap();
+    assert!(read.equals_missing(&sample()), "{read}");
+    std::fs::write(
+        dir.path().join("sample.csv"),
+        reencoded.replacen("json,7,", "json,8,", 1),
+    )
+    .unwrap();
+    assert_eq!(read_error(dir.path()).column.as_deref(), Some("amount"));
+}
+
 #[test]
 fn csv_and_parquet_that_disagree_name_the_first_differing_cell() {
     let dir = tempfile::tempdir().unwrap();
