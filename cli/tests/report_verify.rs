@@ -644,6 +644,17 @@ fn a_missing_file_is_named() {
     assert!(cause.contains("cannot read"), "{cause}");
 }
 
+/// Epochs are read ahead of the one being settled, but failures are reported in epoch order:
+/// with epoch 1's state edited and a later epoch's file missing, epoch 1 is named.
+#[test]
+fn of_two_damaged_epochs_the_earlier_is_named() {
+    let spoiled = Spoiled::new();
+    change_the_balance(&spoiled, 1);
+    std::fs::remove_file(spoiled.file(2, "ledger.parquet")).unwrap();
+    let cause = spoiled.verify_fails();
+    assert_names(&cause, &spoiled.file(1, "state.json"));
+}
+
 #[test]
 fn a_truncated_parquet_file_is_named() {
     let spoiled = Spoiled::new();

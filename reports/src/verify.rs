@@ -25,8 +25,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use rewards::calendar::Window;
 use rewards::{Engine, ProgrammeState};
 use settings::{parse_published, PublishedProgramme};
+use settlement::MeasuredEpoch;
 
 use crate::bundle::{
     epoch_folder, merkle_tree, published_epochs, read_manifest, result_frames, sha256_hex,
@@ -84,12 +86,33 @@ pub fn verify_programme(folder: &Path) -> Result<Verdict, TableError> {
     let mut previous: Option<Checked> = None;
     let mut line_items = 0;
     let mut root = String::new();
-    for &epoch in &epochs {
-        let (checked, manifest) = verify_epoch_after(folder, &programme, epoch, previous.as_ref())?;
-        line_items += manifest.line_items;
-        root = manifest.merkle_root;
-        previous = Some(checked);
-    }
+    // Epochs are read, hashed and measured on a second thread, one epoch ahead of the thread
+    // that settles them in order: only settling needs the previous epoch. The channel holds one
+    // prepared epoch, so memory stays at about three epochs; when settling stops at a failure
+    // the receiver is dropped, and the reader stops at its next send.
+    std::thread::scope(|scope| {
+        let (ready, prepared) = std::sync::mpsc::sync_channel(1);
+        let (epochs, programme) = (&epochs, &programme);
+        scope.spawn(move || {
+            for &epoch in epochs {
+                let next = prepare(folder, programme, epoch);
+                let failed = next.is_err();
+                if ready.send(next).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for &epoch in epochs {
+            let next = prepared
+                .recv()
+                .map_err(|_| problem(&epoch_folder(folder, epoch), "was not read"))??;
+            let (checked, manifest) = finish(next, programme, epoch, previous.as_ref())?;
+            line_items += manifest.line_items;
+            root = manifest.merkle_root;
+            previous = Some(checked);
+        }
+        Ok::<(), TableError>(())
+    })?;
     Ok(Verdict {
         programme,
         epochs,
@@ -254,6 +277,75 @@ fn read_state(folder: &Path) -> Result<ProgrammeState, TableError> {
         .map_err(|e| problem(&path, format!("is not an engine state: {e}")))
 }
 
+/// An epoch folder read and measured as far as it can be without the previous epoch: what
+/// [`verify_programme`] prepares for epoch `K + 1` while it settles epoch `K`.
+struct Prepared {
+    folder: PathBuf,
+    manifest_bytes: Vec<u8>,
+    manifest: Manifest,
+    /// The programme, window and measurement, or the first of their checks that failed: it is
+    /// reported only after the checks against the previous epoch, which come first.
+    measured: Result<Independent, TableError>,
+}
+
+/// What an epoch's own files give: its programme, window and re-measured inputs.
+struct Independent {
+    loaded: PublishedProgramme,
+    window: Window,
+    measured: MeasuredEpoch,
+}
+
+/// Steps 1–3 of the module docs for one epoch folder, except what needs the previous epoch.
+fn prepare(programme_folder: &Path, programme: &str, epoch: u32) -> Result<Prepared, TableError> {
+    let folder = epoch_folder(programme_folder, epoch);
+    let (manifest_bytes, manifest) = read_manifest(&folder)?;
+    check_hashes(&folder, &manifest)?;
+    let measured = measure_folder(&folder, &manifest, programme, epoch);
+    Ok(Prepared {
+        folder,
+        manifest_bytes,
+        manifest,
+        measured,
+    })
+}
+
+fn measure_folder(
+    folder: &Path,
+    manifest: &Manifest,
+    programme: &str,
+    epoch: u32,
+) -> Result<Independent, TableError> {
+    let manifest_path = folder.join(MANIFEST_FILE);
+    let loaded = load_programme(folder, manifest, programme, epoch)?;
+    let programme_path = folder.join(PROGRAMME_FILE);
+    let window = loaded
+        .programme
+        .calendar
+        .window(epoch)
+        .map_err(|e| problem(&programme_path, e))?;
+    if manifest.window != ManifestWindow::from(window) {
+        return Err(problem(
+            &manifest_path,
+            format!(
+                "window {} – {}, but programme.toml puts epoch {epoch} at {} – {}",
+                manifest.window.start,
+                manifest.window.end,
+                window.start_ms(),
+                window.end_ms()
+            ),
+        ));
+    }
+    let staleness = u64::try_from(loaded.max_staleness.as_millis()).unwrap_or(u64::MAX);
+    let material = read_material(folder)?;
+    let measured = settlement::measure_material(&loaded.programme, epoch, staleness, &material)
+        .map_err(|e| problem(&folder.join("observations.csv"), e))?;
+    Ok(Independent {
+        loaded,
+        window,
+        measured,
+    })
+}
+
 /// Verifies epoch `epoch` given the checked previous epoch (`None` for epoch 0).
 fn verify_epoch_after(
     programme_folder: &Path,
@@ -261,10 +353,24 @@ fn verify_epoch_after(
     epoch: u32,
     previous: Option<&Checked>,
 ) -> Result<(Checked, Manifest), TableError> {
-    let folder = epoch_folder(programme_folder, epoch);
+    let prepared = prepare(programme_folder, programme, epoch)?;
+    finish(prepared, programme, epoch, previous)
+}
+
+/// The rest of the module docs' steps for a prepared epoch, from the previous epoch's state.
+fn finish(
+    prepared: Prepared,
+    programme: &str,
+    epoch: u32,
+    previous: Option<&Checked>,
+) -> Result<(Checked, Manifest), TableError> {
+    let Prepared {
+        folder,
+        manifest_bytes,
+        manifest,
+        measured,
+    } = prepared;
     let manifest_path = folder.join(MANIFEST_FILE);
-    let (manifest_bytes, manifest) = read_manifest(&folder)?;
-    check_hashes(&folder, &manifest)?;
     let expected_previous = previous.map(|p| sha256_hex(&p.manifest_bytes));
     if manifest.previous_manifest_sha256 != expected_previous {
         return Err(problem(
@@ -285,29 +391,12 @@ fn verify_epoch_after(
             ),
         ));
     }
-    let loaded = load_programme(&folder, &manifest, programme, epoch)?;
+    let Independent {
+        loaded,
+        window,
+        measured,
+    } = measured?;
     let programme_path = folder.join(PROGRAMME_FILE);
-    let window = loaded
-        .programme
-        .calendar
-        .window(epoch)
-        .map_err(|e| problem(&programme_path, e))?;
-    if manifest.window != ManifestWindow::from(window) {
-        return Err(problem(
-            &manifest_path,
-            format!(
-                "window {} – {}, but programme.toml puts epoch {epoch} at {} – {}",
-                manifest.window.start,
-                manifest.window.end,
-                window.start_ms(),
-                window.end_ms()
-            ),
-        ));
-    }
-    let staleness = u64::try_from(loaded.max_staleness.as_millis()).unwrap_or(u64::MAX);
-    let material = read_material(&folder)?;
-    let measured = settlement::measure_material(&loaded.programme, epoch, staleness, &material)
-        .map_err(|e| problem(&folder.join("observations.csv"), e))?;
     let mut state = previous.map(|p| p.state.clone()).unwrap_or_default();
     let engine = Engine::new(&loaded.programme).map_err(|problems| {
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
