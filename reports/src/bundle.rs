@@ -282,8 +282,19 @@ pub fn merkle_tree(
     state: &ProgrammeState,
 ) -> Result<MerkleTree, BundleError> {
     let vested = cumulative_vested(state, window.end_ms())?;
+    merkle_tree_of(chain_id, programme, epoch, &vested)
+}
+
+/// The Merkle tree of epoch `epoch` over cumulative vested amounts already summed
+/// ([`cumulative_vested`]), for a caller that needs the amounts themselves too.
+pub fn merkle_tree_of(
+    chain_id: &str,
+    programme: &str,
+    epoch: u32,
+    vested: &BTreeMap<(ProviderAddr, PoolKind), BaseUnits>,
+) -> Result<MerkleTree, BundleError> {
     Ok(MerkleTree::build(leaves_from_vested(
-        chain_id, programme, epoch, &vested,
+        chain_id, programme, epoch, vested,
     ))?)
 }
 

@@ -31,9 +31,9 @@ use settings::{parse_published, PublishedProgramme};
 use settlement::MeasuredEpoch;
 
 use crate::bundle::{
-    epoch_folder, merkle_tree, published_epochs, read_manifest, result_frames, sha256_hex,
-    state_bytes, tables, totals, Manifest, ManifestWindow, MANIFEST_FILE, PROGRAMME_FILE,
-    STATE_FILE,
+    cumulative_vested, epoch_folder, merkle_tree, merkle_tree_of, published_epochs, read_manifest,
+    result_frames, sha256_hex, state_bytes, tables, totals, Manifest, ManifestWindow,
+    MANIFEST_FILE, PROGRAMME_FILE, STATE_FILE,
 };
 use crate::material::read_material;
 use crate::table::{self, first_difference, TableError};
@@ -51,11 +51,19 @@ pub struct Verdict {
     pub root: String,
 }
 
+/// Cumulative vested amounts per provider and pool, the Merkle tree's leaves.
+type CumulativeVested = std::collections::BTreeMap<
+    (domain::ProviderAddr, rewards::programme::PoolKind),
+    domain::BaseUnits,
+>;
+
 /// A published epoch folder that passed the hash checks, with what the next epoch needs.
 struct Checked {
     manifest_bytes: Vec<u8>,
     state: ProgrammeState,
-    window_end: domain::UnixMs,
+    /// Each provider's cumulative vested amount per pool at the epoch's end: no leaf of the
+    /// next epoch may be below it.
+    vested: CumulativeVested,
     chain_id: String,
 }
 
@@ -169,10 +177,12 @@ fn trusted_previous(
         .calendar
         .window(epoch)
         .map_err(|e| problem(&folder.join(PROGRAMME_FILE), e))?;
+    let vested = cumulative_vested(&state, window.end_ms())
+        .map_err(|e| problem(&folder.join(STATE_FILE), e))?;
     Ok(Checked {
         manifest_bytes,
         state,
-        window_end: window.end_ms(),
+        vested,
         chain_id: manifest.chain_id,
     })
 }
@@ -448,8 +458,10 @@ fn finish(
             ),
         ));
     }
-    let tree = merkle_tree(&manifest.chain_id, programme, epoch, window, &state)
-        .map_err(|e| problem(&folder.join(STATE_FILE), e))?;
+    let state_path = folder.join(STATE_FILE);
+    let vested = cumulative_vested(&state, window.end_ms()).map_err(|e| problem(&state_path, e))?;
+    let tree = merkle_tree_of(&manifest.chain_id, programme, epoch, &vested)
+        .map_err(|e| problem(&state_path, e))?;
     if tree.root_hex() != manifest.merkle_root || tree.len() != manifest.merkle_leaves {
         return Err(problem(
             &manifest_path,
@@ -463,13 +475,13 @@ fn finish(
         ));
     }
     if let Some(previous) = previous {
-        check_no_leaf_decreased(&folder, previous, &state, window.end_ms())?;
+        check_no_leaf_decreased(&state_path, &previous.vested, &vested)?;
     }
     Ok((
         Checked {
             manifest_bytes,
             state,
-            window_end: window.end_ms(),
+            vested,
             chain_id: manifest.chain_id.clone(),
         },
         manifest,
@@ -513,23 +525,18 @@ fn check_state(folder: &Path, state: &ProgrammeState) -> Result<(), TableError> 
 }
 
 fn check_no_leaf_decreased(
-    folder: &Path,
-    previous: &Checked,
-    state: &ProgrammeState,
-    end: domain::UnixMs,
+    path: &Path,
+    before: &CumulativeVested,
+    now: &CumulativeVested,
 ) -> Result<(), TableError> {
-    let path: PathBuf = folder.join(STATE_FILE);
-    let before = crate::bundle::cumulative_vested(&previous.state, previous.window_end)
-        .map_err(|e| problem(&path, e))?;
-    let now = crate::bundle::cumulative_vested(state, end).map_err(|e| problem(&path, e))?;
-    for ((provider, pool), amount) in &before {
+    for ((provider, pool), amount) in before {
         let current = now
             .get(&(provider.clone(), *pool))
             .copied()
             .unwrap_or_default();
         if current < *amount {
             return Err(problem(
-                &path,
+                path,
                 format!(
                     "{provider}'s cumulative vested amount in {} fell from {amount} to {current}",
                     crate::merkle::pool_name(*pool)
