@@ -388,6 +388,121 @@ fn the_fixture_reports_verify_and_pay_what_the_truth_implies() {
     }
 }
 
+/// `reconcile` on the fixture chain's own programme-wallet payouts, as the binary indexed them:
+/// per address, what the audit programme had vested (it vests at once, at each epoch's end),
+/// what was sent and how often, and the flags, all worked out here from `truth.json` and the
+/// allocations computed above. It exits 1, since the fixture's payouts were not made for this
+/// programme.
+#[test]
+fn reconcile_flags_the_fixtures_payouts_as_the_truth_implies() {
+    let good = good();
+    let truth = truth(FIXTURE);
+    let lines = expected_lines(&truth);
+    let block_time = |height: &Value| -> i64 {
+        unix_ms(
+            truth["block_times"][height.as_u64().unwrap().to_string()]
+                .as_str()
+                .unwrap(),
+        )
+    };
+    let at = block_time(&truth["last_height"]);
+    let vested_at = |provider: &str, t: i64| -> u128 {
+        lines
+            .iter()
+            .filter(|((epoch, _, p), (reason, _, _))| {
+                p == provider && reason == "PAID" && window(*epoch).1 <= t
+            })
+            .map(|(_, (_, _, amount))| amount)
+            .sum()
+    };
+    let earned = |provider: &str| {
+        lines.iter().any(|((_, _, p), (reason, _, amount))| {
+            p == provider && reason == "PAID" && *amount > 0
+        })
+    };
+    // address → (vested, paid, transfers, status)
+    let mut expected: BTreeMap<String, (u128, u128, usize, String)> = BTreeMap::new();
+    for ((_, _, provider), (reason, _, amount)) in &lines {
+        if reason == "PAID" && *amount > 0 {
+            expected.insert(
+                provider.clone(),
+                (vested_at(provider, at), 0, 0, String::new()),
+            );
+        }
+    }
+    let payouts = truth["payouts"].as_array().unwrap();
+    for payout in payouts {
+        let to = payout["to"].as_str().unwrap();
+        let entry =
+            expected
+                .entry(to.to_owned())
+                .or_insert((vested_at(to, at), 0, 0, String::new()));
+        entry.1 += payout["amount"].as_str().unwrap().parse::<u128>().unwrap();
+        entry.2 += 1;
+    }
+    for (address, (vested, paid, _, status)) in expected.iter_mut() {
+        let mut flags = Vec::new();
+        if !earned(address) {
+            flags.push("unknown recipient");
+        } else {
+            if paid > vested {
+                flags.push("overpaid");
+            }
+            if paid < vested {
+                flags.push("underpaid");
+            }
+            let mut sent = 0;
+            for payout in payouts.iter().filter(|p| p["to"] == address.as_str()) {
+                sent += payout["amount"].as_str().unwrap().parse::<u128>().unwrap();
+                if sent > vested_at(address, block_time(&payout["height"])) {
+                    flags.push("paid before vesting");
+                }
+            }
+        }
+        *status = if flags.is_empty() {
+            "ok".into()
+        } else {
+            flags.join(", ")
+        };
+    }
+
+    let (code, table, stderr) = run(binary().arg("--config").arg(&good.audit_config).args([
+        "--database-url",
+        &good.database,
+        "reconcile",
+    ]));
+    assert_eq!(code, 1, "{table}\n{stderr}");
+    let found: BTreeMap<String, (u128, u128, usize, String)> = table
+        .lines()
+        .skip(1)
+        .filter(|line| line.starts_with("akash1"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let status = cells[4..].join(" ");
+            (
+                cells[0].to_owned(),
+                (
+                    cells[1].parse().unwrap(),
+                    cells[2].parse().unwrap(),
+                    cells[3].parse().unwrap(),
+                    status,
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected, "{table}");
+    // Every payout is named once, by its height, among the findings.
+    for payout in payouts {
+        let height = format!("height {} ", payout["height"]);
+        assert!(table.contains(&height), "{height}: {table}");
+    }
+    let flagged = expected.values().filter(|(.., s)| s != "ok").count();
+    assert!(
+        flagged > 0 && expected.len() > payouts.len(),
+        "{expected:?}"
+    );
+}
+
 #[test]
 fn reporting_again_says_unchanged_and_changes_no_byte() {
     let good = good();
