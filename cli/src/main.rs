@@ -79,5 +79,14 @@ fn init_tracing(verbose: u8, quiet: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .init();
+}
+
+/// Log lines are coloured only on a terminal, never in a file or a pipe, and never when
+/// `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
+fn colour_logs() -> bool {
+    use std::io::IsTerminal as _;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    std::io::stderr().is_terminal() && !no_color
 }

@@ -83,6 +83,23 @@ fn db_migrate_then_status_on_a_new_sqlite_file() {
     assert!(stdout.contains("rows in leases: 0"), "{stdout}");
 }
 
+/// Logs go to stderr without terminal colour codes when stderr is a pipe (as in a file, a cron
+/// mail or CI), and results to stdout without log lines mixed in.
+#[test]
+fn logs_in_a_pipe_carry_no_colour_codes_and_stay_off_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("akash.sqlite");
+    let (code, stdout, stderr) = run(binary()
+        .env_remove("NO_COLOR")
+        .args(["db", "migrate", "--database-url"])
+        .arg(&db));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("database is up to date"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stdout.contains("INFO"), "{stdout}");
+    assert!(stdout.contains("schema up to date"), "{stdout}");
+}
+
 #[test]
 fn the_database_url_comes_from_the_environment_when_not_given() {
     let dir = tempfile::tempdir().unwrap();
