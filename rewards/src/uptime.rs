@@ -161,6 +161,8 @@ struct OnlineSegment {
 pub struct Timeline {
     /// Sorted, disjoint; the provider is offline outside them.
     segments: Vec<OnlineSegment>,
+    /// When each observation stands (rule 1), `[start, end)`, online or not.
+    standing: Vec<(UnixMs, UnixMs)>,
 }
 
 /// When an observation stands: `[start, end)`.
@@ -205,8 +207,21 @@ impl Timeline {
             });
         }
         Ok(Timeline {
+            standing: standings.iter().map(|s| (s.start_ms, s.end_ms)).collect(),
             segments: sweep(standings),
         })
+    }
+
+    /// How many observations stand inside `window` for some time (rule 1): one made at or
+    /// after the window's end, or whose standing ended by its start (stale, or replaced by the
+    /// same prober's next observation), says nothing about the window and is not counted.
+    pub fn observations_standing_in(&self, window: Window) -> u64 {
+        let standing = self
+            .standing
+            .iter()
+            .filter(|&&(start, end)| window.overlap_ms(start, end) > 0)
+            .count();
+        u64::try_from(standing).unwrap_or(u64::MAX)
     }
 
     /// Whether the provider is online at `t`.

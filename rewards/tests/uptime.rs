@@ -90,6 +90,26 @@ fn an_observation_exactly_at_the_window_boundary() {
 /// [0, 40): eu-1 says 8 → 8; [40, 100): us-1 also online, says 6 → 6.
 /// An observation without inventory (ap-1 at 70) does not lower it.
 /// online_gpu_ms over [0, 100) = 8·40 + 6·60 = 680.
+/// Window [100, 200), staleness 30. Counted: what stands inside the window for some time.
+/// - eu-1 at 70 stands on [70, 100): stale exactly at the start, not counted;
+/// - us-1 at 75 is replaced by us-1 at 90, which stands on [90, 120): 75 not counted, 90 is;
+/// - eu-1 at 150 and us-1 at 199 are; eu-1 at 200 (the end) is not.
+#[test]
+fn only_observations_standing_inside_the_window_are_counted() {
+    let observations = [
+        obs("eu-1", 70, true, None),
+        obs("us-1", 75, true, None),
+        obs("us-1", 90, false, None),
+        obs("eu-1", 150, true, None),
+        obs("us-1", 199, true, None),
+        obs("eu-1", 200, true, None),
+    ];
+    let timeline = Timeline::build(P, &observations, 30).unwrap();
+    assert_eq!(timeline.observations_standing_in(window(100, 200)), 3);
+    // One millisecond earlier, eu-1 at 70 stands on the window's first millisecond.
+    assert_eq!(timeline.observations_standing_in(window(99, 200)), 4);
+}
+
 #[test]
 fn online_gpu_count_is_the_smallest_standing_report() {
     let o = [

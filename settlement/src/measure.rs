@@ -11,7 +11,10 @@
 //!   measured; it is counted in [`ProviderMeasurement::unsized_leases`] rather than dropped
 //!   silently. Leases of unknown model land in `unattributed_leased_gpu_ms`.
 //! * **Observations:** every observation from `start − max_staleness` to the window's end: an
-//!   older one can no longer stand inside the window.
+//!   older one can no longer stand inside the window. Of these, a provider's `observations`
+//!   count keeps those that do stand inside it for some time (`rewards::uptime`'s rule 1): one
+//!   that went stale or was replaced by its prober's next one before the start is still read
+//!   (and published), but it says nothing about the epoch.
 //! * **Who is measured:** every provider with a lease or an observation among those, and every
 //!   provider of a committed contract or an R&D grant. A contract provider with nothing observed
 //!   is offline: uptime 0, no online capacity.
@@ -55,7 +58,8 @@ pub struct ClassMeasurement {
 /// Everything measured for one provider over one epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderMeasurement {
-    /// Stored observations of the provider (all probers) that could stand inside the window.
+    /// Observations of the provider (all probers) that stand inside the window for some time
+    /// ([`rewards::uptime::Timeline::observations_standing_in`]).
     pub observations: u64,
     /// Leases of the provider overlapping the window, including those of unknown size.
     pub leases: u64,
@@ -328,7 +332,7 @@ fn measure_provider(
         }
     }
     Ok(ProviderMeasurement {
-        observations: u64::try_from(material.observations.len()).unwrap_or(u64::MAX),
+        observations: timeline.observations_standing_in(window),
         leases: material.lease_count,
         uptime: timeline.uptime(window),
         classes,

@@ -534,9 +534,11 @@ fn late_data_is_reported_and_changes_nothing(store: &mut Store) {
         panic!("epoch 1 settled again")
     };
     assert_ne!(checked.remeasured.inputs_hash, checked.sealed_inputs_hash);
+    // The four of eu-1 standing inside epoch 1 (those at 1:00, 1:15, 1:30, 1:45; the ones at
+    // 0:30 and 0:45 stopped standing by its start) and the late one of us-1.
     assert_eq!(
         checked.remeasured.measurements.providers[P2].observations,
-        7
+        5
     );
     assert_eq!(dump(store), before);
 }
@@ -619,6 +621,9 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
         unattributed_leased_gpu_ms: unattributed,
         unsized_leases,
     };
+    // Epoch 1 is [1:00, 2:00): each provider's observations at 1:00, 1:15, 1:30 and 1:45 stand
+    // inside it; those at 0:30 and 0:45 are read (they are within the staleness of its start)
+    // but had stopped standing by 1:00, so they are not counted.
     let expected = EpochMeasurements {
         epoch: 1,
         window: rewards::calendar::Window::new(
@@ -630,12 +635,12 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
         providers: BTreeMap::from([
             (
                 P1.to_string(),
-                provider(6, 1, 0, &[("a100-80gi", 0, 3_600_000)], 0, 0),
+                provider(4, 1, 0, &[("a100-80gi", 0, 3_600_000)], 0, 0),
             ),
             (
                 P2.to_string(),
                 provider(
-                    6,
+                    4,
                     2,
                     3_600_000,
                     &[("a100-80gi", 14_400_000, 0)],
@@ -645,7 +650,7 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
             ),
             (
                 P3.to_string(),
-                provider(6, 0, 3_600_000, &[("h200", 3_600_000, 0)], 0, 0),
+                provider(4, 0, 3_600_000, &[("h200", 3_600_000, 0)], 0, 0),
             ),
         ]),
     };
@@ -654,10 +659,12 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
         expected.canonical_json().unwrap(),
         d.epochs[1].inputs.clone().unwrap()
     );
+    // P3's last observation, at 1:45, stands until 2:15: the one observation that says
+    // anything about epoch 2 (the one at 1:30 was replaced at 1:45).
     let epoch2 = measure_epoch(store, cfg.programme, 2, cfg.max_staleness_ms).unwrap();
     assert_eq!(
         epoch2.measurements.providers[P3],
-        provider(2, 0, 900_000, &[("h200", 900_000, 0)], 0, 0)
+        provider(1, 0, 900_000, &[("h200", 900_000, 0)], 0, 0)
     );
     assert_eq!(epoch2.measurements.unsized_leases(), 1);
     assert_eq!(epoch2.inputs_hash, d.epochs[2].inputs_hash.clone().unwrap());
