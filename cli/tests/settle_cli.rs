@@ -9,6 +9,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use diesel::prelude::*;
 use domain::BaseUnits;
@@ -35,15 +36,8 @@ impl Setup {
         let db = dir.path().join("settle.sqlite");
         std::fs::write(dir.path().join("programme.toml"), programme(&db)).unwrap();
         let mut store = Store::open(&DatabaseUrl::SqliteFile(db)).unwrap();
-        for height in 0..=12_i64 {
-            let time_ms = T0 + height * 600_000;
-            let time = format!("block {height}");
-            let at = BlockStamp {
-                height: domain::Height::from_stored(height + 1).unwrap(),
-                time: &time,
-                time_ms,
-            };
-            store::testing::empty_block(store.conn(), at, &format!("{height:064}")).unwrap();
+        for n in 0..=12_i64 {
+            block(store.conn(), n).unwrap();
         }
         let observations: Vec<ObservationRecord> = (0..12)
             .map(|quarter| ObservationRecord {
@@ -76,18 +70,7 @@ impl Setup {
             })
             .collect();
         insert_observations(&mut store, &observations).unwrap();
-        let payout = TransferWrite {
-            height: domain::Height::new(10).unwrap(),
-            tx_index: 0,
-            msg_index: 0,
-            leg: 0,
-            tx_hash: "AB",
-            sender: WALLET,
-            recipient: PROVIDER,
-            denom: "uakt",
-            amount: BaseUnits(400_000),
-        };
-        insert_transfers(store.conn(), &[payout]).unwrap();
+        payout(store.conn(), 10, "AB", 400_000).unwrap();
         Setup { dir }
     }
 
@@ -110,6 +93,38 @@ impl Setup {
         .unwrap();
         epochs::table.count().get_result(store.conn()).unwrap()
     }
+}
+
+/// The `n`-th block the indexer stored: height `n + 1`, every 10 minutes from T0.
+fn block(conn: &mut store::AnyConnection, n: i64) -> Result<(), store::StoreError> {
+    let time = format!("block {n}");
+    let at = BlockStamp {
+        height: domain::Height::from_stored(n + 1).unwrap(),
+        time: &time,
+        time_ms: T0 + n * 600_000,
+    };
+    store::testing::empty_block(conn, at, &format!("{n:064}"))
+}
+
+/// A `MsgSend` of `amount` uakt from the watched wallet to the provider at `height`.
+fn payout(
+    conn: &mut store::AnyConnection,
+    height: i64,
+    tx_hash: &str,
+    amount: u128,
+) -> Result<(), store::StoreError> {
+    let payout = TransferWrite {
+        height: domain::Height::from_stored(height).unwrap(),
+        tx_index: 0,
+        msg_index: 0,
+        leg: 0,
+        tx_hash,
+        sender: WALLET,
+        recipient: PROVIDER,
+        denom: "uakt",
+        amount: BaseUnits(amount),
+    };
+    insert_transfers(conn, &[payout])
 }
 
 fn programme(db: &Path) -> String {
@@ -455,54 +470,35 @@ fn payouts_reconcile_and_statement_read_while_the_index_writes() {
         "{statement}"
     );
 
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let committed = std::sync::atomic::AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let committed = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let writer = scope.spawn(|| {
             let db = setup.dir.path().join("settle.sqlite");
             let mut store = Store::open(&DatabaseUrl::SqliteFile(db)).unwrap();
             // Bounded: a few thousand blocks at most, however slow the readers are.
-            for height in 13..5_000_i64 {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for n in 13..5_000_i64 {
+                if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let time = format!("block {height}");
-                let hash = format!("{height:064}");
-                let tx_hash = format!("LATER{height}");
                 store
-                    .transaction(|conn| -> Result<(), store::StoreError> {
-                        let at = BlockStamp {
-                            height: domain::Height::from_stored(height + 1).unwrap(),
-                            time: &time,
-                            time_ms: T0 + height * 600_000,
-                        };
-                        store::testing::empty_block(conn, at, &hash)?;
-                        let payout = TransferWrite {
-                            height: domain::Height::from_stored(height + 1).unwrap(),
-                            tx_index: 0,
-                            msg_index: 0,
-                            leg: 0,
-                            tx_hash: &tx_hash,
-                            sender: WALLET,
-                            recipient: PROVIDER,
-                            denom: "uakt",
-                            amount: BaseUnits(1),
-                        };
-                        insert_transfers(conn, &[payout])
+                    .transaction(|conn| {
+                        block(conn, n)?;
+                        payout(conn, n + 1, &format!("LATER{n}"), 1)
                     })
                     .unwrap();
-                committed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                committed.fetch_add(1, Ordering::Relaxed);
             }
         });
-        while committed.load(std::sync::atomic::Ordering::Relaxed) == 0 && !writer.is_finished() {
+        while committed.load(Ordering::Relaxed) == 0 && !writer.is_finished() {
             std::thread::yield_now();
         }
-        let before = committed.load(std::sync::atomic::Ordering::Relaxed);
+        let before = committed.load(Ordering::Relaxed);
         for round in 1..=3 {
             assert_eq!(read_only_runs(round), quiet, "round {round}");
         }
-        let during = committed.load(std::sync::atomic::Ordering::Relaxed) - before;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let during = committed.load(Ordering::Relaxed) - before;
+        stop.store(true, Ordering::Relaxed);
         writer.join().unwrap();
         assert!(
             during > 0,

@@ -35,7 +35,7 @@ use crate::allocations::{allocations_frame, ALLOCATIONS};
 use crate::books::{ledger_frame, vesting_frame, LEDGER, VESTING};
 use crate::inputs::{inputs_frame, INPUTS};
 use crate::material::{leases_frame, observations_frame, LEASES, OBSERVATIONS};
-use crate::merkle::{leaves_from_vested, pool_name, MerkleError, MerkleTree};
+use crate::merkle::{leaves_from_vested, pool_name, CumulativeVested, MerkleError, MerkleTree};
 use crate::table::{self, TableError, TableSpec};
 use settlement::sealed::SealedRecord;
 use settlement::EpochMeasurements;
@@ -239,7 +239,7 @@ impl BundleError {
 pub fn cumulative_vested(
     state: &ProgrammeState,
     at: UnixMs,
-) -> Result<BTreeMap<(ProviderAddr, PoolKind), BaseUnits>, BundleError> {
+) -> Result<CumulativeVested, BundleError> {
     // Summed under the stored address first, so each distinct provider's address is checked
     // once rather than once per entry (a long programme holds many entries per provider).
     let mut by_text: BTreeMap<(&str, PoolKind), BaseUnits> = BTreeMap::new();
@@ -257,7 +257,7 @@ pub fn cumulative_vested(
                 provider: entry.provider.clone(),
             })?;
     }
-    let mut vested: BTreeMap<(ProviderAddr, PoolKind), BaseUnits> = BTreeMap::new();
+    let mut vested = CumulativeVested::new();
     for ((provider, pool), amount) in by_text {
         let overflow = || BundleError::Overflow {
             provider: provider.to_owned(),
@@ -291,7 +291,7 @@ pub fn merkle_tree_of(
     chain_id: &str,
     programme: &str,
     epoch: u32,
-    vested: &BTreeMap<(ProviderAddr, PoolKind), BaseUnits>,
+    vested: &CumulativeVested,
 ) -> Result<MerkleTree, BundleError> {
     Ok(MerkleTree::build(leaves_from_vested(
         chain_id, programme, epoch, vested,

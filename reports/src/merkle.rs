@@ -209,13 +209,16 @@ impl Leaf {
     }
 }
 
+/// Cumulative vested amounts keyed by (provider, pool): what the tree's leaves commit to.
+pub type CumulativeVested = BTreeMap<(ProviderAddr, PoolKind), BaseUnits>;
+
 /// The leaves of one epoch from cumulative vested amounts keyed by (provider, pool): one leaf per
 /// non-zero amount, zero amounts left out (the specification has no leaf for nothing vested).
 pub fn leaves_from_vested(
     chain_id: &str,
     programme: &str,
     epoch: u32,
-    vested: &BTreeMap<(ProviderAddr, PoolKind), BaseUnits>,
+    vested: &CumulativeVested,
 ) -> Vec<Leaf> {
     vested
         .iter()

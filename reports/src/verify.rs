@@ -36,6 +36,7 @@ use crate::bundle::{
     MANIFEST_FILE, PROGRAMME_FILE, STATE_FILE,
 };
 use crate::material::read_material;
+use crate::merkle::CumulativeVested;
 use crate::table::{self, first_difference, TableError};
 
 /// What a successful verification checked.
@@ -50,12 +51,6 @@ pub struct Verdict {
     /// The last epoch's Merkle root.
     pub root: String,
 }
-
-/// Cumulative vested amounts per provider and pool, the Merkle tree's leaves.
-type CumulativeVested = std::collections::BTreeMap<
-    (domain::ProviderAddr, rewards::programme::PoolKind),
-    domain::BaseUnits,
->;
 
 /// A published epoch folder that passed the hash checks, with what the next epoch needs.
 struct Checked {
