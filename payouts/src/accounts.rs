@@ -100,6 +100,7 @@ mod tests {
 
     fn entry(epoch: u32, pool: PoolKind, amount: u128) -> VestingEntry {
         VestingEntry {
+            number: epoch as usize,
             epoch,
             pool,
             bucket: Bucket::Contract("c1".into()),

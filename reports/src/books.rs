@@ -6,7 +6,7 @@
 use polars::prelude::DataFrame;
 use rewards::ledger::PoolLedger;
 use rewards::vesting::VestingEntry;
-use rewards::{EpochSettlement, ProgrammeState};
+use rewards::EpochSettlement;
 
 use crate::allocations::bucket_cells;
 use crate::merkle::pool_name;
@@ -92,17 +92,16 @@ pub fn ledger_frame(ledgers: &[PoolLedger]) -> DataFrame {
     table.finish()
 }
 
-/// The settlement's vesting events as the [`VESTING`] table; `state` is the state after the
-/// epoch, whose entries the events index.
-pub fn vesting_frame(settlement: &EpochSettlement, state: &ProgrammeState) -> DataFrame {
+/// The settlement's vesting events as the [`VESTING`] table: the entries it created, then its
+/// clawbacks, each under its entry's number.
+pub fn vesting_frame(settlement: &EpochSettlement) -> DataFrame {
     let mut table = TableBuilder::new(&VESTING);
-    let first_new = state.vesting.len() - settlement.new_vesting.len().min(state.vesting.len());
-    let mut row = |event: &str, entry: usize, e: &VestingEntry, amount: Cell, at: Cell| {
+    let mut row = |event: &str, e: &VestingEntry, amount: Cell, at: Cell| {
         let [class, contract, grant] = bucket_cells(&e.bucket);
         table.push([
             Cell::Int(Some(i64::from(settlement.epoch))),
             Cell::text(event),
-            Cell::Int(Some(i64::try_from(entry).unwrap_or(i64::MAX))),
+            Cell::Int(Some(i64::try_from(e.number).unwrap_or(i64::MAX))),
             Cell::Int(Some(i64::from(e.epoch))),
             Cell::text(pool_name(e.pool)),
             class,
@@ -118,27 +117,23 @@ pub fn vesting_frame(settlement: &EpochSettlement, state: &ProgrammeState) -> Da
             at,
         ]);
     };
-    for (offset, entry) in settlement.new_vesting.iter().enumerate() {
+    for entry in &settlement.new_vesting {
         row(
             "created",
-            first_new + offset,
             entry,
             Cell::digits(entry.amount),
             Cell::text(entry.anchor_ms.to_string()),
         );
     }
     let mut clawbacks: Vec<_> = settlement.clawbacks.iter().collect();
-    clawbacks.sort_by_key(|c| c.entry);
+    clawbacks.sort_by_key(|c| c.entry.number);
     for clawback in clawbacks {
-        if let Some(entry) = state.vesting.get(clawback.entry) {
-            row(
-                "clawed_back",
-                clawback.entry,
-                entry,
-                Cell::digits(clawback.record.amount),
-                Cell::text(clawback.record.at_ms.to_string()),
-            );
-        }
+        row(
+            "clawed_back",
+            &clawback.entry,
+            Cell::digits(clawback.record.amount),
+            Cell::text(clawback.record.at_ms.to_string()),
+        );
     }
     table.finish()
 }

@@ -41,7 +41,7 @@ use settlement::sealed::SealedRecord;
 use settlement::EpochMeasurements;
 
 /// The `format` of every manifest this version writes.
-pub const FORMAT: &str = "akash-incentives/report/v1";
+pub const FORMAT: &str = "akash-incentives/report/v2";
 /// The engine state's file.
 pub const STATE_FILE: &str = "state.json";
 /// The programme's file.
@@ -234,15 +234,23 @@ impl BundleError {
     }
 }
 
-/// Each provider's cumulative vested amount per pool at `at`: the sum over `state`'s entries of
-/// what each had vested by then (a clawback takes only unvested amounts, so this never falls).
+/// Each provider's cumulative vested amount per pool at `at`, the end of the epoch `state`
+/// follows: its closed entries' vested total plus what each open entry had vested by then (a
+/// clawback takes only unvested amounts, so this never falls).
 pub fn cumulative_vested(
     state: &ProgrammeState,
     at: UnixMs,
 ) -> Result<CumulativeVested, BundleError> {
     // Summed under the stored address first, so each distinct provider's address is checked
-    // once rather than once per entry (a long programme holds many entries per provider).
+    // once rather than once per entry (a provider may hold many open entries).
     let mut by_text: BTreeMap<(&str, PoolKind), BaseUnits> = BTreeMap::new();
+    for (provider, pools) in &state.vested_closed {
+        for (pool, amount) in pools {
+            if *amount != BaseUnits::ZERO {
+                by_text.insert((provider.as_str(), *pool), *amount);
+            }
+        }
+    }
     for entry in &state.vesting {
         let amount = entry.vested_at(at);
         if amount == BaseUnits::ZERO {
@@ -338,7 +346,6 @@ pub fn totals(ledgers: &[PoolLedger]) -> BTreeMap<String, BTreeMap<String, Strin
 pub fn result_frames(
     measurements: &EpochMeasurements,
     settlement: &EpochSettlement,
-    state: &ProgrammeState,
     denom: &str,
 ) -> [(&'static TableSpec, DataFrame); 4] {
     [
@@ -348,7 +355,7 @@ pub fn result_frames(
             allocations_frame(&settlement.line_items, denom),
         ),
         (&LEDGER, ledger_frame(&settlement.ledgers)),
-        (&VESTING, vesting_frame(settlement, state)),
+        (&VESTING, vesting_frame(settlement)),
     ]
 }
 
@@ -375,7 +382,6 @@ pub fn epoch_files(
     let results = result_frames(
         &record.measured.measurements,
         &record.settlement,
-        &record.state,
         context.denom,
     );
     let material = [

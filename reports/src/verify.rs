@@ -418,7 +418,6 @@ fn finish(
     for (spec, expected) in result_frames(
         &measured.measurements,
         &settlement,
-        &state,
         &loaded.programme.denom.name,
     ) {
         let found = table::read(spec, &folder)?;

@@ -254,7 +254,8 @@ fn claw_back(
 ) -> Result<(), SettleError> {
     let at_ms = window.end_ms();
     let bucket = Bucket::Contract(contract.id.clone());
-    for (index, entry) in state.vesting.iter().enumerate() {
+    // Closed entries have nothing left to take, so the open ones are all there is to look at.
+    for entry in &state.vesting {
         if entry.pool != PoolKind::Committed || entry.bucket != bucket || entry.clawback.is_some() {
             continue;
         }
@@ -275,11 +276,11 @@ fn claw_back(
             price: None,
             clawback_of: Some(EntryRef {
                 epoch: entry.epoch,
-                entry: index,
+                entry: entry.number,
             }),
         });
         out.clawbacks.push(EntryClawback {
-            entry: index,
+            entry: entry.clone(),
             record: ClawbackRecord {
                 epoch,
                 at_ms,

@@ -88,15 +88,15 @@ pub enum Basis {
     Amount(BaseUnits),
 }
 
-/// A vesting entry, identified as the engine identifies it everywhere: its index in
-/// [`crate::settle::ProgrammeState::vesting`] (creation order across the programme, the number
-/// [`crate::settle::EntryClawback::entry`] uses and the store keeps), together with the epoch in
-/// which its amount was earned, so a reader can find the line that created it without the state.
+/// A vesting entry, identified as the engine identifies it everywhere: its
+/// [`crate::vesting::VestingEntry::number`] (creation order across the programme, the number the
+/// store keeps), together with the epoch in which its amount was earned, so a reader can find
+/// the line that created it without the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EntryRef {
     /// Epoch in which the entry's amount was earned (its [`crate::vesting::VestingEntry::epoch`]).
     pub epoch: u32,
-    /// Index of the entry in the programme's vesting entries.
+    /// The entry's number.
     pub entry: usize,
 }
 

@@ -116,8 +116,9 @@
 //! opening balance plus the epoch's clawbacks; what the reserve cannot cover is `POOL_EXHAUSTED`. A
 //! termination writes one `CLAWED_BACK` line per clawed-back entry (same contract and provider, in
 //! the order of the entries). Each such line names the entry it takes back in `clawback_of`
-//! ([`ledger::EntryRef`]: the epoch the amount was earned in and the entry's index in
-//! [`ProgrammeState::vesting`], the number the settlement's `clawbacks` list and the store use),
+//! ([`ledger::EntryRef`]: the epoch the amount was earned in and the entry's
+//! [`vesting::VestingEntry::number`], the number the settlement's `clawbacks` list and the store
+//! use),
 //! so no reader has to pair lines with clawback records by their order. Every line of a contract
 //! except `POOL_EXHAUSTED` (pay that never existed) carries the contract's vesting schedule id:
 //! `PAID`, `CLAWED_BACK`, and also the forfeited `SLA_BREACH` and `COMMITMENT_BROKEN`, which name
@@ -137,7 +138,14 @@
 //! `t − 1`: a periodic piece or delayed amount due at `t`, and for a linear schedule the units
 //! accruing in millisecond `t`, go back to the pool. `claimable = vested − paid` is never negative:
 //! a payment beyond what has vested is reported as `overpaid` instead. Degenerate schedules are rejected by validation; if one is ever
-//! evaluated anyway it vests at the cliff or anchor instead of panicking.
+//! evaluated anyway it vests at the cliff or anchor instead of panicking. The carried state
+//! ([`ProgrammeState`]) holds only the **open** entries, those with an unvested part at the end
+//! of the last settled epoch and no clawback; an entry whose amount has wholly vested, or that a
+//! clawback froze, closes and leaves it, its vested amount added to a per provider and pool
+//! total ([`ProgrammeState::vested_closed`]). Nothing is lost by this: a closed entry can never
+//! change again and no clawback can take from it, and the cumulative vested amounts are the
+//! closed totals plus the open entries' vested amounts. Entries keep the number they were
+//! created with, so clawbacks and the store name them the same way before and after.
 //!
 //! **Uptime.** A tie between probers counts as online. Observations without an inventory do not
 //! take part in the minimum GPU count; when none of the standing online observations reports an

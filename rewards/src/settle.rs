@@ -115,15 +115,96 @@ pub struct ProgrammeState {
     pub pools: BTreeMap<PoolKind, PoolState>,
     /// Per contract id, breach run and termination.
     pub contracts: BTreeMap<String, ContractState>,
-    /// Every vesting entry so far, in creation order (indices are stable).
+    /// The **open** vesting entries, in number order: those that may still change, because
+    /// part of their amount is unvested at the end of the last settled epoch and no clawback
+    /// froze them. An entry that closes ([`VestingEntry::is_closed_at`]) leaves the state and
+    /// its vested amount joins [`ProgrammeState::vested_closed`], so the state stays as large
+    /// as what is still in flight rather than growing with every epoch ever settled.
     pub vesting: Vec<VestingEntry>,
+    /// The number the next vesting entry gets: how many entries the programme has created.
+    #[serde(default)]
+    pub next_entry: usize,
+    /// Per provider (as allocated) and pool, the vested amount of the closed entries. With
+    /// the open entries' vested amounts it gives the cumulative vested amounts the published
+    /// Merkle tree commits to, from this state alone.
+    #[serde(default)]
+    pub vested_closed: BTreeMap<String, BTreeMap<PoolKind, BaseUnits>>,
+}
+
+/// Why [`ProgrammeState::set_vesting`] refused a set of entries.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VestingStateError {
+    /// Entries must come in strictly increasing number order.
+    #[error("vesting entry {found} follows entry {after}: entries must be in number order")]
+    OutOfOrder {
+        /// The number that came second.
+        found: usize,
+        /// The number before it.
+        after: usize,
+    },
+    /// A clawback names an entry the state does not hold open.
+    #[error("vesting entry {0} is not open")]
+    NotOpen(usize),
+    /// A closed total would leave the `u128` range (only with corrupted entries).
+    #[error("the closed vested total of {provider} overflows")]
+    Overflow {
+        /// The provider whose total overflowed.
+        provider: String,
+    },
+}
+
+impl ProgrammeState {
+    /// Makes `entries` the state's vesting as it stands at `at` (the end of the epoch the state
+    /// follows): the open ones stay in [`ProgrammeState::vesting`], the closed ones add their
+    /// vested amounts to [`ProgrammeState::vested_closed`], and [`ProgrammeState::next_entry`]
+    /// moves past the highest number. `entries` are the state's open entries as they now stand
+    /// (clawbacks applied) followed by the new ones, in number order. On an error the state is
+    /// unchanged.
+    pub fn set_vesting(
+        &mut self,
+        entries: Vec<VestingEntry>,
+        at: UnixMs,
+    ) -> Result<(), VestingStateError> {
+        if let Some(pair) = entries.windows(2).find(|w| w[0].number >= w[1].number) {
+            return Err(VestingStateError::OutOfOrder {
+                found: pair[1].number,
+                after: pair[0].number,
+            });
+        }
+        let next_entry = entries
+            .last()
+            .map_or(self.next_entry, |e| self.next_entry.max(e.number + 1));
+        let mut vested_closed = self.vested_closed.clone();
+        let mut open = Vec::with_capacity(entries.len());
+        for entry in entries {
+            if !entry.is_closed_at(at) {
+                open.push(entry);
+                continue;
+            }
+            let total = vested_closed
+                .entry(entry.provider.clone())
+                .or_default()
+                .entry(entry.pool)
+                .or_insert(BaseUnits::ZERO);
+            *total = total.checked_add(entry.vested_at(at)).ok_or_else(|| {
+                VestingStateError::Overflow {
+                    provider: entry.provider.clone(),
+                }
+            })?;
+        }
+        self.vesting = open;
+        self.next_entry = next_entry;
+        self.vested_closed = vested_closed;
+        Ok(())
+    }
 }
 
 /// A clawback applied to an existing entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryClawback {
-    /// Index into [`ProgrammeState::vesting`].
-    pub entry: usize,
+    /// The entry as it stood before the clawback (its number names it); a clawed-back entry
+    /// closes and leaves the state, so the clawback carries what a reader needs to show it.
+    pub entry: VestingEntry,
     /// What was clawed back, and when.
     pub record: ClawbackRecord,
 }
@@ -139,7 +220,7 @@ pub struct EpochSettlement {
     pub line_items: Vec<LineItem>,
     /// One ledger per configured pool, in [`PoolKind`] order.
     pub ledgers: Vec<PoolLedger>,
-    /// Entries created this epoch (appended to the state's `vesting`).
+    /// Entries created this epoch, numbered on from the state's `next_entry`.
     pub new_vesting: Vec<VestingEntry>,
     /// Clawbacks applied to earlier entries.
     pub clawbacks: Vec<EntryClawback>,
@@ -155,6 +236,25 @@ pub struct ProgrammeSettlement {
     /// The state after the last settled epoch; once the programme's last epoch is settled every
     /// pool balance is 0 (see the programme-end choice in the crate docs).
     pub state: ProgrammeState,
+}
+
+impl ProgrammeSettlement {
+    /// Every vesting entry the settled epochs created, in number order, each with the clawback
+    /// that later took from it: the whole history, where [`ProgrammeSettlement::state`] holds
+    /// only the entries still open.
+    pub fn entries(&self) -> Vec<VestingEntry> {
+        let mut entries: Vec<VestingEntry> = self
+            .epochs
+            .iter()
+            .flat_map(|e| e.new_vesting.iter().cloned())
+            .collect();
+        for clawback in self.epochs.iter().flat_map(|e| &e.clawbacks) {
+            if let Ok(i) = entries.binary_search_by_key(&clawback.entry.number, |e| e.number) {
+                entries[i].clawback = Some(clawback.record.clone());
+            }
+        }
+        entries
+    }
 }
 
 /// Why an epoch could not be settled.
@@ -193,6 +293,9 @@ pub enum SettleError {
     /// An accounting identity failed: a bug, reported instead of shipped.
     #[error(transparent)]
     Identity(#[from] IdentityViolation),
+    /// The state's vesting entries are inconsistent (only with corrupted state).
+    #[error(transparent)]
+    VestingState(#[from] VestingStateError),
 }
 
 /// `a + b`, or [`SettleError::Overflow`] naming `what` was being summed.
@@ -345,7 +448,8 @@ impl<'p> Engine<'p> {
             let after = check_programme_identity(&ledger, before)?;
             pools.insert(ledger.pool, after);
             for line in &lines {
-                if let Some(entry) = self.vesting_entry(line, window)? {
+                let number = state.next_entry + new_vesting.len();
+                if let Some(entry) = self.vesting_entry(line, window, number)? {
                     new_vesting.push(entry);
                 }
             }
@@ -355,16 +459,16 @@ impl<'p> Engine<'p> {
         line_items.sort_by(|a, b| {
             (a.pool, &a.bucket, &a.provider).cmp(&(b.pool, &b.bucket, &b.provider))
         });
-        if clawbacks.iter().any(|c| c.entry >= state.vesting.len()) {
-            return Err(SettleError::Overflow("clawback entry index"));
-        }
-        // Nothing below can fail: the state changes all at once.
+        let mut vesting = state.vesting.clone();
         for clawback in &clawbacks {
-            if let Some(entry) = state.vesting.get_mut(clawback.entry) {
-                entry.clawback = Some(clawback.record.clone());
-            }
+            let index = vesting
+                .binary_search_by_key(&clawback.entry.number, |e| e.number)
+                .map_err(|_| VestingStateError::NotOpen(clawback.entry.number))?;
+            vesting[index].clawback = Some(clawback.record.clone());
         }
-        state.vesting.extend(new_vesting.iter().cloned());
+        vesting.extend(new_vesting.iter().cloned());
+        // The vesting changes first and all at once, or not at all; nothing after it can fail.
+        state.set_vesting(vesting, window.end_ms())?;
         state.pools = pools;
         state.contracts = contracts.clone();
         state.next_epoch = epoch + 1;
@@ -525,11 +629,13 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// The vesting entry an allocated line creates, anchored at the end of the epoch.
+    /// The vesting entry an allocated line creates, anchored at the end of the epoch and
+    /// numbered `number`.
     fn vesting_entry(
         &self,
         line: &LineItem,
         window: Window,
+        number: usize,
     ) -> Result<Option<VestingEntry>, SettleError> {
         let allocated =
             matches!(line.reason, Reason::Paid | Reason::Capped) && line.amount > BaseUnits::ZERO;
@@ -543,6 +649,7 @@ impl<'p> Engine<'p> {
             .get(schedule_id)
             .ok_or_else(|| SettleError::UnknownVesting(schedule_id.clone()))?;
         Ok(Some(VestingEntry {
+            number,
             epoch: line.epoch,
             pool: line.pool,
             bucket: line.bucket.clone(),

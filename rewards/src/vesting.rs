@@ -142,6 +142,10 @@ pub struct ClawbackRecord {
 /// One allocated amount on its way to a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VestingEntry {
+    /// The entry's number: its place in creation order across the programme, from 0. It never
+    /// changes, so clawbacks, the store and published tables name an entry by it even after
+    /// the state has let go of the entry (see [`crate::settle::ProgrammeState::vesting`]).
+    pub number: usize,
     /// Epoch in which the amount was earned.
     pub epoch: u32,
     /// Pool that paid it.
@@ -187,6 +191,16 @@ impl VestingEntry {
         match &self.clawback {
             Some(c) if t >= c.at_ms => BaseUnits(self.amount.get().saturating_sub(c.amount.get())),
             _ => self.schedule.vested(self.amount, self.anchor_ms, t),
+        }
+    }
+
+    /// Whether the entry can no longer change after `t`: its whole amount has vested, or a
+    /// clawback at or before `t` froze it. From then on [`VestingEntry::vested_at`] is the same
+    /// at every later time, and no clawback can take anything from it.
+    pub fn is_closed_at(&self, t: UnixMs) -> bool {
+        match &self.clawback {
+            Some(c) => t >= c.at_ms,
+            None => self.schedule.vested(self.amount, self.anchor_ms, t) == self.amount,
         }
     }
 
@@ -345,6 +359,7 @@ mod tests {
     #[test]
     fn amount_vesting_at_the_clawback_instant_goes_to_the_clawback() {
         let entry = VestingEntry {
+            number: 0,
             epoch: 0,
             pool: PoolKind::Committed,
             bucket: Bucket::Contract("c".into()),

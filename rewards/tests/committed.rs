@@ -150,7 +150,7 @@ fn breaching_twice_then_terminated_claws_back_the_unvested_quarters() {
 
     // Positions: just before the clawback, at it, and long after.
     let paid = BTreeMap::from([(s("akash1pro"), BaseUnits(1_000_000u128))]);
-    let at = |t| positions(&result.state.vesting, t, &paid).unwrap()["akash1pro"];
+    let at = |t| positions(&result.entries(), t, &paid).unwrap()["akash1pro"];
     let before = at(UnixMs(day(240) - 1));
     assert_eq!(
         (
@@ -633,8 +633,16 @@ fn committed_lines_name_their_schedule_and_clawed_back_entry() {
     let clawed = &epochs[2].line_items[1];
     assert_eq!(clawed.clawback_of, Some(EntryRef { epoch: 0, entry: 0 }));
     assert_eq!(epochs[2].clawbacks.len(), 1);
-    assert_eq!(epochs[2].clawbacks[0].entry, 0);
-    assert_eq!(state.vesting[0].epoch, 0);
+    assert_eq!(epochs[2].clawbacks[0].entry.number, 0);
+    assert_eq!(epochs[2].clawbacks[0].entry.epoch, 0);
+    // The clawback froze the entry: it closed and left the state, its vested part (nothing
+    // had vested within the quarter) kept in the closed total, and the numbering goes on.
+    assert!(state.vesting.is_empty());
+    assert_eq!(state.next_entry, 1);
+    assert_eq!(
+        state.vested_closed["akash1pro"][&PoolKind::Committed],
+        BaseUnits::ZERO
+    );
     // Only clawback lines refer to an entry.
     for e in &epochs {
         for l in &e.line_items {

@@ -85,7 +85,7 @@ proptest! {
         }
         // Every entry's split adds up, and the providers' positions account for every unit.
         let end = UnixMs(i64::MAX);
-        let all = positions(&result.state.vesting, end, &BTreeMap::new()).unwrap();
+        let all = positions(&result.entries(), end, &BTreeMap::new()).unwrap();
         let earned: u128 = all.values().map(|p| p.earned.0).sum();
         let clawed: u128 = all.values().map(|p| p.clawed_back.0).sum();
         prop_assert_eq!(earned, sums.values().map(|s| s.0).sum::<u128>());

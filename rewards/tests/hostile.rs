@@ -240,8 +240,9 @@ proptest! {
             entry.totals.returned = BaseUnits(totals[3]);
         }
         state.contracts.entry("c1".into()).or_default().consecutive_breaches = run;
-        for (amount, anchor_ms, clawed) in entries {
+        for (number, (amount, anchor_ms, clawed)) in entries.into_iter().enumerate() {
             state.vesting.push(VestingEntry {
+                number,
                 epoch: 0,
                 pool: PoolKind::Committed,
                 bucket: Bucket::Contract("c1".into()),

@@ -203,7 +203,7 @@ fn amounts_still_vesting_after_the_last_epoch_stay_owed() {
     let l = ledger(&result.epochs[1], PoolKind::Committed);
     assert_eq!(columns(l), [7_600, 2_400, 2_400, 0, 0, 5_200, 0, 0]);
     let end = UnixMs(START + 2 * DAY as i64);
-    let at = |t| positions(&result.state.vesting, t, &BTreeMap::new()).unwrap()["akash1pro"];
+    let at = |t| positions(&result.entries(), t, &BTreeMap::new()).unwrap()["akash1pro"];
     let now = at(end);
     assert_eq!(
         (now.earned.0, now.vested.0, now.unvested.0),

@@ -12,7 +12,11 @@
 //! `vesting` changed. A clawback line's `clawback_of` is left out when absent, so lines without
 //! one kept their bytes. And once more when a position stopped showing a negative claimable:
 //! `claimable` became `max(vested − paid, 0)` and the new `overpaid` holds the rest; positions
-//! are computed for display, never stored, and nothing else changed.
+//! are computed for display, never stored, and nothing else changed. And once more when the
+//! carried state began holding only open vesting entries: every entry gained its `number`, a
+//! clawback carries the entry it took from instead of a vector index, and the state gained
+//! `next_entry` and `vested_closed` (entries that closed left its `vesting`); the programme,
+//! inputs, line items, ledgers and positions kept their bytes.
 
 mod common;
 
@@ -50,7 +54,7 @@ fn everything() -> Everything {
     let (programme, inputs) = generate(shape, 7);
     let result = rewards::settle_programme(&programme, &inputs).unwrap();
     let paid = BTreeMap::from([("akash1stranger".to_string(), BaseUnits(5))]);
-    let positions = positions(&result.state.vesting, UnixMs(i64::MAX), &paid).unwrap();
+    let positions = positions(&result.entries(), UnixMs(i64::MAX), &paid).unwrap();
     let observation = Observation {
         prober: "eu-1".into(),
         provider: "akash1provider".into(),
@@ -81,6 +85,11 @@ fn everything() -> Everything {
         )]),
         contracts: BTreeMap::new(),
         vesting: Vec::new(),
+        next_entry: usize::MAX,
+        vested_closed: BTreeMap::from([(
+            "akash1provider".to_string(),
+            BTreeMap::from([(PoolKind::Rnd, BaseUnits(u128::MAX - 1))]),
+        )]),
     };
     (
         programme,

@@ -180,16 +180,15 @@ fn created(line: &LineItem, entry: &VestingEntry) -> bool {
         && line.vesting.as_deref() == Some(entry.schedule_id.as_str())
 }
 
-/// The settlement's new vesting entries as rows numbered from `first_entry`, each pointing at
-/// the line that created it. Lines are paired with entries in order, each line at most once.
+/// The settlement's new vesting entries as rows under their numbers, each pointing at the line
+/// that created it. Lines are paired with entries in order, each line at most once.
 pub(crate) fn vesting_rows(
     programme: &str,
-    first_entry: usize,
     settlement: &EpochSettlement,
 ) -> Result<Vec<VestingEntryRow>, SettlementError> {
     let mut used = vec![false; settlement.line_items.len()];
     let mut rows = Vec::with_capacity(settlement.new_vesting.len());
-    for (offset, entry) in settlement.new_vesting.iter().enumerate() {
+    for entry in &settlement.new_vesting {
         let line = settlement
             .line_items
             .iter()
@@ -208,7 +207,7 @@ pub(crate) fn vesting_rows(
         let (bucket_kind, bucket) = bucket_parts(&entry.bucket);
         rows.push(VestingEntryRow {
             programme: programme.to_owned(),
-            entry: int(first_entry + offset, "vesting entry number")?,
+            entry: int(entry.number, "vesting entry number")?,
             epoch: int(entry.epoch, "epoch")?,
             line: int(line, "line number")?,
             pool: code(&entry.pool)?,
@@ -249,6 +248,7 @@ pub(crate) fn entry_from_row(row: &VestingEntryRow) -> Result<VestingEntry, Sett
         }
     };
     Ok(VestingEntry {
+        number: usize::try_from(row.entry).map_err(|e| SettlementError::corrupt(&what, e))?,
         epoch: epoch(row.epoch)?,
         pool: from_code::<PoolKind>(&what, &row.pool)?,
         bucket: bucket_from(&row.bucket_kind, &row.bucket)?,

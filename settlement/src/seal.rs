@@ -18,9 +18,11 @@
 //! with the sealed one: equal means nothing arrived late; different means data arrived after
 //! sealing ([`AlreadySealed::late_data`]), which is reported loudly and changes nothing.
 
+use domain::UnixMs;
 use rewards::calendar::{DurationMs, Window};
 use rewards::ledger::PoolLedger;
 use rewards::programme::{PoolKind, Programme};
+use rewards::vesting::VestingEntry;
 use rewards::{Engine, EpochSettlement, ProgrammeState};
 use store::settlement::{
     indexed_time_span, insert_allocations, insert_epoch, insert_pool_ledgers,
@@ -419,11 +421,12 @@ impl<'c> Session<'c> {
     ) -> Result<(), SettlementError> {
         let name = self.config.name;
         let epoch = settlement.epoch;
+        // The vesting lives in its own table; the state's vesting parts are rebuilt from it.
         let carried = ProgrammeState {
             next_epoch: after.next_epoch,
             pools: after.pools.clone(),
             contracts: after.contracts.clone(),
-            vesting: Vec::new(),
+            ..ProgrammeState::default()
         };
         let epoch_row = EpochRow {
             programme: name.to_owned(),
@@ -439,7 +442,7 @@ impl<'c> Session<'c> {
         };
         let allocations = rows::allocation_rows(name, settlement)?;
         let ledgers = rows::ledger_rows(name, settlement)?;
-        let entries = rows::vesting_rows(name, self.state.vesting.len(), settlement)?;
+        let entries = rows::vesting_rows(name, settlement)?;
         store.transaction(|conn| {
             let sealed = contiguous(name, &sealed_epoch_numbers(conn, name)?)?;
             if sealed != epoch {
@@ -457,10 +460,11 @@ impl<'c> Session<'c> {
             insert_vesting_entries(conn, &entries)?;
             for clawback in &settlement.clawbacks {
                 let record = &clawback.record;
+                let number = clawback.entry.number;
                 let changed = record_clawback(
                     conn,
                     name,
-                    int(clawback.entry, "vesting entry number")?,
+                    int(number, "vesting entry number")?,
                     int(record.epoch, "epoch")?,
                     record.at_ms.0,
                     record.amount,
@@ -469,8 +473,7 @@ impl<'c> Session<'c> {
                     return Err(SettlementError::Inconsistent {
                         epoch,
                         problem: format!(
-                            "vesting entry {} is missing or already clawed back",
-                            clawback.entry
+                            "vesting entry {number} is missing or already clawed back"
                         ),
                     });
                 }
@@ -538,14 +541,15 @@ impl<'c> Session<'c> {
     }
 }
 
-/// The engine state after sealed epoch `last`: its carried state plus the vesting entries
-/// created up to it, with only the clawbacks made up to it. For the last sealed epoch that is
-/// every entry as stored; for an earlier one, the state as it stood then.
+/// The engine state after sealed epoch `last`: its carried state, with the vesting entries
+/// created up to it as they stood at its end (only the clawbacks made up to it) made into the
+/// state's open entries and closed totals ([`ProgrammeState::set_vesting`]). Also returns the
+/// epoch's row and those entries, every one of them, for readers that show the history.
 pub(crate) fn state_after(
     store: &mut Store,
     programme: &str,
     last: u32,
-) -> Result<(ProgrammeState, EpochRow), SettlementError> {
+) -> Result<(ProgrammeState, EpochRow, Vec<VestingEntry>), SettlementError> {
     let what = format!("epoch {last} of programme {programme:?}");
     let row = sealed_epoch(store.conn(), programme, int(last, "epoch")?)?
         .ok_or_else(|| SettlementError::corrupt(&what, "not found"))?;
@@ -555,22 +559,23 @@ pub(crate) fn state_after(
         .ok_or_else(|| SettlementError::corrupt(&what, "no carried state"))?;
     let mut state: ProgrammeState =
         serde_json::from_str(json).map_err(|e| SettlementError::corrupt(&what, e))?;
-    if state.next_epoch != last + 1 || !state.vesting.is_empty() {
+    let vesting_free =
+        state.vesting.is_empty() && state.next_entry == 0 && state.vested_closed.is_empty();
+    if state.next_epoch != last + 1 || !vesting_free {
         return Err(SettlementError::corrupt(
             &what,
             "the carried state is not the state after this epoch",
         ));
     }
-    let entries = vesting_entries(store.conn(), programme)?;
-    for (expected, row) in entries.iter().enumerate() {
+    let rows = vesting_entries(store.conn(), programme)?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (expected, row) in rows.iter().enumerate() {
         if usize::try_from(row.entry).ok() != Some(expected) {
             return Err(SettlementError::corrupt(
                 format!("vesting entries of programme {programme:?}"),
                 format!("entry {expected} is missing"),
             ));
         }
-    }
-    for row in &entries {
         let mut entry = rows::entry_from_row(row)?;
         if entry.epoch > last {
             break;
@@ -578,9 +583,12 @@ pub(crate) fn state_after(
         if entry.clawback.as_ref().is_some_and(|c| c.epoch > last) {
             entry.clawback = None;
         }
-        state.vesting.push(entry);
+        entries.push(entry);
     }
-    Ok((state, row))
+    state
+        .set_vesting(entries.clone(), UnixMs(row.end_ms))
+        .map_err(|e| SettlementError::corrupt(&what, e))?;
+    Ok((state, row, entries))
 }
 
 /// The engine state after sealed epoch `last`, for settling the next one; warns when the
@@ -591,7 +599,7 @@ fn load_state(
     last: u32,
     programme_hash: &str,
 ) -> Result<ProgrammeState, SettlementError> {
-    let (state, row) = state_after(store, programme, last)?;
+    let (state, row, _) = state_after(store, programme, last)?;
     if row.programme_hash.as_deref() != Some(programme_hash) {
         warn!(
             epoch = last,

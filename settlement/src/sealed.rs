@@ -32,7 +32,7 @@ pub struct SealedRecord {
     pub measured: MeasuredEpoch,
     /// Its line items, pool ledgers, new vesting entries and clawbacks, as sealed.
     pub settlement: EpochSettlement,
-    /// The engine's state after it, vesting entries included.
+    /// The engine's state after it: its open vesting entries and closed totals.
     pub state: ProgrammeState,
     /// The lowest and highest indexed heights whose block time lies in the window.
     pub heights: Option<(Height, Height)>,
@@ -49,7 +49,7 @@ pub(crate) struct SealedRows {
     pub(crate) measured: MeasuredEpoch,
     /// Its line items, pool ledgers, new vesting entries and clawbacks, as sealed.
     pub(crate) settlement: EpochSettlement,
-    /// The engine's state after it, vesting entries included.
+    /// The engine's state after it: its open vesting entries and closed totals.
     pub(crate) state: ProgrammeState,
 }
 
@@ -69,7 +69,7 @@ pub(crate) fn read_sealed_rows(
         });
     }
     let window = config.programme.calendar.window(epoch)?;
-    let (state, row) = state_after(store, name, epoch)?;
+    let (state, row, entries) = state_after(store, name, epoch)?;
     let what = || format!("epoch {epoch} of programme {name:?}");
     if (row.start_ms, row.end_ms) != (window.start_ms().0, window.end_ms().0) {
         return Err(SettlementError::corrupt(
@@ -110,18 +110,16 @@ pub(crate) fn read_sealed_rows(
         .map(rows::ledger_from_row)
         .collect::<Result<Vec<_>, _>>()?;
     ledgers.sort_by_key(|l| l.pool);
-    let new_vesting = state
-        .vesting
+    let new_vesting = entries
         .iter()
         .filter(|entry| entry.epoch == epoch)
         .cloned()
         .collect();
-    let clawbacks = state
-        .vesting
-        .iter()
-        .enumerate()
-        .filter_map(|(entry, e)| {
-            let record = e.clawback.clone().filter(|c| c.epoch == epoch)?;
+    // Each clawback carries its entry as it stood before the clawback.
+    let clawbacks = entries
+        .into_iter()
+        .filter_map(|mut entry| {
+            let record = entry.clawback.take().filter(|c| c.epoch == epoch)?;
             Some(EntryClawback { entry, record })
         })
         .collect();
@@ -183,7 +181,7 @@ pub fn read_sealed(
 }
 
 /// The last sealed epoch of programme `config.name` whose window ended at or before `at_ms`,
-/// its window and the engine's state after it (its vesting entries included), or `None` when no
+/// its window and the engine's state after it (its open vesting entries and closed totals), or `None` when no
 /// sealed epoch had ended by then.
 ///
 /// Unlike [`read_sealed`] this does not re-measure the epoch: a payout commits to what was
@@ -207,6 +205,6 @@ pub fn last_sealed_state(
     let Some((epoch, window)) = last else {
         return Ok(None);
     };
-    let (state, _) = state_after(store, name, epoch)?;
+    let (state, _, _) = state_after(store, name, epoch)?;
     Ok(Some((epoch, window, state)))
 }
