@@ -89,24 +89,31 @@ pub fn verify_programme(folder: &Path) -> Result<Verdict, TableError> {
     let mut previous: Option<Checked> = None;
     let mut line_items = 0;
     let mut root = String::new();
-    // Epochs are read, hashed and measured on a second thread, one epoch ahead of the thread
-    // that settles them in order: only settling needs the previous epoch. The channel holds one
-    // prepared epoch, so memory stays at about three epochs; when settling stops at a failure
-    // the receiver is dropped, and the reader stops at its next send.
+    // Epochs are read, hashed and measured on worker threads, ahead of the thread that settles
+    // them in order: only settling needs the previous epoch. Worker `w` of `n` prepares epochs
+    // `w, w + n, …` and its channel holds one prepared epoch, so memory stays at about `2n + 1`
+    // epochs; when settling stops at a failure the receivers are dropped, and each worker stops
+    // at its next send. Failures are still reported in epoch order: the settling thread takes
+    // the epochs one by one from the worker that owns each.
+    let workers = preparing_workers();
     std::thread::scope(|scope| {
-        let (ready, prepared) = std::sync::mpsc::sync_channel(1);
         let (epochs, programme) = (&epochs, &programme);
-        scope.spawn(move || {
-            for &epoch in epochs {
-                let next = prepare(folder, programme, epoch);
-                let failed = next.is_err();
-                if ready.send(next).is_err() || failed {
-                    break;
+        let mut prepared = Vec::with_capacity(workers);
+        for worker in 0..workers {
+            let (ready, receiver) = std::sync::mpsc::sync_channel(1);
+            prepared.push(receiver);
+            scope.spawn(move || {
+                for &epoch in epochs.iter().skip(worker).step_by(workers) {
+                    let next = prepare(folder, programme, epoch);
+                    let failed = next.is_err();
+                    if ready.send(next).is_err() || failed {
+                        break;
+                    }
                 }
-            }
-        });
-        for &epoch in epochs {
-            let next = prepared
+            });
+        }
+        for (index, &epoch) in epochs.iter().enumerate() {
+            let next = prepared[index % workers]
                 .recv()
                 .map_err(|_| problem(&epoch_folder(folder, epoch), "was not read"))??;
             let (checked, manifest) = finish(next, programme, epoch, previous.as_ref())?;
@@ -301,6 +308,12 @@ struct Independent {
 }
 
 /// Steps 1–3 of the module docs for one epoch folder, except what needs the previous epoch.
+/// How many threads prepare epochs for [`verify_programme`]: one per core the machine offers,
+/// at least one and at most four (beyond that, memory grows faster than the gain).
+fn preparing_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
+
 fn prepare(programme_folder: &Path, programme: &str, epoch: u32) -> Result<Prepared, TableError> {
     let folder = epoch_folder(programme_folder, epoch);
     let (manifest_bytes, manifest) = read_manifest(&folder)?;

@@ -238,11 +238,14 @@ pub fn measure_material(
         }
     }
     for observation in rewards_observations(&material.observations, &programme.gpu_classes) {
-        by_provider
-            .entry(observation.provider.clone())
-            .or_default()
-            .observations
-            .push(observation);
+        // Looked up before inserting: a provider's key is allocated once, not per observation.
+        match by_provider.get_mut(&observation.provider) {
+            Some(entry) => entry.observations.push(observation),
+            None => {
+                let entry = by_provider.entry(observation.provider.clone()).or_default();
+                entry.observations.push(observation);
+            }
+        }
     }
     let mut contract_classes: BTreeMap<&str, BTreeSet<&ClassName>> = BTreeMap::new();
     for contract in programme.committed.iter().flat_map(|pool| &pool.contracts) {
