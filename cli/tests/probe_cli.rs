@@ -137,22 +137,39 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     );
     assert!(text.contains(r#""gpus":[{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}]"#), "{text}");
 
-    let import = |file: &Path| {
-        run(binary_keeping(KEPT_VARS)
+    // The second database knows the providers from its own chain; one more is known there.
+    {
+        let url = store::DatabaseUrl::SqliteFile(second_db.clone());
+        let mut store = store::Store::open(&url).unwrap();
+        for owner in [
+            "akash1cliup",
+            "akash1cliold",
+            "akash1clidown",
+            "akash1cligood",
+        ] {
+            store::testing::register_provider(store.conn(), owner, "https://p:8443", None).unwrap();
+        }
+    }
+    let import = |file: &Path, strict: bool| {
+        let mut command = binary_keeping(KEPT_VARS);
+        command
             .arg("--database-url")
             .arg(&second_db)
-            .arg("probe")
-            .arg("import")
-            .arg(file))
+            .args(["probe", "import"])
+            .arg(file);
+        if strict {
+            command.arg("--strict");
+        }
+        run(&mut command)
     };
-    let (code, stdout, stderr) = import(&exported);
+    let (code, stdout, stderr) = import(&exported, false);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("3 line(s): 3 imported, 0 already present, 0 conflicting, 0 rejected"),
+        stdout.contains("3 line(s): 3 imported, 0 already present, 0 rejected"),
         "{stdout}"
     );
-    let (code, stdout, _) = import(&exported);
-    assert_eq!(code, 0);
+    let (code, stdout, _) = import(&exported, true);
+    assert_eq!(code, 0, "nothing rejected: --strict succeeds");
     assert!(stdout.contains("0 imported, 3 already present"), "{stdout}");
 
     let broken = dir.path().join("broken.jsonl");
@@ -161,18 +178,70 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
         .replace(r#""allocatable":8"#, r#""allocatable":-8"#)
         .replace("akash1cliup", "akash1clinew");
     let good = up.replace("akash1cliup", "akash1cligood");
-    std::fs::write(&broken, format!("{good}\n{bad}\nnot json\n")).unwrap();
-    let (code, stdout, stderr) = import(&broken);
+    let stranger = up.replace("akash1cliup", "akash1stranger");
+    std::fs::write(&broken, format!("{good}\n{bad}\nnot json\n{stranger}\n")).unwrap();
+    let (code, stdout, stderr) = import(&broken, false);
     assert_eq!(
-        code, 1,
-        "rejected lines make the import fail after keeping the good ones"
+        code, 0,
+        "every line was stored or recorded as rejected: {stderr}"
     );
     assert!(
-        stderr.contains("line 2: rejected: not an observation")
-            && stderr.contains("line 3: rejected"),
+        stderr.contains("line 2: rejected (malformed): not an observation")
+            && stderr.contains("line 3: rejected (malformed)")
+            && stderr.contains("line 4: rejected (unknown_provider): akash1stranger has never"),
         "{stderr}"
     );
-    assert!(stdout.contains("3 line(s): 1 imported"), "{stdout}");
+    assert!(
+        stdout.contains("4 line(s): 1 imported, 0 already present, 3 rejected (2 malformed, 1 unknown_provider)"),
+        "{stdout}"
+    );
+    let id = stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|w| w.strip_suffix(':'))
+        .expect("the import's id")
+        .to_owned();
+    assert!(
+        stderr.contains(&format!("probe rejections --import {id}")),
+        "{stderr}"
+    );
+
+    // --strict fails the same import (a cron job notices), after keeping what it could.
+    let (code, _, stderr) = import(&broken, true);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("3 line(s) rejected (--strict)"), "{stderr}");
+
+    // The rejected lines are listed with their raw text, by import.
+    let (code, listed, stderr) = run(binary_keeping(KEPT_VARS)
+        .arg("--database-url")
+        .arg(&second_db)
+        .args(["probe", "rejections", "--import", &id]));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(i64, &str)> = rows
+        .iter()
+        .map(|r| (r["line"].as_i64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [(2, "malformed"), (3, "malformed"), (4, "unknown_provider")]
+    );
+    assert_eq!(rows[0]["raw"].as_str(), Some(bad.as_str()));
+    assert_eq!(rows[2]["raw"].as_str(), Some(stranger.as_str()));
+    assert_eq!(rows[1]["import"].as_str(), Some(id.as_str()));
+    assert!(rows.iter().all(|r| r["source"].as_str() == broken.to_str()));
+    let (_, everything, _) = run(binary_keeping(KEPT_VARS)
+        .arg("--database-url")
+        .arg(&second_db)
+        .args(["probe", "rejections"]));
+    assert_eq!(
+        everything.lines().count(),
+        6,
+        "both imports' rejections: {everything}"
+    );
 }
 
 #[test]

@@ -245,7 +245,7 @@ fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError
         // A published observation was accepted once; the per-node limit is the prober's
         // local policy, not part of what is verified.
         let record = line
-            .into_record(u32::MAX)
+            .into_record()
             .map_err(|problem| columns.row_error(i, problem))?;
         records.push(record);
     }

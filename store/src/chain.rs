@@ -144,6 +144,16 @@ pub fn providers(conn: &mut AnyConnection) -> Result<Vec<ProviderRow>, StoreErro
     Ok(providers::table.order(providers::owner).load(conn)?)
 }
 
+/// Every address that has ever been a registered provider, deleted ones included: what
+/// `probe import` accepts observations about. An address on no chain cannot be probed, so a
+/// line about one was not produced by a prober.
+pub fn ever_registered_providers(
+    conn: &mut AnyConnection,
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    let owners: Vec<String> = providers::table.select(providers::owner).load(conn)?;
+    Ok(owners.into_iter().collect())
+}
+
 /// What `owner` advertised at the end of block `height`: `(key, value)` ordered by key.
 pub fn provider_attributes_at(
     conn: &mut AnyConnection,

@@ -19,6 +19,7 @@ mod connection;
 pub mod cursor;
 mod database_url;
 mod error;
+pub mod probe_rejections;
 pub mod probes;
 pub mod schema;
 pub mod settlement;

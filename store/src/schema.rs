@@ -151,6 +151,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    probe_rejections (import_id, line) {
+        import_id -> Text,
+        line -> BigInt,
+        source -> Text,
+        reason -> Text,
+        detail -> Text,
+        raw -> Text,
+        recorded_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
     probe_observations (prober, provider, time_ms) {
         prober -> Text,
         provider -> Text,
@@ -275,6 +287,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     leases,
     transfers,
     indexer_rejections,
+    probe_rejections,
     probe_observations,
     probe_gpus,
     epochs,

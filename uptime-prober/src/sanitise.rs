@@ -291,19 +291,11 @@ fn sanitise_node(node: &RawNode, max_gpus_per_node: u32) -> Option<NodeGpus> {
         return None;
     }
 
-    let mut clamps = Vec::new();
-    let allocatable = limit_allocatable(
+    let (allocatable, allocated, clamps) = clamp_readings(
         &allocatable_reading,
+        &allocated_reading,
         max_gpus_per_node,
         described,
-        &mut clamps,
-    );
-    let allocated = limit(
-        CountField::Allocated,
-        &allocated_reading,
-        allocatable,
-        ClampReason::AboveAllocatable,
-        &mut clamps,
     );
 
     let mut flags = BTreeSet::new();
@@ -341,6 +333,44 @@ fn sanitise_node(node: &RawNode, max_gpus_per_node: u32) -> Option<NodeGpus> {
         clamps,
         flags: flags.into_iter().collect(),
     })
+}
+
+/// A node's counts as imported from the exchange format (whole numbers already), clamped
+/// exactly as a probed node's are: allocatable to `max_gpus_per_node`, allocated to
+/// allocatable. Returns the clamped allocatable and allocated counts and every clamp made, so
+/// an imported line whose counts exceed the importing side's limit still counts as a vote,
+/// with what was changed on record.
+pub fn clamp_counts(
+    allocatable: u64,
+    allocated: u64,
+    max_gpus_per_node: u32,
+) -> (u32, u32, Vec<Clamp>) {
+    clamp_readings(
+        &Reading::clean(allocatable.into()),
+        &Reading::clean(allocated.into()),
+        max_gpus_per_node,
+        0,
+    )
+}
+
+/// The clamped counts of one node and every clamp made; `described` is how many devices the
+/// node describes (0 when it describes none).
+fn clamp_readings(
+    allocatable: &Reading,
+    allocated: &Reading,
+    max_gpus_per_node: u32,
+    described: usize,
+) -> (u32, u32, Vec<Clamp>) {
+    let mut clamps = Vec::new();
+    let allocatable = limit_allocatable(allocatable, max_gpus_per_node, described, &mut clamps);
+    let allocated = limit(
+        CountField::Allocated,
+        allocated,
+        allocatable,
+        ClampReason::AboveAllocatable,
+        &mut clamps,
+    );
+    (allocatable, allocated, clamps)
 }
 
 fn limit_allocatable(

@@ -1,6 +1,8 @@
 //! JSON Lines export and import: an export imported into an empty database gives the same
-//! uptime and online GPU counts for every provider and epoch; malformed lines are rejected by
-//! line number while every good line is kept; imports are idempotent.
+//! uptime and online GPU counts for every provider and epoch; every bad line is rejected by line
+//! number with a reason code and recorded with its raw text, while every good line is kept; a
+//! line about an address that was never a provider is refused; a stricter per-node limit on the
+//! importing side clamps counts and loses no vote; imports are idempotent.
 
 use std::collections::BTreeMap;
 
@@ -176,6 +178,24 @@ fn measure(store: &mut Store, windows: &[Window]) -> Measures {
     measures
 }
 
+/// An import of `test.jsonl` under id `id`, clamping at `max` GPUs per node.
+fn options(max: u32, id: &str) -> jsonl::ImportOptions {
+    jsonl::ImportOptions {
+        max_gpus_per_node: max,
+        import_id: id.into(),
+        source: "test.jsonl".into(),
+        recorded_at_ms: 1_707_955_200_000,
+    }
+}
+
+/// Registers `owners` as providers on the store's chain, so observations about them count.
+fn register(store: &mut Store, owners: &[&str]) {
+    for owner in owners {
+        store::testing::register_provider(store.conn(), owner, "https://provider:8443", None)
+            .unwrap();
+    }
+}
+
 fn empty_store_like(store: &Store) -> Option<store::testing::TestDatabase> {
     match store.backend() {
         Backend::Sqlite => Some(store::testing::sqlite()),
@@ -201,9 +221,10 @@ fn export_then_import_reproduces_uptime(store: &mut Store) {
     let Some(mut empty) = empty_store_like(store) else {
         return;
     };
-    let report = jsonl::import(&mut empty, exported.as_slice(), 16).unwrap();
+    register(&mut empty, &PROVIDERS);
+    let report = jsonl::import(&mut empty, exported.as_slice(), &options(16, "one")).unwrap();
     assert_eq!(
-        (report.inserted, report.rejected_total),
+        (report.inserted, report.rejected_total()),
         (records.len(), 0),
         "{:?}",
         report.rejections.first()
@@ -250,18 +271,30 @@ fn export_then_import_reproduces_uptime(store: &mut Store) {
     );
 }
 
-/// A file mixing good and hostile lines: each bad line is rejected with its number and reason,
-/// every good line is stored, and nothing already stored is touched.
-fn malformed_lines_are_rejected_by_number_and_the_rest_kept(store: &mut Store) {
+/// A file mixing good and hostile lines: each bad line is rejected with its number and reason
+/// code and recorded with its raw text, every good line is stored (a count above the limit is
+/// clamped, not refused), and nothing already stored is touched.
+fn every_line_is_stored_or_recorded_as_rejected(store: &mut Store) {
     let line = |provider: &str, minute: i64, body: &str| {
         format!(
             r#"{{"prober":"eu-1","provider":"{provider}","time":"{}","online":true,"latency_ms":120,"error":null,"gpus":[{body}]}}"#,
             UnixMs(START_MS + minute * 60_000)
         )
     };
+    register(
+        store,
+        &[
+            "akash1a",
+            "akash1b",
+            "akash1c",
+            "akash1d",
+            "akash1e",
+            "akash1stored",
+        ],
+    );
     let gpu = r#"{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}"#;
     let already = line("akash1stored", 0, gpu);
-    jsonl::import(store, already.as_bytes(), 16).unwrap();
+    jsonl::import(store, already.as_bytes(), &options(16, "first")).unwrap();
 
     let mut file: Vec<u8> = Vec::new();
     let mut push = |text: &[u8]| {
@@ -269,7 +302,7 @@ fn malformed_lines_are_rejected_by_number_and_the_rest_kept(store: &mut Store) {
         file.push(b'\n');
     };
     push(line("akash1a", 0, gpu).as_bytes()); // 1: good
-    push(line("akash1b", 0, &gpu.replace(":8,", ":18446744073709551615,")).as_bytes()); // 2: huge
+    push(line("akash1b", 0, &gpu.replace(":8,", ":18446744073709551616,")).as_bytes()); // 2: beyond u64
     push(line("akash1c", 0, &gpu.replace(":3}", ":-3}")).as_bytes()); // 3: negative
     push(
         line("akash1a", 15, gpu)
@@ -283,49 +316,90 @@ fn malformed_lines_are_rejected_by_number_and_the_rest_kept(store: &mut Store) {
         )
         .as_bytes(),
     ); // 5: absurd length
-    push(b"\xff\xfe not utf-8"); // 6
+    push(b"\xff\xfe not utf-8 \x00"); // 6
     push(b""); // 7: blank, skipped
     push(line("akash1a", 30, gpu).as_bytes()); // 8: good
     push(line("akash1stored", 0, &gpu.replace(":3}", ":0}")).as_bytes()); // 9: conflicts with the stored one
-    push(line("akash1d", 0, &gpu.replace(":8,", ":17,")).as_bytes()); // 10: above max per node
+    push(line("akash1d", 0, &gpu.replace(":8,", ":17,")).as_bytes()); // 10: above max per node: clamped
     push(format!(r#"{{"online":"{}"}}"#, "y".repeat(100_000)).as_bytes()); // 11: quoted in the parser's message
     push(line("akash1a", 45, "").as_bytes()); // 12: good, no GPUs
-    file.extend_from_slice(line("akash1e", 0, gpu).as_bytes()); // 13: good, no final newline
+    push(line("akash1nobody", 0, gpu).as_bytes()); // 13: on no chain
+    file.extend_from_slice(line("akash1e", 0, gpu).as_bytes()); // 14: good, no final newline
 
-    let report = jsonl::import(store, file.as_slice(), 16).unwrap();
-    let rejected: Vec<usize> = report.rejections.iter().map(|r| r.line).collect();
+    let report = jsonl::import(store, file.as_slice(), &options(16, "second")).unwrap();
+    use jsonl::RejectReason::*;
+    let mut rejected: Vec<(usize, jsonl::RejectReason)> = report
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.reason))
+        .collect();
+    rejected.sort();
     assert_eq!(
         rejected,
-        [2, 3, 4, 5, 6, 10, 11],
+        [
+            (2, Malformed),
+            (3, Malformed),
+            (4, Invalid),
+            (5, TooLong),
+            (6, NotUtf8),
+            (9, Conflicting),
+            (11, Malformed),
+            (13, UnknownProvider)
+        ],
         "{:#?}",
         report.rejections
     );
-    assert!(report.rejections[3]
-        .reason
-        .contains("above the 1048576-byte limit"));
     assert!(
         report
             .rejections
             .iter()
-            .all(|r| r.reason.chars().count() <= 300),
-        "reasons stay short"
+            .all(|r| r.detail.chars().count() <= 300),
+        "details stay short"
     );
-    assert_eq!(report.inserted, 4);
+    assert_eq!(report.inserted, 5);
+    assert_eq!(report.lines, 13);
+    assert_eq!(report.rejected_total(), 8);
+
+    // Every rejection is on record with its raw text, under this import.
+    let rows = store::probe_rejections::probe_rejections(store.conn(), Some("second")).unwrap();
+    let listed: Vec<(i64, &str)> = rows.iter().map(|r| (r.line, r.reason.as_str())).collect();
     assert_eq!(
-        report
-            .conflicting
-            .iter()
-            .map(|(l, _)| *l)
-            .collect::<Vec<_>>(),
-        [9]
+        listed,
+        [
+            (2, "malformed"),
+            (3, "malformed"),
+            (4, "invalid"),
+            (5, "too_long"),
+            (6, "not_utf8"),
+            (9, "conflicting"),
+            (11, "malformed"),
+            (13, "unknown_provider")
+        ]
     );
-    assert_eq!(report.lines, 12);
+    let raw = |n: i64| rows.iter().find(|r| r.line == n).unwrap().raw.clone();
+    assert_eq!(raw(13), line("akash1nobody", 0, gpu));
+    assert_eq!(raw(5), "", "an oversized line is not held");
+    assert_eq!(raw(6), "\u{FFFD}\u{FFFD} not utf-8 \u{FFFD}");
+    assert!(rows.iter().all(|r| r.source == "test.jsonl"));
+    assert!(rows
+        .iter()
+        .find(|r| r.line == 13)
+        .unwrap()
+        .detail
+        .contains("never been a registered provider"));
 
     let stored = probes::load_observations(store.conn(), 0, i64::MAX, None, 100).unwrap();
     let providers: Vec<&str> = stored.iter().map(|r| r.key.provider.as_str()).collect();
     assert_eq!(
         providers,
-        ["akash1a", "akash1e", "akash1stored", "akash1a", "akash1a"]
+        [
+            "akash1a",
+            "akash1d",
+            "akash1e",
+            "akash1stored",
+            "akash1a",
+            "akash1a"
+        ]
     );
     let kept = stored
         .iter()
@@ -335,16 +409,109 @@ fn malformed_lines_are_rejected_by_number_and_the_rest_kept(store: &mut Store) {
         kept.gpus[0].allocated, 3,
         "the conflicting line did not overwrite"
     );
-
-    // Importing the same file again stores nothing new and rejects the same lines.
-    let again = jsonl::import(store, file.as_slice(), 16).unwrap();
+    let clamped = &stored
+        .iter()
+        .find(|r| r.key.provider == "akash1d")
+        .unwrap()
+        .gpus[0];
     assert_eq!(
-        (again.inserted, again.identical, again.rejected_total),
-        (0, 4, 7)
+        (clamped.allocatable, clamped.raw_allocatable.as_str()),
+        (16, "17")
     );
+    assert_eq!(
+        clamped.clamps.as_deref(),
+        Some("allocatable:above_max_per_node")
+    );
+
+    // Importing the same file again stores nothing new and rejects the same lines, under the
+    // new import's id; the first import's records stay as they were.
+    let again = jsonl::import(store, file.as_slice(), &options(16, "third")).unwrap();
+    assert_eq!(
+        (again.inserted, again.identical, again.rejected_total()),
+        (0, 5, 8)
+    );
+    let third = store::probe_rejections::probe_rejections(store.conn(), Some("third")).unwrap();
+    assert_eq!(third.len(), 8);
+    let all = store::probe_rejections::probe_rejections(store.conn(), None).unwrap();
+    assert_eq!(all.len(), 16);
+}
+
+/// Two probers with different `max_gpus_per_node` import each other's lines: a count above the
+/// importing side's limit is clamped as its own prober would clamp it, so every online and
+/// offline vote still counts and the uptime computed from the imported lines is the exporter's.
+fn probers_with_other_limits_import_each_others_votes(store: &mut Store) {
+    register(store, &PROVIDERS);
+    let mut lines = String::new();
+    for (i, provider) in PROVIDERS.iter().enumerate() {
+        for quarter in 0..8i64 {
+            let online = (quarter + i64::try_from(i).unwrap()) % 3 != 0;
+            let gpus = if online {
+                r#"[{"model":"h100","ram":"80Gi","interface":"sxm","allocatable":24,"allocated":20}]"#
+            } else {
+                "[]"
+            };
+            let error = if online { "null" } else { r#""timeout""# };
+            lines.push_str(&format!(
+                r#"{{"prober":"us-1","provider":"{provider}","time":"{}","online":{online},"latency_ms":5,"error":{error},"gpus":{gpus}}}"#,
+                UnixMs(START_MS + quarter * INTERVAL_MS)
+            ));
+            lines.push('\n');
+        }
+    }
+    let Some(mut generous) = empty_store_like(store) else {
+        return;
+    };
+    register(&mut generous, &PROVIDERS);
+    let wide = jsonl::import(&mut generous, lines.as_bytes(), &options(32, "wide")).unwrap();
+    let strict = jsonl::import(store, lines.as_bytes(), &options(16, "strict")).unwrap();
+    assert_eq!((wide.inserted, wide.rejected_total()), (40, 0));
+    assert_eq!((strict.inserted, strict.rejected_total()), (40, 0));
+    let window = Window::new(UnixMs(START_MS), UnixMs(START_MS + 8 * INTERVAL_MS)).unwrap();
+    let uptimes = |measures: Measures| -> Vec<(u64, u64)> {
+        measures
+            .values()
+            .map(|(online, total, _)| (*online, *total))
+            .collect()
+    };
+    let (here, there) = (measure(store, &[window]), measure(&mut generous, &[window]));
+    assert_eq!(uptimes(here.clone()), uptimes(there.clone()));
+    assert!(uptimes(here.clone())
+        .iter()
+        .all(|(online, total)| *online > 0 && online < total));
+    // The GPU counts follow each side's limit: 16 here, 24 there, for the same online time.
+    let h100 = |measures: &Measures| -> Vec<u128> { measures.values().map(|m| m.2[1]).collect() };
+    for (a, b) in h100(&here).iter().zip(h100(&there)) {
+        assert_eq!(a * 24, b * 16);
+    }
+}
+
+/// A line about an address that has never been a provider on the indexed chain is refused,
+/// even when it is otherwise perfect, and an address that was deleted still counts: it was
+/// registered when it was probed.
+fn only_addresses_once_registered_are_imported(store: &mut Store) {
+    store::testing::register_provider(store.conn(), "akash1gone", "https://gone:8443", Some(5))
+        .unwrap();
+    let line = |provider: &str| {
+        format!(
+            r#"{{"prober":"eu-1","provider":"{provider}","time":"{}","online":true,"latency_ms":5,"error":null,"gpus":[]}}"#,
+            UnixMs(START_MS)
+        )
+    };
+    let file = format!("{}\n{}\n", line("akash1gone"), line("akash1stranger"));
+    let report = jsonl::import(store, file.as_bytes(), &options(16, "x")).unwrap();
+    assert_eq!(report.inserted, 1);
+    assert_eq!(
+        report.rejected.get(&jsonl::RejectReason::UnknownProvider),
+        Some(&1)
+    );
+    let stored = probes::load_observations(store.conn(), 0, i64::MAX, None, 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].key.provider, "akash1gone");
 }
 
 on_both_backends!(
     export_then_import_reproduces_uptime,
-    malformed_lines_are_rejected_by_number_and_the_rest_kept,
+    every_line_is_stored_or_recorded_as_rejected,
+    probers_with_other_limits_import_each_others_votes,
+    only_addresses_once_registered_are_imported,
 );

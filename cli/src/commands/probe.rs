@@ -1,6 +1,6 @@
-//! `probe --once | --follow`, `probe export`, `probe import`: measure providers and move the
-//! observations in and out as JSON Lines (an export to a file is published atomically, by
-//! `reports::atomic`).
+//! `probe --once | --follow`, `probe export`, `probe import`, `probe rejections`: measure
+//! providers, move the observations in and out as JSON Lines (an export to a file is published
+//! atomically, by `reports::atomic`), and list the imported lines that were not stored.
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -62,14 +62,26 @@ enum ProbeCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Read observations from a JSON Lines file (`-` for standard input). Idempotent; malformed
-    /// lines are reported with their line numbers and every good line is still imported.
+    /// Read observations from a JSON Lines file (`-` for standard input). Idempotent. Every
+    /// line is stored or recorded as rejected (see `probe rejections`); exits 0 then, and 1 only
+    /// when the input cannot be read or the database fails.
     Import {
         /// The file to import.
         file: PathBuf,
-        /// Largest GPU count per node accepted (default: the configuration's, else 16).
+        /// Counts above this per node are clamped, as the prober clamps them (default: the
+        /// configuration's, else 16).
         #[arg(long, value_name = "N")]
         max_gpus_per_node: Option<u32>,
+        /// Exit 1 when any line was rejected (for cron jobs that must notice).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// List the lines imports rejected, as JSON Lines: import, source, line, reason, detail and
+    /// the raw line.
+    Rejections {
+        /// Only the lines of this import (its id is printed by `probe import`).
+        #[arg(long = "import", value_name = "ID")]
+        import_id: Option<String>,
     },
 }
 
@@ -79,7 +91,9 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<()> {
         Some(ProbeCommand::Import {
             file,
             max_gpus_per_node,
-        }) => import(context, &file, max_gpus_per_node),
+            strict,
+        }) => import(context, &file, max_gpus_per_node, strict),
+        Some(ProbeCommand::Rejections { import_id }) => rejections(context, import_id.as_deref()),
         None => measure(&args, context),
     }
 }
@@ -240,7 +254,12 @@ fn export(context: &Context, from: &str, to: &str, out: Option<PathBuf>) -> anyh
     Ok(())
 }
 
-fn import(context: &Context, file: &PathBuf, max_gpus_per_node: Option<u32>) -> anyhow::Result<()> {
+fn import(
+    context: &Context,
+    file: &PathBuf,
+    max_gpus_per_node: Option<u32>,
+    strict: bool,
+) -> anyhow::Result<()> {
     let max_gpus_per_node = match max_gpus_per_node {
         Some(max) => max,
         None => match context.config() {
@@ -252,50 +271,101 @@ fn import(context: &Context, file: &PathBuf, max_gpus_per_node: Option<u32>) -> 
         },
     };
     let mut store = context.store()?;
+    let options = jsonl::ImportOptions {
+        max_gpus_per_node,
+        import_id: import_id(),
+        source: file.display().to_string(),
+        recorded_at_ms: chrono::Utc::now().timestamp_millis(),
+    };
     let report = if file.as_os_str() == "-" {
-        jsonl::import(&mut store, std::io::stdin().lock(), max_gpus_per_node)?
+        jsonl::import(&mut store, std::io::stdin().lock(), &options)?
     } else {
         let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        jsonl::import(&mut store, BufReader::new(input), max_gpus_per_node)?
+        jsonl::import(&mut store, BufReader::new(input), &options)?
     };
     let mut stderr = std::io::stderr().lock();
     for rejection in &report.rejections {
         writeln!(
             stderr,
-            "line {}: rejected: {}",
-            rejection.line, rejection.reason
+            "line {}: rejected ({}): {}",
+            rejection.line,
+            rejection.reason.code(),
+            rejection.detail
         )?;
     }
-    if report.rejected_total > report.rejections.len() {
+    let rejected = report.rejected_total();
+    if rejected > report.rejections.len() {
         writeln!(
             stderr,
             "… and {} more rejected line(s)",
-            report.rejected_total - report.rejections.len()
+            rejected - report.rejections.len()
         )?;
     }
-    for (line, key) in &report.conflicting {
+    let by_reason: Vec<String> = report
+        .rejected
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", reason.code()))
+        .collect();
+    let by_reason = if by_reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by_reason.join(", "))
+    };
+    println!(
+        "import {}: {} line(s): {} imported, {} already present, {} rejected{by_reason}",
+        options.import_id, report.lines, report.inserted, report.identical, rejected
+    );
+    if rejected > 0 {
         writeln!(
             stderr,
-            "line {line}: conflict: {} / {} at {} is already stored with other content; kept the stored one",
-            key.prober,
-            key.provider,
-            domain::UnixMs(key.time_ms)
+            "the rejected lines are recorded: akash-incentives probe rejections --import {}",
+            options.import_id
         )?;
+        if strict {
+            bail!("{rejected} line(s) rejected (--strict)");
+        }
     }
-    println!(
-        "{} line(s): {} imported, {} already present, {} conflicting, {} rejected",
-        report.lines,
-        report.inserted,
-        report.identical,
-        report.conflicting.len(),
-        report.rejected_total
-    );
-    if report.rejected_total > 0 || !report.conflicting.is_empty() {
-        bail!(
-            "{} line(s) rejected and {} in conflict; every other line was imported",
-            report.rejected_total,
-            report.conflicting.len()
-        );
+    Ok(())
+}
+
+/// A new import's id: its start time to the nanosecond and the process id, unique in practice
+/// and sortable by time.
+fn import_id() -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "{}-{}",
+        now.format("%Y%m%dT%H%M%S%.9fZ"),
+        std::process::id()
+    )
+}
+
+/// One line of `probe rejections`, its fields in this order.
+#[derive(serde::Serialize)]
+struct ListedRejection<'a> {
+    import: &'a str,
+    source: &'a str,
+    line: i64,
+    reason: &'a str,
+    detail: &'a str,
+    raw: &'a str,
+}
+
+fn rejections(context: &Context, import_id: Option<&str>) -> anyhow::Result<()> {
+    let mut store = context.store()?;
+    let rows = store::probe_rejections::probe_rejections(store.conn(), import_id)?;
+    let mut stdout = std::io::stdout().lock();
+    for row in &rows {
+        let listed = ListedRejection {
+            import: &row.import_id,
+            source: &row.source,
+            line: row.line,
+            reason: &row.reason,
+            detail: &row.detail,
+            raw: &row.raw,
+        };
+        serde_json::to_writer(&mut stdout, &listed)?;
+        writeln!(stdout)?;
     }
+    eprintln!("{} rejected line(s)", rows.len());
     Ok(())
 }

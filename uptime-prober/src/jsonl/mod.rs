@@ -15,29 +15,31 @@
 //! **Errors.** `error` is `"<kind>: <message>"` (kind as stored, e.g. `timeout`); on import a
 //! known kind prefix is split off again, anything else is kept as the message.
 //!
-//! **Import** is idempotent on (prober, provider, time). A line whose key is already stored with
-//! the same content is counted as identical; with different content it is a conflict and the
-//! stored observation is kept. Malformed lines are rejected with their line number and reason,
-//! and every good line is still imported. Hostile input (huge numbers, negative counts, bad times,
-//! enormous lines, control characters) is a rejection, never a panic or an abort.
+//! **Counts.** A count above the importing side's `max_gpus_per_node`, or an allocated count
+//! above allocatable, is clamped exactly as the live prober clamps what a provider reports
+//! ([`crate::sanitise::clamp_counts`]): the raw value and the clamp codes are kept, and the line
+//! still counts as a vote. Only a published report's rows ([`ObservationLine::into_record`]),
+//! which were sanitised before they were written, must need no clamp.
+//!
+//! **Import** ([`import`]) is idempotent, and keeps every line: each is stored, or recorded as
+//! rejected with its line number, reason code and raw text.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 use serde::{Deserialize, Serialize};
-use store::probes::{self, GpuRecord, InsertOutcome, ObservationKey, ObservationRecord};
+use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
 use store::Store;
 
 use crate::error::ErrorKind;
+use crate::sanitise::clamp_counts;
 use domain::UnixMs;
+
+mod import;
+
+pub use import::{import, parse_line, ImportOptions, ImportReport, RejectReason, Rejection};
 
 /// Longest line read; longer lines are rejected without being held in memory.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
-/// Rejections kept in the report (the count continues beyond it).
-const MAX_REJECTIONS_KEPT: usize = 10_000;
-/// Longest rejection reason kept.
-const MAX_REASON_CHARS: usize = 300;
-/// Observations written per transaction during an import.
-const IMPORT_BATCH: usize = 1_000;
 /// Observations read per query during an export.
 const EXPORT_PAGE: usize = 1_000;
 /// Largest latency accepted, in milliseconds (a day).
@@ -99,30 +101,18 @@ pub enum TransferError {
     Encode(#[from] serde_json::Error),
 }
 
-/// A line that was not imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// 1-based line number.
-    pub line: usize,
-    /// Why.
-    pub reason: String,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Non-blank lines read.
-    pub lines: usize,
-    /// Observations newly stored.
-    pub inserted: usize,
-    /// Lines whose observation was already stored, unchanged.
-    pub identical: usize,
-    /// Lines whose key was already stored with other content (stored one kept): line numbers.
-    pub conflicting: Vec<(usize, ObservationKey)>,
-    /// All rejected lines.
-    pub rejected_total: usize,
-    /// The first 10,000 rejections, with line numbers and reasons.
-    pub rejections: Vec<Rejection>,
+/// How a line's GPU counts are taken when it becomes a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counts {
+    /// Clamped to `max_gpus_per_node` and allocated to allocatable, as the live prober clamps,
+    /// with the raw values and clamp codes kept: how an import takes them.
+    Clamp {
+        /// The importing side's largest GPU count per node.
+        max_gpus_per_node: u32,
+    },
+    /// Taken as they are; allocated above allocatable is refused. A published report's rows
+    /// were sanitised before they were written, so one that needs a clamp was edited.
+    Exact,
 }
 
 /// Writes every observation with `from_ms ≤ time < to_ms` to `out`, ordered by time, prober
@@ -179,91 +169,15 @@ impl ObservationLine {
         }
     }
 
-    /// The observation this line states, or exactly what is wrong with it; counts above
-    /// `max_gpus_per_node` are refused.
-    pub fn into_record(self, max_gpus_per_node: u32) -> Result<ObservationRecord, String> {
-        record_from_line(self, max_gpus_per_node)
+    /// The observation a published report's row states, or exactly what is wrong with it; its
+    /// counts are taken exactly ([`Counts::Exact`]).
+    pub fn into_record(self) -> Result<ObservationRecord, String> {
+        record_from_line(self, Counts::Exact)
     }
 }
 
-/// Imports JSON Lines from `input`; counts above `max_gpus_per_node` are rejected (the exporter
-/// clamps to its own maximum, so a larger count means the line was not produced by a prober
-/// with the same rules).
-pub fn import(
-    store: &mut Store,
-    input: impl BufRead,
-    max_gpus_per_node: u32,
-) -> Result<ImportReport, TransferError> {
-    let mut report = ImportReport::default();
-    let mut reader = BoundedLines::new(input, MAX_LINE_BYTES);
-    let mut batch: Vec<(usize, ObservationRecord)> = Vec::new();
-    let mut number = 0;
-    while let Some(line) = reader.next_line()? {
-        number += 1;
-        let parsed = match line {
-            RawLine::TooLong(bytes) => Err(format!(
-                "line is {bytes} bytes or more, above the {MAX_LINE_BYTES}-byte limit"
-            )),
-            RawLine::Text(bytes) => match std::str::from_utf8(&bytes) {
-                Err(e) => Err(format!("line is not UTF-8: {e}")),
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => parse_line(text, max_gpus_per_node),
-            },
-        };
-        report.lines += 1;
-        match parsed {
-            Ok(record) => batch.push((number, record)),
-            Err(reason) => {
-                report.rejected_total += 1;
-                if report.rejections.len() < MAX_REJECTIONS_KEPT {
-                    // Parser messages can quote the line; keep the report small whatever it held.
-                    let reason = crate::text::clean(&reason, MAX_REASON_CHARS);
-                    report.rejections.push(Rejection {
-                        line: number,
-                        reason,
-                    });
-                }
-            }
-        }
-        if batch.len() >= IMPORT_BATCH {
-            store_batch(store, &mut batch, &mut report)?;
-        }
-    }
-    store_batch(store, &mut batch, &mut report)?;
-    Ok(report)
-}
-
-fn store_batch(
-    store: &mut Store,
-    batch: &mut Vec<(usize, ObservationRecord)>,
-    report: &mut ImportReport,
-) -> Result<(), TransferError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let records: Vec<ObservationRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
-    let summary = probes::insert_observations(store, &records)?;
-    for ((line, record), outcome) in batch.drain(..).zip(summary.outcomes) {
-        match outcome {
-            InsertOutcome::Inserted => report.inserted += 1,
-            InsertOutcome::Identical => report.identical += 1,
-            InsertOutcome::Conflicting => report.conflicting.push((line, record.key)),
-        }
-    }
-    Ok(())
-}
-
-/// Reads one line as an observation, or says exactly what is wrong with it.
-pub fn parse_line(text: &str, max_gpus_per_node: u32) -> Result<ObservationRecord, String> {
-    let line: ObservationLine =
-        serde_json::from_str(text).map_err(|e| format!("not an observation: {e}"))?;
-    record_from_line(line, max_gpus_per_node)
-}
-
-fn record_from_line(
-    line: ObservationLine,
-    max_gpus_per_node: u32,
-) -> Result<ObservationRecord, String> {
+/// The record a line states, its counts taken as `counts` says, or what is wrong with it.
+fn record_from_line(line: ObservationLine, counts: Counts) -> Result<ObservationRecord, String> {
     check_id("prober", &line.prober)?;
     check_id("provider", &line.provider)?;
     let time_ms = UnixMs::parse_rfc3339(&line.time)
@@ -300,7 +214,7 @@ fn record_from_line(
         .gpus
         .into_iter()
         .enumerate()
-        .map(|(i, gpu)| gpu_from_line(i, gpu, max_gpus_per_node))
+        .map(|(i, gpu)| gpu_from_line(i, gpu, counts))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ObservationRecord {
         key: ObservationKey {
@@ -345,20 +259,8 @@ fn split_error(text: String) -> (Option<String>, Option<String>) {
     }
 }
 
-fn gpu_from_line(index: usize, gpu: GpuLine, max_gpus_per_node: u32) -> Result<GpuRecord, String> {
+fn gpu_from_line(index: usize, gpu: GpuLine, counts: Counts) -> Result<GpuRecord, String> {
     let at = |what: String| format!("gpus[{index}]: {what}");
-    if gpu.allocatable > u64::from(max_gpus_per_node) {
-        return Err(at(format!(
-            "allocatable {} is above the {max_gpus_per_node} per node accepted",
-            gpu.allocatable
-        )));
-    }
-    if gpu.allocated > gpu.allocatable {
-        return Err(at(format!(
-            "allocated {} is above allocatable {}",
-            gpu.allocated, gpu.allocatable
-        )));
-    }
     for (field, value, max) in [
         ("model", &gpu.model, 64),
         ("ram", &gpu.ram, 32),
@@ -377,7 +279,22 @@ fn gpu_from_line(index: usize, gpu: GpuLine, max_gpus_per_node: u32) -> Result<G
             }
         }
     }
-    // Both counts are at most max_gpus_per_node (a u32), so they fit an i64.
+    let (allocatable, allocated, clamps) = match counts {
+        Counts::Clamp { max_gpus_per_node } => {
+            let (allocatable, allocated, clamps) =
+                clamp_counts(gpu.allocatable, gpu.allocated, max_gpus_per_node);
+            let codes: Vec<String> = clamps.iter().map(ToString::to_string).collect();
+            let codes = (!codes.is_empty()).then(|| codes.join(","));
+            (u64::from(allocatable), u64::from(allocated), codes)
+        }
+        Counts::Exact if gpu.allocated > gpu.allocatable => {
+            return Err(at(format!(
+                "allocated {} is above allocatable {}",
+                gpu.allocated, gpu.allocatable
+            )));
+        }
+        Counts::Exact => (gpu.allocatable, gpu.allocated, None),
+    };
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(GpuRecord {
         node: format!("gpus[{index:04}]"),
@@ -385,69 +302,13 @@ fn gpu_from_line(index: usize, gpu: GpuLine, max_gpus_per_node: u32) -> Result<G
         model: gpu.model,
         ram: gpu.ram,
         interface: gpu.interface,
-        allocatable: count(gpu.allocatable),
-        allocated: count(gpu.allocated),
+        allocatable: count(allocatable),
+        allocated: count(allocated),
         raw_allocatable: gpu.allocatable.to_string(),
         raw_allocated: gpu.allocated.to_string(),
-        clamps: None,
+        clamps,
         flags: None,
     })
-}
-
-/// A line as read: its bytes (without the line break), or only its length when too long.
-enum RawLine {
-    Text(Vec<u8>),
-    TooLong(usize),
-}
-
-/// Splits input into lines without ever holding more than `max` bytes of one line.
-struct BoundedLines<R> {
-    input: R,
-    max: usize,
-}
-
-impl<R: BufRead> BoundedLines<R> {
-    fn new(input: R, max: usize) -> Self {
-        Self { input, max }
-    }
-
-    fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
-        let mut line = Vec::new();
-        let mut length = 0usize;
-        let mut any = false;
-        loop {
-            let chunk = self.input.fill_buf()?;
-            if chunk.is_empty() {
-                break;
-            }
-            any = true;
-            let (piece, found_end) = match chunk.iter().position(|b| *b == b'\n') {
-                Some(end) => (&chunk[..end], true),
-                None => (chunk, false),
-            };
-            length = length.saturating_add(piece.len());
-            if length <= self.max {
-                line.extend_from_slice(piece);
-            } else {
-                line = Vec::new();
-            }
-            let consumed = piece.len() + usize::from(found_end);
-            self.input.consume(consumed);
-            if found_end {
-                break;
-            }
-        }
-        if !any {
-            return Ok(None);
-        }
-        if length > self.max {
-            return Ok(Some(RawLine::TooLong(length)));
-        }
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        Ok(Some(RawLine::Text(line)))
-    }
 }
 
 #[cfg(test)]
@@ -488,8 +349,6 @@ mod tests {
             (GOOD.replace("\"allocatable\":8", "\"allocatable\":18446744073709551616"), "not an observation"),
             (GOOD.replace("\"allocatable\":8", "\"allocatable\":-1"), "not an observation"),
             (GOOD.replace("\"allocatable\":8", "\"allocatable\":8.5"), "not an observation"),
-            (GOOD.replace("\"allocatable\":8", "\"allocatable\":17"), "above the 16 per node"),
-            (GOOD.replace("\"allocated\":3", "\"allocated\":9"), "above allocatable"),
             (GOOD.replace("2024-02-15T00:15:00Z", "2024-02-15 00:15"), "not an RFC 3339 time"),
             (GOOD.replace("2024-02-15T00:15:00Z", "1970-01-01T00:00:00Z"), "outside the years"),
             (GOOD.replace("\"latency_ms\":120", "\"latency_ms\":99999999999"), "above a day"),
@@ -504,9 +363,54 @@ mod tests {
             ("null".into(), "not an observation"),
         ];
         for (line, expected) in cases {
-            let err = parse_line(&line, 16).unwrap_err();
+            let (reason, err) = parse_line(&line, 16).unwrap_err();
             assert!(err.contains(expected), "{line:.80}: {err}");
+            let malformed =
+                expected.starts_with("not an observation") || expected.contains("field");
+            let expected_reason = if malformed {
+                RejectReason::Malformed
+            } else {
+                RejectReason::Invalid
+            };
+            assert_eq!(reason, expected_reason, "{line:.80}");
         }
+    }
+
+    /// Counts beyond the importing side's limits are clamped as the live prober clamps them,
+    /// with the raw values and the clamp codes kept: the vote is never lost.
+    #[test]
+    fn counts_beyond_the_limits_are_clamped_with_their_raw_values() {
+        let above_max = GOOD.replace("\"allocatable\":8", "\"allocatable\":17");
+        let gpu = &parse_line(&above_max, 16).unwrap().gpus[0];
+        assert_eq!((gpu.allocatable, gpu.allocated), (16, 3));
+        assert_eq!(
+            (gpu.raw_allocatable.as_str(), gpu.raw_allocated.as_str()),
+            ("17", "3")
+        );
+        assert_eq!(
+            gpu.clamps.as_deref(),
+            Some("allocatable:above_max_per_node")
+        );
+
+        let both = GOOD
+            .replace("\"allocatable\":8", "\"allocatable\":40")
+            .replace("\"allocated\":3", "\"allocated\":30");
+        let gpu = &parse_line(&both, 4).unwrap().gpus[0];
+        assert_eq!((gpu.allocatable, gpu.allocated), (4, 4));
+        assert_eq!(
+            gpu.clamps.as_deref(),
+            Some("allocatable:above_max_per_node,allocated:above_allocatable")
+        );
+
+        // A published report's row was sanitised when written: one needing a clamp is refused.
+        let over = GOOD.replace("\"allocated\":3", "\"allocated\":9");
+        let line: ObservationLine = serde_json::from_str(&over).unwrap();
+        assert!(line
+            .into_record()
+            .unwrap_err()
+            .contains("above allocatable"));
+        let clean: ObservationLine = serde_json::from_str(GOOD).unwrap();
+        assert_eq!(clean.into_record().unwrap().gpus[0].clamps, None);
     }
 
     proptest::proptest! {
@@ -522,20 +426,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn bounded_lines_split_and_refuse_oversized_lines() {
-        let input = format!("a\r\n{}\nb\n\nlast", "x".repeat(50));
-        let mut lines =
-            BoundedLines::new(std::io::BufReader::with_capacity(7, input.as_bytes()), 10);
-        let mut seen = Vec::new();
-        while let Some(line) = lines.next_line().unwrap() {
-            seen.push(match line {
-                RawLine::Text(t) => String::from_utf8(t).unwrap(),
-                RawLine::TooLong(n) => format!("<{n}>"),
-            });
-        }
-        assert_eq!(seen, ["a", "<50>", "b", "", "last"]);
     }
 }
