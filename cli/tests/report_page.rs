@@ -17,7 +17,7 @@ use std::time::Duration;
 use reports::bundle::{sha256_hex, Manifest, MANIFEST_FILE};
 use reports::page::PAGE_FILE;
 use support::audit::{cli, copy_folder, epoch_folder, good, LAST, PROGRAMME};
-use support::{binary, run, run_within};
+use support::{binary, run, run_within, tool_on_path};
 
 /// The longest a browser run may take before the test fails.
 const BROWSER_LIMIT: Duration = Duration::from_secs(60);
@@ -30,27 +30,9 @@ fn latest_manifest(programme: &Path) -> (Manifest, String) {
     (manifest, sha256_hex(&bytes))
 }
 
-/// `chromium` from `PATH`; `None` (with a message) when it is missing, outside CI.
-///
-/// # Panics
-/// Under `CI=true` when it is missing.
+/// `chromium` from `PATH` (see [`tool_on_path`]).
 fn chromium() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|folder| folder.join("chromium"))
-            .find(|candidate| candidate.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI=true but chromium is not on PATH: .ci/run installs Debian's chromium"
-        );
-        eprintln!(
-            "SKIPPED: the browser checks of report.html, no chromium on PATH; install \
-             Debian's chromium (apt-get install chromium) to run them"
-        );
-    }
-    found
+    tool_on_path("chromium", "chromium", "the browser checks of report.html")
 }
 
 /// Headless Chromium on `page` with `args`, its profile in `profile`, killed (and the test

@@ -11,10 +11,12 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use prometheus::core::Collector;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use telemetry::{metric_name, MetricSet};
 
-/// Prefix of every indexer metric name.
-pub const PREFIX: &str = "akash_incentives_indexer_";
+/// The part every indexer metric name carries (`akash_incentives_indexer_*`).
+const PART: &str = "indexer";
 
 /// The label value used once a chain-supplied label has too many distinct values.
 pub const OVERFLOW_LABEL: &str = "other";
@@ -54,7 +56,7 @@ impl IndexerMetrics {
     /// # Errors
     /// When a metric of the same name is already registered there.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let name = |n: &str| format!("{PREFIX}{n}");
+        let name = |n: &str| metric_name(PART, n);
         let metrics = Self {
             indexed_height: IntGauge::new(
                 name("indexed_height"),
@@ -105,14 +107,7 @@ impl IndexerMetrics {
             seen_reasons: Arc::default(),
             seen_type_urls: Arc::default(),
         };
-        registry.register(Box::new(metrics.indexed_height.clone()))?;
-        registry.register(Box::new(metrics.chain_head_height.clone()))?;
-        registry.register(Box::new(metrics.blocks_processed.clone()))?;
-        registry.register(Box::new(metrics.transactions_processed.clone()))?;
-        registry.register(Box::new(metrics.decode_failures.clone()))?;
-        registry.register(Box::new(metrics.unknown_messages.clone()))?;
-        registry.register(Box::new(metrics.rpc_errors.clone()))?;
-        registry.register(Box::new(metrics.batch_apply_seconds.clone()))?;
+        metrics.register_on(registry)?;
         Ok(metrics)
     }
 
@@ -151,6 +146,21 @@ impl IndexerMetrics {
     /// The failed RPC attempts counted so far for `endpoint` and `kind`.
     pub fn rpc_errors(&self, endpoint: &str, kind: &str) -> u64 {
         self.rpc_errors.with_label_values(&[endpoint, kind]).get()
+    }
+}
+
+impl MetricSet for IndexerMetrics {
+    fn collectors(&self) -> Vec<Box<dyn Collector>> {
+        vec![
+            Box::new(self.indexed_height.clone()),
+            Box::new(self.chain_head_height.clone()),
+            Box::new(self.blocks_processed.clone()),
+            Box::new(self.transactions_processed.clone()),
+            Box::new(self.decode_failures.clone()),
+            Box::new(self.unknown_messages.clone()),
+            Box::new(self.rpc_errors.clone()),
+            Box::new(self.batch_apply_seconds.clone()),
+        ]
     }
 }
 
@@ -201,7 +211,7 @@ mod tests {
             "batch_apply_duration_seconds",
         ] {
             assert!(
-                names.contains(&format!("{PREFIX}{expected}")),
+                names.contains(&metric_name(PART, expected)),
                 "{expected} missing from {names:?}"
             );
         }

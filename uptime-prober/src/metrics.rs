@@ -5,14 +5,17 @@
 
 use std::collections::BTreeMap;
 
+use prometheus::core::Collector;
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
+use telemetry::{metric_name, MetricSet};
 
 use crate::error::ErrorKind;
 use crate::probe::Probe;
 
-const PREFIX: &str = "akash_incentives_prober_";
+/// The part every prober metric name carries (`akash_incentives_prober_*`).
+const PART: &str = "prober";
 
 /// The prober's metrics.
 #[derive(Clone)]
@@ -29,7 +32,7 @@ pub struct ProberMetrics {
 impl ProberMetrics {
     /// Creates the metrics and registers them on `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let name = |n: &str| format!("{PREFIX}{n}");
+        let name = |n: &str| metric_name(PART, n);
         let metrics = Self {
             probes: IntCounterVec::new(
                 Opts::new(name("probes_total"), "Probes done, by result (online/offline) and error kind (none when online)."),
@@ -55,13 +58,7 @@ impl ProberMetrics {
                     .buckets(vec![1.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0]),
             )?,
         };
-        registry.register(Box::new(metrics.probes.clone()))?;
-        registry.register(Box::new(metrics.latency.clone()))?;
-        registry.register(Box::new(metrics.providers_online.clone()))?;
-        registry.register(Box::new(metrics.providers_probed.clone()))?;
-        registry.register(Box::new(metrics.gpus_online.clone()))?;
-        registry.register(Box::new(metrics.clamps.clone()))?;
-        registry.register(Box::new(metrics.round_duration.clone()))?;
+        metrics.register_on(registry)?;
         // Make every series visible from the start, so dashboards show zeros rather than gaps.
         metrics.probes.with_label_values(&["online", "none"]);
         for kind in ErrorKind::ALL {
@@ -108,6 +105,20 @@ impl ProberMetrics {
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
         }
         self.round_duration.observe(duration_seconds);
+    }
+}
+
+impl MetricSet for ProberMetrics {
+    fn collectors(&self) -> Vec<Box<dyn Collector>> {
+        vec![
+            Box::new(self.probes.clone()),
+            Box::new(self.latency.clone()),
+            Box::new(self.providers_online.clone()),
+            Box::new(self.providers_probed.clone()),
+            Box::new(self.gpus_online.clone()),
+            Box::new(self.clamps.clone()),
+            Box::new(self.round_duration.clone()),
+        ]
     }
 }
 

@@ -43,6 +43,31 @@ pub fn binary_keeping(kept: &[&str]) -> Command {
     command
 }
 
+/// The program `name` from `PATH`; `None` (with a message saying what is skipped and how to
+/// install it) when it is missing, outside CI.
+///
+/// # Panics
+/// Under `CI=true` when it is missing: there a skip would hide exactly what the test is for,
+/// and `.ci/run` installs the Debian package `package`.
+pub fn tool_on_path(name: &str, package: &str, skipped: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|folder| folder.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true but {name} is not on PATH: .ci/run installs Debian's {package}"
+        );
+        eprintln!(
+            "SKIPPED: {skipped}, no {name} on PATH; install Debian's {package} (apt-get install \
+             {package}) to run them"
+        );
+    }
+    found
+}
+
 /// A configuration shipped in `config/` (`example.toml`, `devnet.toml`).
 pub fn shipped_config(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
