@@ -1,4 +1,5 @@
-//! Indexing throughput: a synthetic chain served on 127.0.0.1, indexed into SQLite.
+//! Indexing throughput: a synthetic chain served on 127.0.0.1, indexed into SQLite and into
+//! PostgreSQL.
 //!
 //! Run with `cargo bench -p indexer --bench index_throughput` (release build). It
 //!
@@ -6,16 +7,19 @@
 //! 2. serves them with the simnet CometBFT node on 127.0.0.1;
 //! 3. **fetch-only pass**: the same RPC client fetches every block and its results with the same
 //!    concurrency, and throws them away;
-//! 4. **indexing pass**: the real pipeline (`indexer::follow::run`) fetches, decodes, applies
-//!    and commits every block into a fresh SQLite file;
+//! 4. **indexing passes**: the real pipeline (`indexer::follow::run`) fetches, decodes, applies
+//!    and commits every block into a fresh SQLite file, and into a fresh schema of the
+//!    PostgreSQL server at `TEST_DATABASE_URL` (skipped with a message when none answers; a
+//!    failure under `CI=true`);
 //!
-//! and prints blocks per second for both and the decode-and-store overhead: how much longer
-//! the indexing pass took than the fetch-only pass, as a share of the fetch time. Targets:
-//! at least 2,000 blocks/s, overhead at most 15%.
+//! and prints blocks per second for each and each backend's decode-and-store overhead: how much
+//! longer its indexing pass took than the fetch-only pass, as a share of the fetch time.
+//! Targets: at least 2,000 blocks/s, overhead at most 15%.
 //!
-//! The two passes alternate for `BENCH_ROUNDS` rounds (default 3) and the medians are
-//! compared, so load from other processes on a shared machine distorts the ratio less.
-//! `BENCH_ONLY=fetch` or `BENCH_ONLY=index` runs a single pass (for a profiler).
+//! The passes alternate for `BENCH_ROUNDS` rounds (default 3) and the medians are compared, so
+//! load from other processes on a shared machine distorts the ratios less. `BENCH_ONLY=fetch`,
+//! `BENCH_ONLY=sqlite` or `BENCH_ONLY=postgres` runs a single pass (for a profiler);
+//! `BENCH_ONLY=index` runs both indexing passes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,7 +31,7 @@ use indexer::metrics::IndexerMetrics;
 use indexer::rpc::{RetryPolicy, RpcClient, RpcOptions};
 use simnet::chain::generate::{generate_in_memory, GenerateOptions};
 use simnet::chain::{ChainServer, ChainSource, ServeOptions};
-use store::{DatabaseUrl, Store};
+use store::Store;
 
 const FETCH_CONCURRENCY: usize = 32;
 const BATCH_SIZE: usize = 500;
@@ -95,57 +99,67 @@ async fn bench(blocks: u64) {
     // `BENCH_ONLY=fetch` or `BENCH_ONLY=index` runs one pass, for profiling it alone.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     // Alternate the passes, so drifting load on a shared machine hits both alike.
+    let runs = |pass: &str| only.is_empty() || only == pass || (only == "index" && pass != "fetch");
+    let postgres_reachable = runs("postgres") && store::testing::postgres().is_some();
     let mut fetches = Vec::new();
-    let mut indexes = Vec::new();
+    let mut sqlite = Vec::new();
+    let mut postgres = Vec::new();
     for round in 1..=rounds {
-        let fetch = if only == "index" {
-            Pass::default()
-        } else {
-            bench.fetch_only().await
-        };
-        let index = if only == "fetch" {
-            Pass::default()
-        } else {
-            bench.index().await
+        let mut line = format!("round {round}:");
+        if runs("fetch") {
+            let pass = bench.fetch_only().await;
+            line += &pass.describe("fetch only");
+            fetches.push(pass);
+        }
+        if runs("sqlite") {
+            let pass = bench.index(Backend::Sqlite).await;
+            line += &pass.describe("index into SQLite");
+            sqlite.push(pass);
+        }
+        if postgres_reachable {
+            let pass = bench.index(Backend::Postgres).await;
+            line += &pass.describe("index into PostgreSQL");
+            postgres.push(pass);
+        }
+        println!("{line}");
+    }
+    let rate = |pass: Pass| blocks as f64 / pass.wall.as_secs_f64();
+    println!("median of {rounds} round(s):");
+    let fetch = median(&mut fetches);
+    if let Some(fetch) = fetch {
+        println!(
+            "fetch only           : {:>8.2} s  {:>8.0} blocks/s  CPU {:.2} s",
+            fetch.wall.as_secs_f64(),
+            rate(fetch),
+            fetch.cpu
+        );
+    }
+    for (name, passes) in [("SQLite", &mut sqlite), ("PostgreSQL", &mut postgres)] {
+        let Some(index) = median(passes) else {
+            continue;
         };
         println!(
-            "round {round}: fetch only {:.2} s (CPU {:.2} s), index {:.2} s (CPU {:.2} s)",
-            fetch.wall.as_secs_f64(),
-            fetch.cpu,
+            "index into {name:<10}: {:>8.2} s  {:>8.0} blocks/s  CPU {:.2} s; target 2000 blocks/s {}",
             index.wall.as_secs_f64(),
-            index.cpu
+            rate(index),
+            index.cpu,
+            if rate(index) >= 2_000.0 { "met" } else { "NOT met" }
         );
-        fetches.push(fetch);
-        indexes.push(index);
-    }
-    let fetch = median(&mut fetches);
-    let index = median(&mut indexes);
-    let rate = |d: Duration| blocks as f64 / d.as_secs_f64();
-    let overhead =
-        (index.wall.as_secs_f64() - fetch.wall.as_secs_f64()) / fetch.wall.as_secs_f64() * 100.0;
-    println!("median of {rounds} round(s):");
-    println!(
-        "fetch only : {:>8.2} s  {:>8.0} blocks/s  CPU {:.2} s",
-        fetch.wall.as_secs_f64(),
-        rate(fetch.wall),
-        fetch.cpu
-    );
-    println!(
-        "index      : {:>8.2} s  {:>8.0} blocks/s  CPU {:.2} s",
-        index.wall.as_secs_f64(),
-        rate(index.wall),
-        index.cpu
-    );
-    println!("decode+store overhead over fetch: {overhead:+.1}% (target <= 15%)");
-    println!(
-        "throughput target 2000 blocks/s: {}",
-        if rate(index.wall) >= 2_000.0 {
-            "met"
-        } else {
-            "NOT met"
+        if let Some(fetch) = fetch {
+            let overhead = (index.wall.as_secs_f64() - fetch.wall.as_secs_f64())
+                / fetch.wall.as_secs_f64()
+                * 100.0;
+            println!("  {name} decode+store overhead over fetch: {overhead:+.1}% (target <= 15%)");
         }
-    );
+    }
     server.shutdown().await;
+}
+
+/// The database an indexing pass writes into.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 /// What the passes share.
@@ -162,6 +176,16 @@ struct Bench {
 struct Pass {
     wall: Duration,
     cpu: f64,
+}
+
+impl Pass {
+    fn describe(&self, what: &str) -> String {
+        format!(
+            " {what} {:.2} s (CPU {:.2} s);",
+            self.wall.as_secs_f64(),
+            self.cpu
+        )
+    }
 }
 
 impl Bench {
@@ -209,11 +233,14 @@ impl Bench {
         }
     }
 
-    /// The real pipeline into a fresh SQLite file.
-    async fn index(&self) -> Pass {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let store = Store::open(&DatabaseUrl::SqliteFile(dir.path().join("bench.sqlite")))
-            .expect("open SQLite");
+    /// The real pipeline into a fresh SQLite file or a fresh PostgreSQL schema (dropped after
+    /// the pass).
+    async fn index(&self, backend: Backend) -> Pass {
+        let database = match backend {
+            Backend::Sqlite => store::testing::sqlite(),
+            Backend::Postgres => store::testing::postgres().expect("PostgreSQL answered before"),
+        };
+        let store = Store::open(&database.url()).expect("open the database");
         let (client, metrics) = self.client();
         let started = Instant::now();
         let cpu_started = cpu_seconds();
@@ -252,9 +279,9 @@ impl Bench {
     }
 }
 
-fn median(passes: &mut [Pass]) -> Pass {
+fn median(passes: &mut [Pass]) -> Option<Pass> {
     passes.sort_by_key(|p| p.wall);
-    passes[passes.len() / 2]
+    passes.get(passes.len() / 2).copied()
 }
 
 /// CPU time (user + system) this process has used so far, from `/proc/self/stat` (Linux; 0
