@@ -4,6 +4,9 @@
 //! `config/prometheus-alerts.test.yml`. Every metric an alert rule names is one the indexer or
 //! the prober registers, so no rule waits forever on a series that never comes.
 //!
+//! `config/grafana/akash-incentives.json` imports as is (the data source is a variable) and every
+//! panel's query names only metrics the exporters register.
+//!
 //! `promtool` is in Debian's `prometheus` package (`.ci/run` installs it). Without it the
 //! promtool checks are skipped with a message, except under `CI=true`, where the test fails.
 
@@ -78,6 +81,55 @@ fn every_metric_an_alert_names_is_exported() {
         "akash_incentives_prober_round_duration_seconds_count",
         &exported
     ));
+}
+
+#[test]
+fn the_dashboard_imports_with_its_data_source_as_a_variable_and_queries_exported_metrics() {
+    let exported = exported_names();
+    let text = std::fs::read_to_string(shipped_config("grafana/akash-incentives.json")).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let variables = dashboard["templating"]["list"].as_array().unwrap();
+    assert!(
+        variables.iter().any(|v| v["name"] == "datasource"
+            && v["type"] == "datasource"
+            && v["query"] == "prometheus"),
+        "a data source variable: {variables:?}"
+    );
+    let panels = dashboard["panels"].as_array().unwrap();
+    assert!(panels.len() >= 8, "{} panels", panels.len());
+    let ids: BTreeSet<u64> = panels.iter().map(|p| p["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids.len(), panels.len(), "panel ids are unique");
+    for panel in panels {
+        let title = panel["title"].as_str().unwrap();
+        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{title}");
+        let targets = panel["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "{title} has a query");
+        for target in targets {
+            let expr = target["expr"].as_str().unwrap();
+            let names = referenced_names(expr);
+            assert!(!names.is_empty(), "{title}: {expr}");
+            for name in names {
+                assert!(
+                    is_exported(&name, &exported),
+                    "panel {title:?} queries {name}, which nobody exports"
+                );
+            }
+        }
+    }
+    let titles: Vec<&str> = panels
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "Indexer lag",
+        "Blocks per second",
+        "Decode rejections",
+        "Probe success rate",
+        "Providers online",
+        "GPUs online by model",
+    ] {
+        assert!(titles.contains(&wanted), "no {wanted:?} panel: {titles:?}");
+    }
 }
 
 fn promtool(promtool: &Path, args: &[&str], file: &str) -> (i32, String) {
