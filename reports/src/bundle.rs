@@ -9,7 +9,7 @@
 //! | `observations.{csv,parquet}` | the observations that could stand in it ([`crate::material::OBSERVATIONS`]) |
 //! | `ledger.{csv,parquet}` | the pool ledgers ([`crate::books::LEDGER`]) |
 //! | `vesting.{csv,parquet}` | vesting entries created and clawed back ([`crate::books::VESTING`]) |
-//! | `state.json` | the engine's state after the epoch, vesting entries included |
+//! | `state.json` | the engine's state after the epoch: pools, contracts, the open vesting entries and the closed ones' vested totals |
 //! | `programme.toml` | the programme as loaded (`settings::published_programme`) |
 //! | `manifest.json` | [`Manifest`]: what the epoch is, the SHA-256 of every file above, the totals, the Merkle root, and the SHA-256 of the previous epoch's manifest |
 //!

@@ -242,8 +242,8 @@ fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError
             error: error.get(i).map(str::to_owned),
             gpus: nodes,
         };
-        // A published observation was accepted once; the per-node limit is the prober's
-        // local policy, not part of what is verified.
+        // A published observation was sanitised when it was stored: its counts are taken
+        // exactly, and one that would need a clamp was edited since.
         let record = line
             .into_record()
             .map_err(|problem| columns.row_error(i, problem))?;

@@ -2,7 +2,8 @@
 //!
 //! A settle run opens a [`Session`]: it reads how many epochs of the programme are sealed and
 //! rebuilds the engine's [`ProgrammeState`] after the last one (the carried state stored with
-//! that epoch, plus every vesting entry). Each further epoch is then
+//! that epoch, with every vesting entry made into its open entries and closed totals). Each
+//! further epoch is then
 //!
 //! 1. **checked for readiness:** its window has ended at the run's `now`, and the indexer has
 //!    indexed a block at or after its end ([`SettlementError::NotEnded`],
