@@ -307,13 +307,13 @@ struct Independent {
     measured: MeasuredEpoch,
 }
 
-/// Steps 1–3 of the module docs for one epoch folder, except what needs the previous epoch.
 /// How many threads prepare epochs for [`verify_programme`]: one per core the machine offers,
 /// at least one and at most four (beyond that, memory grows faster than the gain).
 fn preparing_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
 }
 
+/// Steps 1–3 of the module docs for one epoch folder, except what needs the previous epoch.
 fn prepare(programme_folder: &Path, programme: &str, epoch: u32) -> Result<Prepared, TableError> {
     let folder = epoch_folder(programme_folder, epoch);
     let (manifest_bytes, manifest) = read_manifest(&folder)?;

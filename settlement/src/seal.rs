@@ -542,15 +542,43 @@ impl<'c> Session<'c> {
     }
 }
 
-/// The engine state after sealed epoch `last`: its carried state, with the vesting entries
-/// created up to it as they stood at its end (only the clawbacks made up to it) made into the
-/// state's open entries and closed totals ([`ProgrammeState::set_vesting`]). Also returns the
-/// epoch's row and those entries, every one of them, for readers that show the history.
-pub(crate) fn state_after(
+/// Sealed epoch `last` as the store holds it: its row, its carried state (without vesting) and
+/// the vesting entries created up to it as they stood at its end, only the clawbacks made up to
+/// it applied: the whole history, which [`SealedHistory::into_state`] makes into the engine's
+/// state.
+pub(crate) struct SealedHistory {
+    row: EpochRow,
+    carried: ProgrammeState,
+    pub(crate) entries: Vec<VestingEntry>,
+}
+
+impl SealedHistory {
+    /// The engine state after the epoch, with its row: the carried state with the entries
+    /// made into its open entries and closed totals ([`ProgrammeState::set_vesting`]).
+    pub(crate) fn into_state(self) -> Result<(ProgrammeState, EpochRow), SettlementError> {
+        let SealedHistory {
+            row,
+            mut carried,
+            entries,
+        } = self;
+        carried
+            .set_vesting(entries, UnixMs(row.end_ms))
+            .map_err(|e| {
+                SettlementError::corrupt(
+                    format!("epoch {} of programme {:?}", row.epoch, row.programme),
+                    e,
+                )
+            })?;
+        Ok((carried, row))
+    }
+}
+
+/// Reads the [`SealedHistory`] of sealed epoch `last`.
+pub(crate) fn history_after(
     store: &mut Store,
     programme: &str,
     last: u32,
-) -> Result<(ProgrammeState, EpochRow, Vec<VestingEntry>), SettlementError> {
+) -> Result<SealedHistory, SettlementError> {
     let what = format!("epoch {last} of programme {programme:?}");
     let row = sealed_epoch(store.conn(), programme, int(last, "epoch")?)?
         .ok_or_else(|| SettlementError::corrupt(&what, "not found"))?;
@@ -558,11 +586,11 @@ pub(crate) fn state_after(
         .carried_state
         .as_deref()
         .ok_or_else(|| SettlementError::corrupt(&what, "no carried state"))?;
-    let mut state: ProgrammeState =
+    let carried: ProgrammeState =
         serde_json::from_str(json).map_err(|e| SettlementError::corrupt(&what, e))?;
     let vesting_free =
-        state.vesting.is_empty() && state.next_entry == 0 && state.vested_closed.is_empty();
-    if state.next_epoch != last + 1 || !vesting_free {
+        carried.vesting.is_empty() && carried.next_entry == 0 && carried.vested_closed.is_empty();
+    if carried.next_epoch != last + 1 || !vesting_free {
         return Err(SettlementError::corrupt(
             &what,
             "the carried state is not the state after this epoch",
@@ -586,10 +614,20 @@ pub(crate) fn state_after(
         }
         entries.push(entry);
     }
-    state
-        .set_vesting(entries.clone(), UnixMs(row.end_ms))
-        .map_err(|e| SettlementError::corrupt(&what, e))?;
-    Ok((state, row, entries))
+    Ok(SealedHistory {
+        row,
+        carried,
+        entries,
+    })
+}
+
+/// The engine state after sealed epoch `last`, with the epoch's row.
+pub(crate) fn state_after(
+    store: &mut Store,
+    programme: &str,
+    last: u32,
+) -> Result<(ProgrammeState, EpochRow), SettlementError> {
+    history_after(store, programme, last)?.into_state()
 }
 
 /// The engine state after sealed epoch `last`, for settling the next one; warns when the
@@ -600,7 +638,7 @@ fn load_state(
     last: u32,
     programme_hash: &str,
 ) -> Result<ProgrammeState, SettlementError> {
-    let (state, row, _) = state_after(store, programme, last)?;
+    let (state, row) = state_after(store, programme, last)?;
     if row.programme_hash.as_deref() != Some(programme_hash) {
         warn!(
             epoch = last,

@@ -16,7 +16,7 @@ use store::Store;
 
 use crate::measure::{measure_material, read_material, EpochMaterial, EpochMeasurements};
 use crate::rows::{self, int};
-use crate::seal::{contiguous, programme_hash, state_after};
+use crate::seal::{contiguous, history_after, programme_hash, state_after};
 use crate::{MeasuredEpoch, SettlementConfig, SettlementError};
 
 /// One sealed epoch with everything it was settled from and everything it settled.
@@ -69,7 +69,11 @@ pub(crate) fn read_sealed_rows(
         });
     }
     let window = config.programme.calendar.window(epoch)?;
-    let (state, row, entries) = state_after(store, name, epoch)?;
+    let history = history_after(store, name, epoch)?;
+    // The epoch's own entries and clawbacks come from the history; the state keeps only the
+    // open entries.
+    let entries = history.entries.clone();
+    let (state, row) = history.into_state()?;
     let what = || format!("epoch {epoch} of programme {name:?}");
     if (row.start_ms, row.end_ms) != (window.start_ms().0, window.end_ms().0) {
         return Err(SettlementError::corrupt(
@@ -181,8 +185,8 @@ pub fn read_sealed(
 }
 
 /// The last sealed epoch of programme `config.name` whose window ended at or before `at_ms`,
-/// its window and the engine's state after it (its open vesting entries and closed totals), or `None` when no
-/// sealed epoch had ended by then.
+/// its window and the engine's state after it (its open vesting entries and closed totals), or
+/// `None` when no sealed epoch had ended by then.
 ///
 /// Unlike [`read_sealed`] this does not re-measure the epoch: a payout commits to what was
 /// sealed (its Merkle root), and late data, which cannot change a sealed epoch, must not stop
@@ -205,6 +209,6 @@ pub fn last_sealed_state(
     let Some((epoch, window)) = last else {
         return Ok(None);
     };
-    let (state, _, _) = state_after(store, name, epoch)?;
+    let (state, _) = state_after(store, name, epoch)?;
     Ok(Some((epoch, window, state)))
 }

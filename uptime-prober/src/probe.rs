@@ -14,7 +14,7 @@ use tracing::{debug, info_span, Instrument};
 
 use crate::error::{ErrorKind, ProbeError};
 use crate::rest_status;
-use crate::sanitise::{sanitise_nodes, NodeGpus, RawNode};
+use crate::sanitise::{sanitise_nodes, stored_codes, NodeGpus, RawNode};
 use crate::transport::{self, HostUri, Protocol, Step, TlsClients};
 use crate::version::ProviderVersion;
 use domain::UnixMs;
@@ -171,7 +171,6 @@ impl Probe {
 
 fn gpu_record(node: &NodeGpus) -> GpuRecord {
     let class = node.class.as_ref();
-    let joined = |codes: Vec<String>| (!codes.is_empty()).then(|| codes.join(","));
     GpuRecord {
         node: node.node.clone(),
         vendor: class.and_then(|c| c.vendor.clone()),
@@ -182,8 +181,8 @@ fn gpu_record(node: &NodeGpus) -> GpuRecord {
         allocated: i64::from(node.allocated),
         raw_allocatable: node.raw_allocatable.clone(),
         raw_allocated: node.raw_allocated.clone(),
-        clamps: joined(node.clamps.iter().map(ToString::to_string).collect()),
-        flags: joined(node.flags.iter().map(|f| f.code().to_string()).collect()),
+        clamps: stored_codes(node.clamps.iter().map(ToString::to_string)),
+        flags: stored_codes(node.flags.iter().map(|f| f.code().to_string())),
     }
 }
 

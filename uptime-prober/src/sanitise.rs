@@ -335,6 +335,13 @@ fn sanitise_node(node: &RawNode, max_gpus_per_node: u32) -> Option<NodeGpus> {
     })
 }
 
+/// Codes as the store keeps them (`GpuRecord::clamps`, `GpuRecord::flags`): comma-separated,
+/// `None` when there are none.
+pub fn stored_codes(codes: impl IntoIterator<Item = String>) -> Option<String> {
+    let codes: Vec<String> = codes.into_iter().collect();
+    (!codes.is_empty()).then(|| codes.join(","))
+}
+
 /// A node's counts as imported from the exchange format (whole numbers already), clamped
 /// exactly as a probed node's are: allocatable to `max_gpus_per_node`, allocated to
 /// allocatable. Returns the clamped allocatable and allocated counts and every clamp made, so

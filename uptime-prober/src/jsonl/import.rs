@@ -131,6 +131,7 @@ pub fn import(
         registered,
         report: ImportReport::default(),
         observations: Vec::new(),
+        observed_lines: Vec::new(),
         rejections: Vec::new(),
     };
     let mut reader = BoundedLines::new(input, MAX_LINE_BYTES);
@@ -168,8 +169,10 @@ struct Import<'o> {
     options: &'o ImportOptions,
     registered: BTreeSet<String>,
     report: ImportReport,
-    /// Parsed lines waiting to be stored: line number, record, raw text.
-    observations: Vec<(usize, ObservationRecord, String)>,
+    /// Parsed lines waiting to be stored, and beside each its line number and raw text (for a
+    /// conflict found when it is written).
+    observations: Vec<ObservationRecord>,
+    observed_lines: Vec<(usize, String)>,
     rejections: Vec<ProbeRejectionRow>,
 }
 
@@ -188,7 +191,10 @@ impl Import<'_> {
                     printable(&text),
                 );
             }
-            Ok(record) => self.observations.push((number, record, text)),
+            Ok(record) => {
+                self.observations.push(record);
+                self.observed_lines.push((number, text));
+            }
             Err((reason, detail)) => self.reject(number, reason, detail, printable(&text)),
         }
     }
@@ -218,14 +224,11 @@ impl Import<'_> {
     /// Writes what is waiting once `at_least` observations or rejections are.
     fn flush(&mut self, store: &mut Store, at_least: usize) -> Result<(), TransferError> {
         if self.observations.len() >= at_least {
-            let records: Vec<ObservationRecord> = self
-                .observations
-                .iter()
-                .map(|(_, r, _)| r.clone())
-                .collect();
-            let summary = probes::insert_observations(store, &records)?;
-            let written = std::mem::take(&mut self.observations);
-            for ((line, record, text), outcome) in written.into_iter().zip(summary.outcomes) {
+            let summary = probes::insert_observations(store, &self.observations)?;
+            let records = std::mem::take(&mut self.observations);
+            let lines = std::mem::take(&mut self.observed_lines);
+            for ((record, (line, text)), outcome) in records.iter().zip(lines).zip(summary.outcomes)
+            {
                 match outcome {
                     InsertOutcome::Inserted => self.report.inserted += 1,
                     InsertOutcome::Identical => self.report.identical += 1,

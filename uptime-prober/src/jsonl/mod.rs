@@ -31,7 +31,7 @@ use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
 use store::Store;
 
 use crate::error::ErrorKind;
-use crate::sanitise::clamp_counts;
+use crate::sanitise::{clamp_counts, stored_codes};
 use domain::UnixMs;
 
 mod import;
@@ -283,8 +283,7 @@ fn gpu_from_line(index: usize, gpu: GpuLine, counts: Counts) -> Result<GpuRecord
         Counts::Clamp { max_gpus_per_node } => {
             let (allocatable, allocated, clamps) =
                 clamp_counts(gpu.allocatable, gpu.allocated, max_gpus_per_node);
-            let codes: Vec<String> = clamps.iter().map(ToString::to_string).collect();
-            let codes = (!codes.is_empty()).then(|| codes.join(","));
+            let codes = stored_codes(clamps.iter().map(ToString::to_string));
             (u64::from(allocatable), u64::from(allocated), codes)
         }
         Counts::Exact if gpu.allocated > gpu.allocatable => {
