@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use reports::allocations::ALLOCATIONS;
 use reports::bundle::{sha256_hex, Manifest, MANIFEST_FILE};
 use reports::inputs::INPUTS;
-use reports::material::{LEASES, OBSERVATIONS};
+use reports::material::{LEASES, OBSERVATIONS, REGISTRATIONS};
 use reports::page::PAGE_FILE;
 use reports::table::TableSpec;
 use serde_json::Value;
@@ -594,6 +594,17 @@ fn a_changed_lease_closed_height_is_named_in_leases_csv() {
     assert_names(&cause, &spoiled.file(2, "leases.csv"));
 }
 
+#[test]
+fn a_deleted_registration_is_named_in_registrations_csv() {
+    let spoiled = Spoiled::new();
+    spoiled.edit_lines(2, "registrations.csv", |lines| {
+        assert!(lines.len() > 1, "the fixture's providers are registered");
+        drop(lines.remove(1));
+    });
+    let cause = spoiled.verify_fails();
+    assert_names(&cause, &spoiled.file(2, "registrations.csv"));
+}
+
 /// Adds one base unit to the liquidity-mining balance in epoch `epoch`'s state.json.
 fn change_the_balance(spoiled: &Spoiled, epoch: u32) {
     let state: Value = serde_json::from_str(&spoiled.read(epoch, "state.json")).unwrap();
@@ -732,6 +743,17 @@ fn a_rehashed_observation_flipped_offline_is_caught_by_the_re_measured_inputs() 
             || cause.starts_with(&format!("{}: inputs_hash", manifest.display())),
         "{cause}"
     );
+}
+
+/// A forger who removes a provider's registration from both forms and the manifest makes it
+/// unregistered for the epoch: it measures to nothing, which the published inputs contradict.
+#[test]
+fn a_rehashed_deleted_registration_is_caught_by_the_re_measured_inputs() {
+    let spoiled = Spoiled::new();
+    spoiled.edit_lines(LAST, "registrations.csv", |lines| drop(lines.remove(1)));
+    spoiled.rewrite_both_forms(LAST, &REGISTRATIONS);
+    let cause = spoiled.verify_fails();
+    assert_names(&cause, &spoiled.file(LAST, "inputs.csv"));
 }
 
 #[test]
@@ -943,8 +965,8 @@ fn postgres_publishes_the_same_bytes_as_sqlite() {
     let work = tempfile::tempdir().unwrap();
     let postgres = files_under(&publish_fixture(work.path(), &url));
     let sqlite = files_under(&good().out);
-    // Both programmes, every file of every epoch (15 each), and each programme's page.
-    assert_eq!(sqlite.len(), 2 * (15 * EPOCHS as usize + 1));
+    // Both programmes, every file of every epoch (17 each), and each programme's page.
+    assert_eq!(sqlite.len(), 2 * (17 * EPOCHS as usize + 1));
     assert_eq!(
         postgres.keys().collect::<Vec<_>>(),
         sqlite.keys().collect::<Vec<_>>()

@@ -39,6 +39,18 @@ impl Setup {
         for n in 0..=12_i64 {
             block(store.conn(), n).unwrap();
         }
+        let first_block = store::testing::TestBlock {
+            height: 1,
+            time_ms: T0,
+        };
+        store::testing::register_provider_at(
+            store.conn(),
+            PROVIDER,
+            "https://p:8443",
+            first_block,
+            None,
+        )
+        .unwrap();
         let observations: Vec<ObservationRecord> = (0..12)
             .map(|quarter| ObservationRecord {
                 key: ObservationKey {

@@ -552,8 +552,8 @@ fn block_at(hour: i64) -> (Height, String, i64) {
     (height, UnixMs(time_ms).to_string(), time_ms)
 }
 
-/// One block per hour from `LEAD_HOURS` before the start to an hour past the end, and each
-/// provider's leases: created at a block, 6 hours to 40 days long, closed at a block unless they
+/// One block per hour from `LEAD_HOURS` before the start to an hour past the end, every
+/// provider registered in the first of them, and each provider's leases: created at a block, 6 hours to 40 days long, closed at a block unless they
 /// run past the programme; 1 % of unknown size, 3 % of unknown model.
 fn chain(
     conn: &mut store::AnyConnection,
@@ -574,8 +574,15 @@ fn chain(
         what: "the bench's lease price".into(),
         problem: format!("{e}"),
     })?;
+    let (first_height, _, first_ms) = block_at(-LEAD_HOURS);
+    let first_block = store::testing::TestBlock {
+        height: check("a block height", i64::try_from(first_height.get())),
+        time_ms: first_ms,
+    };
     let mut dseq = 10_000;
     for (i, provider) in providers.iter().enumerate() {
+        let host = format!("https://provider-{i}.example:8443");
+        store::testing::register_provider_at(conn, &provider.address, &host, first_block, None)?;
         for j in 0..shape.leases_per_provider {
             let seed = [i as u64, j as u64, 2];
             let span = (end_hour + LEAD_HOURS) as u64;

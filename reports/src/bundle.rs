@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `allocations.{csv,parquet}` | every line item ([`crate::allocations::ALLOCATIONS`]) |
 //! | `inputs.{csv,parquet}` | the measured inputs ([`crate::inputs::INPUTS`]) |
+//! | `registrations.{csv,parquet}` | when each provider was registered, as far as it meets the window ([`crate::material::REGISTRATIONS`]) |
 //! | `leases.{csv,parquet}` | the leases overlapping the window ([`crate::material::LEASES`]) |
 //! | `observations.{csv,parquet}` | the observations that could stand in it ([`crate::material::OBSERVATIONS`]) |
 //! | `ledger.{csv,parquet}` | the pool ledgers ([`crate::books::LEDGER`]) |
@@ -34,14 +35,16 @@ use thiserror::Error;
 use crate::allocations::{allocations_frame, ALLOCATIONS};
 use crate::books::{ledger_frame, vesting_frame, LEDGER, VESTING};
 use crate::inputs::{inputs_frame, INPUTS};
-use crate::material::{leases_frame, observations_frame, LEASES, OBSERVATIONS};
+use crate::material::{
+    leases_frame, observations_frame, registrations_frame, LEASES, OBSERVATIONS, REGISTRATIONS,
+};
 use crate::merkle::{leaves_from_vested, pool_name, CumulativeVested, MerkleError, MerkleTree};
 use crate::table::{self, TableError, TableSpec};
 use settlement::sealed::SealedRecord;
 use settlement::EpochMeasurements;
 
 /// The `format` of every manifest this version writes.
-pub const FORMAT: &str = "akash-incentives/report/v2";
+pub const FORMAT: &str = "akash-incentives/report/v3";
 /// The engine state's file.
 pub const STATE_FILE: &str = "state.json";
 /// The programme's file.
@@ -50,10 +53,11 @@ pub const PROGRAMME_FILE: &str = "programme.toml";
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// Every published table, in manifest order.
-pub fn tables() -> [&'static TableSpec; 6] {
+pub fn tables() -> [&'static TableSpec; 7] {
     [
         &ALLOCATIONS,
         &INPUTS,
+        &REGISTRATIONS,
         &LEASES,
         &OBSERVATIONS,
         &LEDGER,
@@ -385,6 +389,10 @@ pub fn epoch_files(
         context.denom,
     );
     let material = [
+        (
+            &REGISTRATIONS,
+            registrations_frame(&record.material.registrations),
+        ),
         (&LEASES, leases_frame(&record.material.leases)),
         (
             &OBSERVATIONS,

@@ -43,10 +43,13 @@ pub const INPUT_COLUMNS: [&str; 6] = [
 ];
 
 /// The published `inputs` table: [`INPUT_COLUMNS`] with `uptime_ppm` (the uptime in millionths,
-/// rounded down) after `online_gpu_ms`, plus one row without a class per provider that has
-/// leased GPU time matching no class (its `leased_gpu_ms` is that time, its `online_gpu_ms` 0)
-/// or no class row at all (so every measured provider's uptime is published). `rewards compute`
-/// reads this form too, skipping the rows without a class.
+/// rounded down) after `online_gpu_ms` and `registered_ms` (how long in the window the provider
+/// was registered on chain) last, plus one row without a class per provider that has leased GPU
+/// time matching no class (its `leased_gpu_ms` is that time, its `online_gpu_ms` 0) or no class
+/// row at all (so every measured provider's uptime is published). `rewards compute` reads this
+/// form too, skipping the rows without a class, and takes a provider whose `registered_ms` is 0
+/// as not registered in the epoch. The plain form carries no registrations: every provider in
+/// it counts as registered.
 pub static INPUTS: TableSpec = TableSpec {
     name: "inputs",
     columns: &[
@@ -57,6 +60,7 @@ pub static INPUTS: TableSpec = TableSpec {
         ColumnSpec::required("uptime_ppm", Kind::Int),
         ColumnSpec::required("uptime_num", Kind::Int),
         ColumnSpec::required("uptime_den", Kind::Int),
+        ColumnSpec::required("registered_ms", Kind::Int),
     ],
 };
 
@@ -77,6 +81,7 @@ pub fn inputs_frame(measurements: &EpochMeasurements) -> DataFrame {
             Cell::Int(Some(i64::from(m.uptime.ppm()))),
             Cell::Int(Some(to_i64(m.uptime.online_ms()))),
             Cell::Int(Some(to_i64(m.uptime.window_ms()))),
+            Cell::Int(Some(to_i64(m.registered_ms))),
         ]
     };
     let mut by_class: BTreeMap<(&ClassName, &str), _> = BTreeMap::new();
@@ -239,6 +244,14 @@ pub fn parse_inputs(
             };
             record.get(index).unwrap_or_default()
         };
+        if is_published {
+            let registered_ms = record.get(INPUTS.columns.len() - 1).unwrap_or_default();
+            let registered_ms = integer(registered_ms)
+                .map_err(|problem| error(Some(line), Some("registered_ms"), problem))?;
+            if registered_ms == 0 && !field(1).is_empty() {
+                inputs.unregistered.insert(field(1).to_owned());
+            }
+        }
         if is_published && field(0).is_empty() {
             // A provider's leased time outside every class: published for audit, not an input.
             continue;
@@ -389,6 +402,29 @@ mod tests {
             format!("{HEADER}a100,akash1a,0,10,3,3\nh100,akash1b,5,6,1,2\n")
         );
         assert_eq!(parse(&written).unwrap(), inputs);
+    }
+
+    /// The published form says who was registered: a provider with `registered_ms` 0 (on a
+    /// class row or a row without a class) is taken as unregistered, so `rewards compute` does
+    /// not pay its contracts and grants either; a bad `registered_ms` is named.
+    #[test]
+    fn the_published_form_carries_who_was_unregistered() {
+        let header = "class,provider,leased_gpu_ms,online_gpu_ms,uptime_ppm,uptime_num,uptime_den,\
+                      registered_ms\n";
+        let text = format!(
+            "{header}h100,akash1a,0,0,0,0,10,0\nh100,akash1b,5,6,500000,5,10,10\n,akash1c,0,0,0,0,10,0\n"
+        );
+        let inputs = parse(&text).unwrap();
+        assert_eq!(
+            inputs.unregistered,
+            ["akash1a", "akash1c"].map(String::from).into()
+        );
+        assert!(inputs.is_registered("akash1b"));
+        let bad = parse(&format!("{header}h100,akash1b,5,6,500000,5,10,-1\n")).unwrap_err();
+        assert_eq!((bad.line, bad.field), (Some(2), Some("registered_ms")));
+        // The plain form knows nothing of registrations: nobody is taken as unregistered.
+        let plain = parse(&format!("{HEADER}h100,akash1a,0,0,0,10\n")).unwrap();
+        assert!(plain.unregistered.is_empty());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! What an epoch was measured from, as published tables: the `leases` overlapping its window
-//! (in the columns of `export leases`) and the probe `observations` that could stand inside it
+//! What an epoch was measured from, as published tables: the provider `registrations` and the
+//! `leases` overlapping its window (the latter in the columns of `export leases`) and the probe
+//! `observations` that could stand inside it
 //! (every vantage point, in the fields of the observation exchange format). `verify` reads them
 //! back into the store's row types and measures the epoch again with the same function the
 //! settlement used ([`settlement::measure_material`]).
@@ -10,11 +11,25 @@ use std::path::Path;
 use domain::{LeaseId, UnixMs};
 use polars::prelude::DataFrame;
 use settlement::EpochMaterial;
-use store::chain::LeaseRow;
+use store::chain::{LeaseRow, RegistrationRow};
 use store::probes::ObservationRecord;
 use uptime_prober::jsonl::{GpuLine, ObservationLine};
 
 use crate::table::{self, Cell, ColumnSpec, Columns, Kind, TableBuilder, TableError, TableSpec};
+
+/// The `registrations` table: one row per span in which an address was a registered provider,
+/// meeting the window. Empty creation cells mean registered before the indexed history; empty
+/// deletion cells, still registered. Times are the block header's RFC 3339 text.
+pub static REGISTRATIONS: TableSpec = TableSpec {
+    name: "registrations",
+    columns: &[
+        ColumnSpec::required("owner", Kind::Text),
+        ColumnSpec::optional("created_height", Kind::Int),
+        ColumnSpec::optional("created_time", Kind::Text),
+        ColumnSpec::optional("deleted_height", Kind::Int),
+        ColumnSpec::optional("deleted_time", Kind::Text),
+    ],
+};
 
 /// The `leases` table: the columns of `export leases`, in its order. Times are the block
 /// header's RFC 3339 text, as the chain wrote it.
@@ -56,6 +71,24 @@ pub static OBSERVATIONS: TableSpec = TableSpec {
         ColumnSpec::required("gpus", Kind::Text),
     ],
 };
+
+/// `registrations` as the [`REGISTRATIONS`] table, ordered by owner and creation (a span from
+/// before the indexed history first), which is each owner's order of lives.
+pub fn registrations_frame(registrations: &[RegistrationRow]) -> DataFrame {
+    let mut sorted: Vec<&RegistrationRow> = registrations.iter().collect();
+    sorted.sort_by(|a, b| (&a.owner, a.created_time_ms).cmp(&(&b.owner, b.created_time_ms)));
+    let mut table = TableBuilder::new(&REGISTRATIONS);
+    for row in sorted {
+        table.push([
+            Cell::text(&row.owner),
+            Cell::Int(row.created_height),
+            Cell::opt_text(row.created_time.as_deref()),
+            Cell::Int(row.deleted_height),
+            Cell::opt_text(row.deleted_time.as_deref()),
+        ]);
+    }
+    table.finish()
+}
 
 /// `leases` as the [`LEASES`] table, ordered by lease id (owner, dseq, gseq, oseq, provider,
 /// bseq) here rather than by the database, whose text collation may differ between backends.
@@ -116,15 +149,54 @@ pub fn observations_frame(observations: &[ObservationRecord]) -> DataFrame {
     table.finish()
 }
 
-/// Reads an epoch's [`EpochMaterial`] from the `leases` and `observations` tables in `folder`
-/// (each checked in both forms, see [`table::read`]).
+/// Reads an epoch's [`EpochMaterial`] from the `registrations`, `leases` and `observations`
+/// tables in `folder` (each checked in both forms, see [`table::read`]).
 pub fn read_material(folder: &Path) -> Result<EpochMaterial, TableError> {
+    let registrations = read_registrations(folder)?;
     let leases = read_leases(folder)?;
     let observations = read_observations(folder)?;
     Ok(EpochMaterial {
+        registrations,
         leases,
         observations,
     })
+}
+
+fn read_registrations(folder: &Path) -> Result<Vec<RegistrationRow>, TableError> {
+    let frame = table::read(&REGISTRATIONS, folder)?;
+    let file = folder.join(REGISTRATIONS.csv_file());
+    let columns = Columns::new(&frame, &file);
+    let (owner, created_time, deleted_time) = (
+        columns.text("owner")?,
+        columns.text("created_time")?,
+        columns.text("deleted_time")?,
+    );
+    let (created_height, deleted_height) = (
+        columns.int("created_height")?,
+        columns.int("deleted_height")?,
+    );
+    let mut rows = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let time = |name: &str, text: Option<&str>| {
+            text.map(|text| {
+                UnixMs::from_chain_time(text)
+                    .map(|t| t.0)
+                    .map_err(|e| columns.error(i, name, e))
+            })
+            .transpose()
+        };
+        let (created, deleted) = (created_time.get(i), deleted_time.get(i));
+        rows.push(RegistrationRow {
+            owner: owner.get(i).unwrap_or_default().to_owned(),
+            created_height: created_height.get(i),
+            created_time: created.map(str::to_owned),
+            created_time_ms: time("created_time", created)?,
+            deleted_height: deleted_height.get(i),
+            deleted_time: deleted.map(str::to_owned),
+            deleted_time_ms: time("deleted_time", deleted)?,
+        });
+    }
+    Ok(rows)
 }
 
 fn read_leases(folder: &Path) -> Result<Vec<LeaseRow>, TableError> {

@@ -10,8 +10,9 @@
 //! 2. **Programme.** `programme.toml` is loaded with the configuration loader's own validation;
 //!    its name, chain id and calendar must agree with the manifest.
 //! 3. **Inputs.** Leased GPU time is measured again from `leases`, uptime and online GPU time
-//!    from `observations`, with the same function settlement used; the result must equal
-//!    `inputs` and hash to the manifest's `inputs_hash`.
+//!    from `observations`, each only while the provider was registered (`registrations`), with
+//!    the same function settlement used; the result must equal `inputs` and hash to the
+//!    manifest's `inputs_hash`.
 //! 4. **Results.** The rewards engine settles the epoch again from those inputs, the programme
 //!    and the previous epoch's `state.json`; `allocations`, `ledger`, `vesting`, `state.json`
 //!    and the manifest's totals must equal what it produced.

@@ -23,6 +23,7 @@ fn main() {
         contracts: 50,
         grants: 10,
         rnd_pro_rata: true,
+        unregistered_per_mille: 0,
     };
     let (programme, inputs) = generate(shape, 2024);
     let gpus: u128 = inputs

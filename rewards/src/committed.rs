@@ -12,7 +12,9 @@
 //! `max_consecutive_breaches`, the contract is terminated (`COMMITMENT_BROKEN`, that epoch's
 //! pay forfeited): every unvested amount it was ever paid is clawed back at the end of the
 //! epoch ([`crate::vesting::VestingEntry::unvested_for_clawback`]) and it is never paid again.
-//! A contract with no measurement has uptime 0 and no online capacity.
+//! A contract with no measurement has uptime 0 and no online capacity. A contract whose
+//! provider was registered at no time in the epoch is a breach whatever its SLA, recorded as
+//! `PROVIDER_NOT_REGISTERED` unless it breaks the commitment.
 //!
 //! **Phase 2 — pay.** Contracts that met the SLA are paid in configuration order from the
 //! opening balance plus this epoch's clawbacks. Pay the reserve cannot cover is recorded as
@@ -164,11 +166,13 @@ pub(crate) fn settle_committed(
             out.price.clone_from(&price);
         }
         let amount = rate.amount_for(delivered)?;
-        let met_sla = match measurement {
-            Some(m) => m.uptime.at_least(contract.sla_uptime),
-            // Unmeasured means offline all epoch: uptime 0 meets only a zero SLA.
-            None => contract.sla_uptime <= Decimal::ZERO,
-        };
+        let registered = inputs.is_registered(&contract.provider);
+        let met_sla = registered
+            && match measurement {
+                Some(m) => m.uptime.at_least(contract.sla_uptime),
+                // Unmeasured means offline all epoch: uptime 0 meets only a zero SLA.
+                None => contract.sla_uptime <= Decimal::ZERO,
+            };
         if met_sla {
             if let Some(left) = capacity.get_mut(&key) {
                 *left -= delivered.min(*left);
@@ -189,6 +193,8 @@ pub(crate) fn settle_committed(
                 at_ms: window.end_ms(),
             });
             Reason::CommitmentBroken
+        } else if !registered {
+            Reason::ProviderNotRegistered
         } else {
             Reason::SlaBreach
         };

@@ -2,6 +2,7 @@
 
 use crate::calendar::Window;
 use crate::programme::GpuClass;
+use crate::registration::Registration;
 use domain::{ClassName, UnixMs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,6 +22,36 @@ pub struct Lease {
     pub created_ms: UnixMs,
     /// Block time of its closing; `None` while it is open.
     pub closed_ms: Option<UnixMs>,
+}
+
+impl Lease {
+    /// The parts of the lease during which its provider was registered
+    /// ([`crate::registration`]): a lease outlasting a deletion is cut there, and one that stays
+    /// open while the registration does stays open.
+    pub fn within(&self, registration: &Registration) -> Result<Vec<Lease>, LeaseError> {
+        let end = self.end_or(UnixMs(i64::MAX))?;
+        Ok(registration
+            .clip(self.created_ms, end)
+            .map(|(from, until)| Lease {
+                created_ms: from,
+                closed_ms: (until < UnixMs(i64::MAX)).then_some(until),
+                ..self.clone()
+            })
+            .collect())
+    }
+
+    /// When the lease ends: its closing, or `open_end` while it is open. Refused when it closes
+    /// before it was created.
+    fn end_or(&self, open_end: UnixMs) -> Result<UnixMs, LeaseError> {
+        match self.closed_ms {
+            Some(closed_ms) if closed_ms < self.created_ms => Err(LeaseError {
+                created_ms: self.created_ms,
+                closed_ms,
+            }),
+            Some(closed_ms) => Ok(closed_ms),
+            None => Ok(open_end),
+        }
+    }
 }
 
 /// Leased GPU-milliseconds in one window.
@@ -62,16 +93,7 @@ pub fn leased_gpu_ms(
 ) -> Result<LeasedGpuMs, LeaseError> {
     let mut out = LeasedGpuMs::default();
     for lease in leases {
-        let end = match lease.closed_ms {
-            Some(closed_ms) if closed_ms < lease.created_ms => {
-                return Err(LeaseError {
-                    created_ms: lease.created_ms,
-                    closed_ms,
-                })
-            }
-            Some(closed_ms) => closed_ms,
-            None => window.end_ms(),
-        };
+        let end = lease.end_or(window.end_ms())?;
         let gpu_ms =
             u128::from(lease.gpu_units) * u128::from(window.overlap_ms(lease.created_ms, end));
         if gpu_ms == 0 {

@@ -53,6 +53,10 @@ pub enum Reason {
     /// in that epoch (counts in `returned`; not part of any emission). Without it the money would
     /// sit in a pool that no later epoch can pay from.
     ProgrammeEnd,
+    /// The contract's or grant's provider was registered on chain at no time in the epoch
+    /// ([`crate::registration`]): nothing is paid and the amount stays in the pool (counts in
+    /// `forfeited`). For a contract it is a breach like any other epoch without uptime.
+    ProviderNotRegistered,
 }
 
 impl Reason {
@@ -65,6 +69,7 @@ impl Reason {
             Reason::UptimeBelowThreshold => "UPTIME_BELOW_THRESHOLD",
             Reason::SlaBreach => "SLA_BREACH",
             Reason::CommitmentBroken => "COMMITMENT_BROKEN",
+            Reason::ProviderNotRegistered => "PROVIDER_NOT_REGISTERED",
             Reason::ClawedBack => "CLAWED_BACK",
             Reason::Capped => "CAPPED",
             Reason::CapExcess => "CAP_EXCESS",
@@ -251,9 +256,13 @@ impl PoolLedger {
             sum(&[Reason::Paid, Reason::Capped]),
         )?;
         equal(
-            "forfeited = Σ lines SLA_BREACH + COMMITMENT_BROKEN",
+            "forfeited = Σ lines SLA_BREACH + COMMITMENT_BROKEN + PROVIDER_NOT_REGISTERED",
             Some(self.forfeited),
-            sum(&[Reason::SlaBreach, Reason::CommitmentBroken]),
+            sum(&[
+                Reason::SlaBreach,
+                Reason::CommitmentBroken,
+                Reason::ProviderNotRegistered,
+            ]),
         )?;
         equal(
             "clawed_back = Σ lines CLAWED_BACK",
@@ -288,6 +297,7 @@ mod tests {
             Reason::UptimeBelowThreshold,
             Reason::SlaBreach,
             Reason::CommitmentBroken,
+            Reason::ProviderNotRegistered,
             Reason::ClawedBack,
             Reason::Capped,
             Reason::CapExcess,

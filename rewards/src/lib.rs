@@ -42,6 +42,7 @@
 //! | earned / vested / unvested / clawed back / paid / claimable | [`vesting::positions`] |
 //! | ledger identities | [`ledger::PoolLedger::check`] and the programme-wide check in [`settle`] |
 //! | uptime from observations (standing, majority, staleness) | [`uptime::Timeline`] |
+//! | measured only while registered on chain | [`registration::Registration`], [`uptime::Timeline::within`], [`leases::Lease::within`] |
 //! | `leased_gpu_ms` and unattributed hours | [`leases::leased_gpu_ms`] |
 //!
 //! ## How a settlement runs
@@ -126,6 +127,14 @@
 //! epochs only) in configuration order and names the first contract at which the running total
 //! exceeds the budget; USD rates use the price table as loaded.
 //!
+//! **Registration.** A provider counts as registered in an epoch when it was registered for any
+//! part of the window ([`EpochInputs::unregistered`] lists those that were not). A contract of
+//! an unregistered provider is a breach whatever its SLA, recorded as `PROVIDER_NOT_REGISTERED`
+//! unless it breaks the commitment (then `COMMITMENT_BROKEN`); a grant of one is funded but not
+//! paid (`PROVIDER_NOT_REGISTERED`, counted as forfeited), so its amount stays in the R&D pool's
+//! balance. Pro-rata pools need no such gate: time outside registration is never measured, so
+//! an unregistered provider has no weight.
+//!
 //! **R&D pool.** The budget includes the grants, which must be in the budget's unit; the
 //! pro-rata part's budget is `budget − Σ grants`, funded at epoch 0, and each grant is funded
 //! and paid in its epoch. Every class of the pro-rata part must be of a model in
@@ -170,6 +179,7 @@ pub mod ledger;
 pub mod money;
 pub mod programme;
 pub mod prorata;
+pub mod registration;
 pub mod settle;
 pub mod uptime;
 pub mod vesting;

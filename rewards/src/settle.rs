@@ -17,7 +17,7 @@ use crate::uptime::Uptime;
 use crate::vesting::{ClawbackRecord, VestingEntry};
 use domain::{BaseUnits, ClassName, UnixMs};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 /// What was measured for one provider in one GPU class over one epoch.
@@ -43,6 +43,12 @@ pub struct Measurement {
 pub struct EpochInputs {
     /// Measurements keyed by class, then provider.
     pub measurements: BTreeMap<ClassName, BTreeMap<String, Measurement>>,
+    /// Providers that were registered on chain at no time in the epoch
+    /// ([`crate::registration`]). Their contracts and grants are not paid
+    /// (`PROVIDER_NOT_REGISTERED`); the amount stays in the pool. Empty by default: a caller
+    /// that does not know the chain's registrations asserts none is missing.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unregistered: BTreeSet<String>,
 }
 
 impl EpochInputs {
@@ -62,6 +68,11 @@ impl EpochInputs {
     /// The measurement of `provider` in `class`, if any.
     pub fn measurement(&self, class: &ClassName, provider: &str) -> Option<&Measurement> {
         self.measurements.get(class)?.get(provider)
+    }
+
+    /// Whether `provider` was registered on chain for some time in the epoch.
+    pub fn is_registered(&self, provider: &str) -> bool {
+        !self.unregistered.contains(provider)
     }
 }
 
@@ -579,13 +590,23 @@ impl<'p> Engine<'p> {
             }])
         })?;
         let (pro_rata_funded, mut price) = self.funding(&pro_rata_budget, epoch)?;
-        let mut grants = BaseUnits::ZERO;
+        // Every grant of the epoch is funded; one whose provider is not registered is not paid
+        // and its amount stays in the pool's balance.
+        let (mut grants, mut paid, mut unpaid) =
+            (BaseUnits::ZERO, BaseUnits::ZERO, BaseUnits::ZERO);
         let mut lines = Vec::new();
         for grant in pool.grants.iter().filter(|g| g.epoch == epoch) {
             let (amount, grant_price) = self
                 .programme
                 .to_base_units(&grant.amount, window.start_ms())?;
             grants = add(grants, amount, "R&D grants")?;
+            let reason = if inputs.is_registered(&grant.provider) {
+                paid = add(paid, amount, "R&D grants")?;
+                Reason::Paid
+            } else {
+                unpaid = add(unpaid, amount, "R&D grants")?;
+                Reason::ProviderNotRegistered
+            };
             price = price.or_else(|| grant_price.clone());
             lines.push(LineItem {
                 epoch,
@@ -594,7 +615,7 @@ impl<'p> Engine<'p> {
                 provider: Some(grant.provider.clone()),
                 basis: Basis::Amount(amount),
                 amount,
-                reason: Reason::Paid,
+                reason,
                 vesting: Some(grant.vesting.clone()),
                 price: grant_price,
                 clawback_of: None,
@@ -603,7 +624,7 @@ impl<'p> Engine<'p> {
         let funded = add(pro_rata_funded, grants, "R&D funding")?;
         let opening = self.opening(state, kind, funded)?;
         let balance = opening
-            .checked_sub(grants)
+            .checked_sub(paid)
             .ok_or(SettleError::Overflow("R&D balance"))?;
         let ledger = PoolLedger {
             epoch,
@@ -611,8 +632,8 @@ impl<'p> Engine<'p> {
             opening,
             funded,
             emitted: grants,
-            allocated: grants,
-            forfeited: BaseUnits::ZERO,
+            allocated: paid,
+            forfeited: unpaid,
             clawed_back: BaseUnits::ZERO,
             returned: BaseUnits::ZERO,
             carried: BaseUnits::ZERO,

@@ -16,12 +16,16 @@
 //!    0 while the provider is offline, and 0 when no standing online observation reports an
 //!    inventory: capacity nobody measured is not paid for.
 //! 5. **`online_gpu_ms`** is the integral of that count over the window.
+//! 6. **Registration.** Outside the spans in which the provider was registered on chain
+//!    ([`crate::registration`]) it is offline whatever its observations say, and an observation
+//!    that stands only outside them is not counted ([`Timeline::within`]).
 //!
 //! All intervals are half-open and all times are integer milliseconds, so an observation made
 //! exactly at a window's end does not count inside that window, and one made exactly at its
 //! start does.
 
 use crate::calendar::{add_ms, DurationMs, Window};
+use crate::registration::Registration;
 use crate::wide::{cmp_fractions, mul_div};
 use domain::{ClassName, UnixMs};
 use rust_decimal::Decimal;
@@ -157,12 +161,14 @@ struct OnlineSegment {
 }
 
 /// One provider's online state over time, built from its observations.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline {
     /// Sorted, disjoint; the provider is offline outside them.
     segments: Vec<OnlineSegment>,
     /// When each observation stands (rule 1), `[start, end)`, online or not.
     standing: Vec<(UnixMs, UnixMs)>,
+    /// When the provider counts at all (rule 6).
+    registration: Registration,
 }
 
 /// When an observation stands: `[start, end)`.
@@ -209,17 +215,43 @@ impl Timeline {
         Ok(Timeline {
             standing: standings.iter().map(|s| (s.start_ms, s.end_ms)).collect(),
             segments: sweep(standings),
+            registration: Registration::always(),
         })
     }
 
-    /// How many observations stand inside `window` for some time (rule 1): one made at or
-    /// after the window's end, or whose standing ended by its start (stale, or replaced by the
-    /// same prober's next observation), says nothing about the window and is not counted.
+    /// The timeline restricted to `registration` (rule 6): online segments are cut to the
+    /// registered spans, and only the registered part of an observation's standing counts.
+    pub fn within(self, registration: &Registration) -> Timeline {
+        let mut segments = Vec::with_capacity(self.segments.len());
+        for segment in self.segments {
+            for (start_ms, end_ms) in registration.clip(segment.start_ms, segment.end_ms) {
+                segments.push(OnlineSegment {
+                    start_ms,
+                    end_ms,
+                    gpus: segment.gpus.clone(),
+                });
+            }
+        }
+        Timeline {
+            segments,
+            standing: self.standing,
+            registration: registration.clone(),
+        }
+    }
+
+    /// How many observations stand inside `window` for some time (rule 1) while the provider is
+    /// registered (rule 6): one made at or after the window's end, or whose standing ended by its
+    /// start (stale, or replaced by the same prober's next observation), says nothing about the
+    /// window and is not counted.
     pub fn observations_standing_in(&self, window: Window) -> u64 {
         let standing = self
             .standing
             .iter()
-            .filter(|&&(start, end)| window.overlap_ms(start, end) > 0)
+            .filter(|&&(start, end)| {
+                self.registration
+                    .clip(start, end)
+                    .any(|(a, b)| window.overlap_ms(a, b) > 0)
+            })
             .count();
         u64::try_from(standing).unwrap_or(u64::MAX)
     }

@@ -7,7 +7,7 @@ mod common;
 use common::generate::{generate, Shape};
 use domain::UnixMs;
 use proptest::prelude::*;
-use rewards::ledger::Reason;
+use rewards::ledger::{Bucket, Reason};
 use rewards::money::Money;
 use rewards::programme::{PoolKind, Programme};
 use rewards::settle_programme;
@@ -38,15 +38,27 @@ proptest! {
         contracts in 0usize..8,
         grants in 0usize..4,
         rnd_pro_rata: bool,
+        unregistered_per_mille in prop::sample::select(vec![0u64, 50, 1000]),
     ) {
-        let shape = Shape { epochs, epoch_length_ms: length, providers, total_gpus: 60, contracts, grants, rnd_pro_rata };
+        let shape = Shape { epochs, epoch_length_ms: length, providers, total_gpus: 60, contracts, grants, rnd_pro_rata, unregistered_per_mille };
         let (programme, inputs) = generate(shape, seed);
         prop_assert_eq!(programme.validate(), Ok(()));
         let result = settle_programme(&programme, &inputs).unwrap();
 
         let mut sums: BTreeMap<PoolKind, (u128, u128, u128, u128)> = BTreeMap::new();
         let mut previous: BTreeMap<PoolKind, u128> = BTreeMap::new();
-        for epoch in &result.epochs {
+        for (epoch, inputs) in result.epochs.iter().zip(&inputs) {
+            // An unregistered provider's contracts and grants are never paid.
+            for line in &epoch.line_items {
+                let named = matches!(line.bucket, Bucket::Contract(_) | Bucket::Grant(_));
+                let unregistered = line.provider.as_ref().is_some_and(|p| !inputs.is_registered(p));
+                if named && unregistered {
+                    prop_assert!(
+                        matches!(line.reason, Reason::ProviderNotRegistered | Reason::CommitmentBroken | Reason::ClawedBack),
+                        "{:?} for an unregistered provider", line
+                    );
+                }
+            }
             for l in &epoch.ledgers {
                 let lines = |reasons: &[Reason]| -> u128 {
                     epoch.line_items.iter()
@@ -66,6 +78,10 @@ proptest! {
                 }
                 prop_assert_eq!(l.allocated.0, lines(&[Reason::Paid, Reason::Capped]));
                 prop_assert_eq!(l.clawed_back.0, lines(&[Reason::ClawedBack]));
+                prop_assert_eq!(
+                    l.forfeited.0,
+                    lines(&[Reason::SlaBreach, Reason::CommitmentBroken, Reason::ProviderNotRegistered])
+                );
                 let s = sums.entry(l.pool).or_default();
                 *s = (s.0 + l.allocated.0, s.1 + l.clawed_back.0, s.2 + l.returned.0, s.3 + l.funded.0);
             }

@@ -42,7 +42,7 @@ proptest! {
         contracts in 0usize..8,
         grants in 0usize..3,
     ) {
-        let shape = Shape { epochs, epoch_length_ms: length, providers, total_gpus: 40, contracts, grants, rnd_pro_rata: true };
+        let shape = Shape { epochs, epoch_length_ms: length, providers, total_gpus: 40, contracts, grants, rnd_pro_rata: true, unregistered_per_mille: 50 };
         let (programme, inputs) = generate(shape, seed);
         let engine = Engine::new(&programme).unwrap();
         let mut state = ProgrammeState::default();

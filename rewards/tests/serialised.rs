@@ -50,6 +50,7 @@ fn everything() -> Everything {
         contracts: 3,
         grants: 2,
         rnd_pro_rata: true,
+        unregistered_per_mille: 0,
     };
     let (programme, inputs) = generate(shape, 7);
     let result = rewards::settle_programme(&programme, &inputs).unwrap();

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use rewards::calendar::Window;
 use rewards::leases::{leased_gpu_ms, Lease, LeaseError};
 use rewards::programme::GpuClass;
+use rewards::registration::{RegisteredSpan, Registration};
 use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
 use std::collections::BTreeMap;
 
@@ -253,6 +254,64 @@ fn leased_gpu_ms_per_class_with_unattributed_hours() {
     );
 }
 
+fn registered(spans: &[(Option<i64>, Option<i64>)]) -> Registration {
+    Registration::new(spans.iter().map(|&(from, until)| RegisteredSpan {
+        from_ms: from.map(UnixMs),
+        until_ms: until.map(UnixMs),
+    }))
+    .unwrap()
+}
+
+/// Window [0, 100), staleness 1000, eu-1 online with 8 GPUs from 0 and again at 70, the
+/// provider registered on [20, 50) and from 90 on (deleted at 50, created again at 90):
+/// - online 30 + 10 = 40 ms, 8 × 40 online GPU-ms, whatever the observations say outside;
+/// - the observation at 0 stands on [0, 70), partly registered: counted; the one at 70 stands on
+///   [70, ∞) and is registered from 90: counted; an observation standing only on [50, 90) is
+///   not, and one standing from 85 counts only in a window reaching past 90;
+/// - a lease [10, 95) counts only on [20, 50) and [90, 95), and an open one stays open.
+#[test]
+fn only_the_registered_part_of_the_timeline_counts() {
+    let r = registered(&[(Some(20), Some(50)), (Some(90), None)]);
+    let h100 = class_name("h100");
+    let o = [
+        obs("eu-1", 0, true, Some(8)),
+        obs("eu-1", 70, true, Some(8)),
+    ];
+    let t = Timeline::build(P, &o, 1000).unwrap().within(&r);
+    let w = window(0, 100);
+    assert_eq!(t.online_ms(w), 40);
+    assert_eq!(t.online_gpu_ms(&h100, w), 320);
+    assert!(!t.is_online(UnixMs(10)) && t.is_online(UnixMs(20)) && !t.is_online(UnixMs(50)));
+    assert_eq!(t.observations_standing_in(w), 2);
+    let between = [obs("eu-1", 55, true, Some(8)), obs("eu-1", 85, false, None)];
+    let t = Timeline::build(P, &between, 1000).unwrap().within(&r);
+    // 55 stands on [55, 85), never registered; 85 stands from 85 and is registered from 90.
+    assert_eq!(t.observations_standing_in(window(0, 100)), 1);
+    assert_eq!(t.observations_standing_in(window(0, 90)), 0);
+    let classes = [class("h100", "h100", None)];
+    let pieces = lease(2, Some("h100"), None, 10, Some(95))
+        .within(&r)
+        .unwrap();
+    let out = leased_gpu_ms(&pieces, &classes, w).unwrap();
+    assert_eq!(out.by_class["h100"], 2 * (30 + 5));
+    let open = lease(1, Some("h100"), None, 95, None).within(&r).unwrap();
+    assert_eq!(open, vec![lease(1, Some("h100"), None, 95, None)]);
+    assert_eq!(
+        lease(1, None, None, 10, Some(5)).within(&r),
+        Err(LeaseError {
+            created_ms: UnixMs(10),
+            closed_ms: UnixMs(5)
+        })
+    );
+    let never = Timeline::build(P, &o, 1000)
+        .unwrap()
+        .within(&Registration::default());
+    assert_eq!(
+        (never.online_ms(w), never.observations_standing_in(w)),
+        (0, 0)
+    );
+}
+
 fn arb_observations() -> impl Strategy<Value = Vec<Observation>> {
     prop::collection::vec(
         (
@@ -296,6 +355,21 @@ proptest! {
             t.online_gpu_ms(&class_name("h100"), window(a, c)),
             t.online_gpu_ms(&class_name("h100"), window(a, b)) + t.online_gpu_ms(&class_name("h100"), window(b, c))
         );
+    }
+
+    #[test]
+    fn a_registration_only_removes_time_and_keeps_what_it_covers(o in arb_observations(), stale in 1u64..300, from in 0i64..1_000, len in 0i64..1_000) {
+        let w = window(0, 1_000);
+        let full = Timeline::build(P, &o, stale).unwrap();
+        let r = registered(&[(Some(from), Some(from + len))]);
+        let cut = full.clone().within(&r);
+        prop_assert!(cut.online_ms(w) <= full.online_ms(w).min(r.registered_ms(w)));
+        prop_assert!(cut.observations_standing_in(w) <= full.observations_standing_in(w));
+        if len > 0 && from + len <= 1_000 {
+            let span = window(from, from + len);
+            prop_assert_eq!(cut.online_ms(span), full.online_ms(span));
+            prop_assert_eq!(cut.is_online(UnixMs(from)), full.is_online(UnixMs(from)));
+        }
     }
 
     #[test]

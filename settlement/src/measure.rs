@@ -15,9 +15,15 @@
 //!   count keeps those that do stand inside it for some time (`rewards::uptime`'s rule 1): one
 //!   that went stale or was replaced by its prober's next one before the start is still read
 //!   (and published), but it says nothing about the epoch.
+//! * **Registrations:** the spans in which each address was a provider registered on chain that
+//!   meet the window. An address is measured only while registered (`rewards::registration`):
+//!   its observations count only there (the uptime module's rule 6) and its leases only for
+//!   their registered part. [`ProviderMeasurement::registered_ms`] says how long that was.
 //! * **Who is measured:** every provider with a lease or an observation among those, and every
 //!   provider of a committed contract or an R&D grant. A contract provider with nothing observed
-//!   is offline: uptime 0, no online capacity.
+//!   is offline: uptime 0, no online capacity. An address observed but never registered in the
+//!   window stays in the record, with `registered_ms` 0 and nothing measured; a contract or
+//!   grant of such a provider is not paid (`PROVIDER_NOT_REGISTERED`).
 //! * **Which classes enter the engine's inputs:** for each measured provider, the classes in
 //!   which it has online or leased GPU time, plus the classes of its contracts (so the SLA sees
 //!   its measured uptime even with zero capacity). A provider without any of these is still in
@@ -34,11 +40,12 @@ use domain::{ClassName, UnixMs};
 use rewards::calendar::{DurationMs, Window};
 use rewards::leases::{leased_gpu_ms, Lease};
 use rewards::programme::Programme;
+use rewards::registration::{RegisteredSpan, Registration};
 use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
 use rewards::{EpochInputs, Measurement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use store::chain::{leases_overlapping, LeaseRow};
+use store::chain::{leases_overlapping, registrations_overlapping, LeaseRow, RegistrationRow};
 use store::probes::{records_for_window, ObservationRecord};
 use store::Store;
 
@@ -58,8 +65,11 @@ pub struct ClassMeasurement {
 /// Everything measured for one provider over one epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderMeasurement {
+    /// Milliseconds of the window during which the address was a registered provider; nothing
+    /// outside them is measured.
+    pub registered_ms: u64,
     /// Observations of the provider (all probers) that stand inside the window for some time
-    /// ([`rewards::uptime::Timeline::observations_standing_in`]).
+    /// while it is registered ([`rewards::uptime::Timeline::observations_standing_in`]).
     pub observations: u64,
     /// Leases of the provider overlapping the window, including those of unknown size.
     pub leases: u64,
@@ -87,10 +97,14 @@ pub struct EpochMeasurements {
 }
 
 impl EpochMeasurements {
-    /// The engine's inputs: one [`Measurement`] per provider and class listed in the record.
+    /// The engine's inputs: one [`Measurement`] per provider and class listed in the record, and
+    /// the providers registered at no time in the window.
     pub fn inputs(&self) -> EpochInputs {
         let mut inputs = EpochInputs::default();
         for (provider, measured) in &self.providers {
+            if measured.registered_ms == 0 {
+                inputs.unregistered.insert(provider.clone());
+            }
             for (class, gpu) in &measured.classes {
                 inputs.insert(
                     class,
@@ -160,20 +174,23 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// A provider's raw material: its observations and its overlapping leases.
+/// A provider's raw material: its registration, its observations and its overlapping leases.
 #[derive(Default)]
 struct Material {
+    registration: Registration,
     observations: Vec<Observation>,
     leases: Vec<Lease>,
     lease_count: u64,
     unsized_leases: u64,
 }
 
-/// What one epoch is measured from: the leases overlapping its window and every observation
-/// that can stand inside it. A published report holds exactly these, so that `verify` can
-/// measure the epoch again without the store ([`measure_material`]).
+/// What one epoch is measured from: the registrations and leases overlapping its window and
+/// every observation that can stand inside it. A published report holds exactly these, so that
+/// `verify` can measure the epoch again without the store ([`measure_material`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EpochMaterial {
+    /// Registrations meeting the window, by owner, then life.
+    pub registrations: Vec<RegistrationRow>,
     /// Leases whose `[created, closed)` meets the window, in key order.
     pub leases: Vec<LeaseRow>,
     /// Observations from `start − max_staleness` to the window's end, every vantage point.
@@ -191,7 +208,9 @@ pub fn read_material(
     if max_staleness_ms == 0 {
         return Err(SettlementError::ZeroStaleness);
     }
-    let leases = leases_overlapping(store.conn(), window.start_ms().0, window.end_ms().0)?;
+    let (start, end) = (window.start_ms().0, window.end_ms().0);
+    let registrations = registrations_overlapping(store.conn(), start, end)?;
+    let leases = leases_overlapping(store.conn(), start, end)?;
     let observations = records_for_window(
         store.conn(),
         window.start_ms().0,
@@ -199,6 +218,7 @@ pub fn read_material(
         max_staleness_ms,
     )?;
     Ok(EpochMaterial {
+        registrations,
         leases,
         observations,
     })
@@ -229,6 +249,7 @@ pub fn measure_material(
         return Err(SettlementError::ZeroStaleness);
     }
     let mut by_provider: BTreeMap<String, Material> = BTreeMap::new();
+    let mut registrations = registrations(&material.registrations)?;
     for span in &material.leases {
         let entry = by_provider.entry(span.id.provider.clone()).or_default();
         entry.lease_count += 1;
@@ -259,7 +280,8 @@ pub fn measure_material(
         by_provider.entry(grant.provider.clone()).or_default();
     }
     let mut providers = BTreeMap::new();
-    for (provider, material) in &by_provider {
+    for (provider, material) in &mut by_provider {
+        material.registration = registrations.remove(provider).unwrap_or_default();
         let no_contract = BTreeSet::new();
         let contracts = contract_classes
             .get(provider.as_str())
@@ -280,6 +302,41 @@ pub fn measure_material(
         max_staleness_ms,
         providers,
     })
+}
+
+/// Each owner's [`Registration`]: the union of its rows.
+fn registrations(
+    rows: &[RegistrationRow],
+) -> Result<BTreeMap<String, Registration>, SettlementError> {
+    let mut spans: BTreeMap<&str, Vec<RegisteredSpan>> = BTreeMap::new();
+    for row in rows {
+        let corrupt = |problem: &str| {
+            SettlementError::corrupt(format!("registration of provider {}", row.owner), problem)
+        };
+        if row.created_height.is_some() != row.created_time_ms.is_some() {
+            return Err(corrupt(
+                "a creation height without a time, or a time without a height",
+            ));
+        }
+        if row.deleted_height.is_some() != row.deleted_time_ms.is_some() {
+            return Err(corrupt(
+                "a deletion height without a time, or a time without a height",
+            ));
+        }
+        spans.entry(&row.owner).or_default().push(RegisteredSpan {
+            from_ms: row.created_time_ms.map(UnixMs),
+            until_ms: row.deleted_time_ms.map(UnixMs),
+        });
+    }
+    spans
+        .into_iter()
+        .map(|(owner, spans)| {
+            let registration = Registration::new(spans).map_err(|e| {
+                SettlementError::corrupt(format!("registration of provider {owner}"), e)
+            })?;
+            Ok((owner.to_owned(), registration))
+        })
+        .collect()
 }
 
 /// The rewards crate's view of a stored lease; `None` when its GPU count is unknown.
@@ -314,15 +371,20 @@ fn measure_provider(
         provider: provider.to_owned(),
         source,
     };
+    let lease_error = |source| SettlementError::Lease {
+        provider: provider.to_owned(),
+        source,
+    };
+    let registration = &material.registration;
     let timeline = Timeline::build(provider, &material.observations, max_staleness_ms)
-        .map_err(uptime_error)?;
+        .map_err(uptime_error)?
+        .within(registration);
+    let mut registered_leases = Vec::with_capacity(material.leases.len());
+    for lease in &material.leases {
+        registered_leases.extend(lease.within(registration).map_err(lease_error)?);
+    }
     let leased =
-        leased_gpu_ms(&material.leases, &programme.gpu_classes, window).map_err(|source| {
-            SettlementError::Lease {
-                provider: provider.to_owned(),
-                source,
-            }
-        })?;
+        leased_gpu_ms(&registered_leases, &programme.gpu_classes, window).map_err(lease_error)?;
     let mut classes = BTreeMap::new();
     for class in &programme.gpu_classes {
         let gpu = ClassMeasurement {
@@ -335,6 +397,7 @@ fn measure_provider(
         }
     }
     Ok(ProviderMeasurement {
+        registered_ms: registration.registered_ms(window),
         observations: timeline.observations_standing_in(window),
         leases: material.lease_count,
         uptime: timeline.uptime(window),

@@ -603,6 +603,7 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
                     classes: &[(&str, u128, u128)],
                     unattributed,
                     unsized_leases| ProviderMeasurement {
+        registered_ms: 3_600_000,
         observations,
         leases,
         uptime: Uptime::new(online, 3_600_000).unwrap(),
@@ -1006,6 +1007,103 @@ fn statement_matches_hand_computed_amounts(store: &mut Store) {
     assert_eq!(stranger.overpaid, BaseUnits(5));
 }
 
+/// Only registered providers are measured and paid. P2 is registered from the first block and
+/// deleted in block 11 (T0 + 1 h 30, mid-epoch 1); P1 (contract c1) and P3 (grant g1) never
+/// register; STRANGER, on no chain, is observed online with 4 a100 every 15 minutes of epoch 0.
+fn only_registered_providers_are_measured_and_paid(store: &mut Store) {
+    fixture_registering(
+        store,
+        &[Registered {
+            provider: P2,
+            created: 1,
+            deleted: Some(11),
+        }],
+    );
+    let stranger: Vec<_> = (0..4)
+        .map(|q| {
+            observation(
+                "eu-1",
+                STRANGER,
+                T0 + q * 15 * MIN,
+                Some(("a100", "80Gi", 4)),
+            )
+        })
+        .collect();
+    insert_observations(store, &stranger).unwrap();
+    let config = config();
+    let cfg = settlement_config(&config);
+    let measured = |store: &mut Store, epoch| {
+        measure_epoch(store, cfg.programme, epoch, cfg.max_staleness_ms)
+            .unwrap()
+            .measurements
+            .providers
+    };
+    // Observed online all epoch, but never registered: nothing is measured.
+    let epoch0 = measured(store, 0);
+    let nothing = &epoch0[STRANGER];
+    assert_eq!(
+        (
+            nothing.registered_ms,
+            nothing.observations,
+            nothing.uptime.online_ms()
+        ),
+        (0, 0, 0)
+    );
+    assert!(nothing.classes.is_empty());
+    assert_eq!(epoch0[P1].registered_ms, 0);
+    assert_eq!(epoch0[P1].uptime.online_ms(), 0);
+    // Deleted at 1:30: online and measured for the first half of epoch 1 only. Its observations
+    // at 1:00 and 1:15 stand while it is registered; those at 1:30 and 1:45 do not.
+    let p2 = &measured(store, 1)[P2];
+    assert_eq!(p2.registered_ms, 30 * MIN as u64);
+    assert_eq!(
+        p2.uptime,
+        Uptime::new(30 * MIN as u64, HOUR as u64).unwrap()
+    );
+    assert_eq!(p2.observations, 2);
+    let a100 = domain::ClassName::new("a100-80gi").unwrap();
+    assert_eq!(p2.classes[&a100].online_gpu_ms, 4 * 30 * MIN as u128);
+    assert_eq!(measured(store, 2)[P2].registered_ms, 0);
+
+    seal_three_epochs(store, &config);
+    let d = dump(store);
+    for provider in [STRANGER, P1, P3] {
+        let paid: Vec<_> = d
+            .allocations
+            .iter()
+            .filter(|a| a.provider.as_deref() == Some(provider) && a.reason == "PAID")
+            .collect();
+        assert!(paid.is_empty(), "{provider} was paid: {paid:?}");
+    }
+    let reason = |epoch: i32, bucket: &str| {
+        d.allocations
+            .iter()
+            .find(|a| a.epoch == epoch && a.bucket == bucket)
+            .map(|a| (a.reason.clone(), a.amount.0))
+    };
+    assert_eq!(
+        reason(0, "c1"),
+        Some(("PROVIDER_NOT_REGISTERED".to_string(), 0))
+    );
+    // The second epoch without its provider is one breach too many.
+    assert_eq!(reason(1, "c1"), Some(("COMMITMENT_BROKEN".to_string(), 0)));
+    assert_eq!(
+        reason(1, "g1"),
+        Some(("PROVIDER_NOT_REGISTERED".to_string(), 500_000))
+    );
+    // The grant's amount stays in the R&D pool: funded, forfeited, and in the closing balance.
+    let rnd = ledgers(&d, 1)
+        .into_iter()
+        .find(|(pool, _)| pool == "rnd")
+        .unwrap()
+        .1;
+    let [opening, _, _, allocated, forfeited, clawed_back, returned, _, closing] = rnd;
+    assert_eq!(forfeited, 500_000);
+    assert_eq!(allocated, 0);
+    assert_eq!(closing, opening - allocated - returned + clawed_back);
+    assert!(closing >= 500_000);
+}
+
 on_both_backends!(
     settles_three_epochs_to_hand_computed_amounts,
     clawback_updates_the_entry_sealed_in_an_earlier_epoch,
@@ -1019,4 +1117,5 @@ on_both_backends!(
     corrupted_rows_are_errors_not_panics,
     sealed_epochs_read_back_as_settled,
     statement_matches_hand_computed_amounts,
+    only_registered_providers_are_measured_and_paid,
 );

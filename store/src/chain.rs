@@ -1,13 +1,14 @@
 //! The chain tables: leases, bids, deployments' groups, providers and what they advertised,
 //! transfers and block totals. The indexer decides what a block means
-//! (`indexer::decode::apply_block`) and writes through [`write`]; the indexer itself, exports,
+//! (`indexer::decode::apply_block`) and writes through [`write`](mod@write); the indexer itself, exports,
 //! settlement and audits read through the functions here, so every reader agrees on what a row
 //! means (for example which attributes a provider advertised at a height).
 
 use diesel::prelude::*;
 
 use crate::schema::{
-    bids, blocks, group_resources, leases, provider_attributes, providers, transfers,
+    bids, blocks, group_resources, leases, provider_attributes, provider_registrations, providers,
+    transfers,
 };
 use crate::{AnyConnection, StoreError};
 use domain::{BaseUnits, ChainDecimal, GroupId, LeaseId};
@@ -142,6 +143,60 @@ pub struct ProviderRow {
 /// Every provider, ordered by owner.
 pub fn providers(conn: &mut AnyConnection) -> Result<Vec<ProviderRow>, StoreError> {
     Ok(providers::table.order(providers::owner).load(conn)?)
+}
+
+/// One span during which an address was a registered provider: from the block of its
+/// `MsgCreateProvider` to that of its `MsgDeleteProvider`. Times are the block header's, as text
+/// and in unix milliseconds, so settlement and reports need no join with `blocks`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct RegistrationRow {
+    /// The provider's account.
+    pub owner: String,
+    /// Height of the creation; `None` when the provider was first seen through an update, so it
+    /// was registered before the first indexed block.
+    pub created_height: Option<i64>,
+    /// That block's time as the header spells it.
+    pub created_time: Option<String>,
+    /// The same time in unix milliseconds.
+    pub created_time_ms: Option<i64>,
+    /// Height of the deletion; `None` while it is registered.
+    pub deleted_height: Option<i64>,
+    /// That block's time as the header spells it.
+    pub deleted_time: Option<String>,
+    /// The same time in unix milliseconds.
+    pub deleted_time_ms: Option<i64>,
+}
+
+/// The registrations that meet `[from_ms, to_ms)`: created before `to_ms` (or before the index
+/// began) and not deleted by `from_ms`. Ordered by owner, then life.
+pub fn registrations_overlapping(
+    conn: &mut AnyConnection,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<RegistrationRow>, StoreError> {
+    use provider_registrations as r;
+    Ok(r::table
+        .filter(
+            r::created_time_ms
+                .is_null()
+                .or(r::created_time_ms.lt(to_ms)),
+        )
+        .filter(
+            r::deleted_time_ms
+                .is_null()
+                .or(r::deleted_time_ms.gt(from_ms)),
+        )
+        .order((r::owner, r::life))
+        .select((
+            r::owner,
+            r::created_height,
+            r::created_time,
+            r::created_time_ms,
+            r::deleted_height,
+            r::deleted_time,
+            r::deleted_time_ms,
+        ))
+        .load(conn)?)
 }
 
 /// Every address that has ever been a registered provider, deleted ones included: what

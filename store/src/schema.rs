@@ -151,6 +151,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    provider_registrations (owner, life) {
+        owner -> Text,
+        life -> Integer,
+        created_height -> Nullable<BigInt>,
+        created_time -> Nullable<Text>,
+        created_time_ms -> Nullable<BigInt>,
+        deleted_height -> Nullable<BigInt>,
+        deleted_time -> Nullable<Text>,
+        deleted_time_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     probe_rejections (import_id, line) {
         import_id -> Text,
         line -> BigInt,
@@ -279,6 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     blocks,
     indexer_cursor,
     providers,
+    provider_registrations,
     provider_attributes,
     deployments,
     deployment_groups,

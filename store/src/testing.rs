@@ -173,12 +173,38 @@ pub fn lease(
 }
 
 /// A provider created at height 1 with no contact details, deleted at `deleted_height` if given:
-/// enough for the prober's target list.
+/// enough for the prober's target list. Block `h` of this test chain is `h` seconds after the
+/// Unix epoch, so the provider is registered from 1970 on.
 pub fn register_provider(
     conn: &mut AnyConnection,
     owner: &str,
     host_uri: &str,
     deleted_height: Option<i64>,
+) -> Result<(), StoreError> {
+    let block = |height: i64| TestBlock {
+        height,
+        time_ms: height.saturating_mul(1_000),
+    };
+    register_provider_at(conn, owner, host_uri, block(1), deleted_height.map(block))
+}
+
+/// A block of a test chain: its height and its time in unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestBlock {
+    /// Block height.
+    pub height: i64,
+    /// Block time.
+    pub time_ms: i64,
+}
+
+/// A provider with no contact details, created in block `created` and deleted in `deleted` if
+/// given: a registration with the times settlement measures it by.
+pub fn register_provider_at(
+    conn: &mut AnyConnection,
+    owner: &str,
+    host_uri: &str,
+    created: TestBlock,
+    deleted: Option<TestBlock>,
 ) -> Result<(), StoreError> {
     let provider = ProviderWrite {
         owner,
@@ -186,9 +212,22 @@ pub fn register_provider(
         email: None,
         website: None,
     };
-    write::write_provider(conn, &provider, ProviderEvent::Created(test_height(1)?))?;
-    if let Some(height) = deleted_height {
-        write::delete_provider(conn, owner, test_height(height)?)?;
+    let text = |block: TestBlock| domain::UnixMs(block.time_ms).to_string();
+    let created_time = text(created);
+    let stamp = BlockStamp {
+        height: test_height(created.height)?,
+        time: &created_time,
+        time_ms: created.time_ms,
+    };
+    write::write_provider(conn, &provider, ProviderEvent::Created(stamp))?;
+    if let Some(block) = deleted {
+        let deleted_time = text(block);
+        let stamp = BlockStamp {
+            height: test_height(block.height)?,
+            time: &deleted_time,
+            time_ms: block.time_ms,
+        };
+        write::delete_provider(conn, owner, stamp)?;
     }
     Ok(())
 }

@@ -219,6 +219,85 @@ fn a_snapshot_reads_one_instant_while_another_connection_writes(db: &mut TestDat
     }
 }
 
+/// Every life of a provider is kept with its block times: a deletion ends the open one, a
+/// creation after it starts another, a provider first seen through an update was registered
+/// before the index began, and the window query returns only the lives that meet it.
+fn provider_lives_are_kept_across_deletion_and_recreation(store: &mut Store) {
+    use store::chain::write::{delete_provider, write_provider, ProviderEvent, ProviderWrite};
+    let stamp = |height: i64, time: &'static str| BlockStamp {
+        height: domain::Height::from_stored(height).unwrap(),
+        time,
+        time_ms: height * 1_000,
+    };
+    let provider = |owner| ProviderWrite {
+        owner,
+        host_uri: "https://p:8443",
+        email: None,
+        website: None,
+    };
+    let conn = store.conn();
+    write_provider(
+        conn,
+        &provider("akash1a"),
+        ProviderEvent::Created(stamp(1, "t1")),
+    )
+    .unwrap();
+    write_provider(
+        conn,
+        &provider("akash1a"),
+        ProviderEvent::Updated(stamp(2, "t2")),
+    )
+    .unwrap();
+    delete_provider(conn, "akash1a", stamp(3, "t3")).unwrap();
+    write_provider(
+        conn,
+        &provider("akash1a"),
+        ProviderEvent::Created(stamp(5, "t5")),
+    )
+    .unwrap();
+    write_provider(
+        conn,
+        &provider("akash1b"),
+        ProviderEvent::Updated(stamp(4, "t4")),
+    )
+    .unwrap();
+    write_provider(
+        conn,
+        &provider("akash1b"),
+        ProviderEvent::Updated(stamp(6, "t6")),
+    )
+    .unwrap();
+    let lives = |store: &mut Store, from_ms, to_ms| -> Vec<_> {
+        store::chain::registrations_overlapping(store.conn(), from_ms, to_ms)
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.owner,
+                    r.created_time_ms,
+                    r.created_time,
+                    r.deleted_time_ms,
+                )
+            })
+            .collect()
+    };
+    let first = (
+        "akash1a".to_string(),
+        Some(1_000),
+        Some("t1".into()),
+        Some(3_000),
+    );
+    let second = ("akash1a".to_string(), Some(5_000), Some("t5".into()), None);
+    let seen_updated = ("akash1b".to_string(), None, None, None);
+    assert_eq!(
+        lives(store, 0, 10_000),
+        vec![first.clone(), second.clone(), seen_updated.clone()]
+    );
+    // [3 s, 5 s): the first life ended at 3 s and the second starts at 5 s.
+    assert_eq!(lives(store, 3_000, 5_000), vec![seen_updated.clone()]);
+    assert_eq!(lives(store, 2_000, 3_000), vec![first, seen_updated]);
+}
+
 on_both_backends!(
     base_units_above_u64_round_trip,
     chain_decimals_with_18_places_round_trip,
@@ -227,6 +306,7 @@ on_both_backends!(
     status_reports_a_fresh_database,
     corrupt_amount_text_is_an_error,
     a_snapshot_reads_one_instant_while_another_connection_writes,
+    provider_lives_are_kept_across_deletion_and_recreation,
 );
 
 #[test]

@@ -39,6 +39,12 @@ INSERT INTO vesting_entries (programme, entry, epoch, line, pool, bucket_kind, b
                              clawback_at_ms, clawed_back)
 VALUES ('pilot', 0, 0, 1, 'committed', 'contract', 'c-1', 'akash1provider', 'quarterly', '{}',
         1707955200000, '1333333', 0, 1707958800000, '666667');
+INSERT INTO blocks (height, time, time_ms, hash, tx_count)
+VALUES (7, '2024-02-15T00:00:00Z', 1707955200000, 'AA', 1),
+       (9, '2024-02-15T00:00:12.5Z', 1707955212500, 'BB', 1);
+INSERT INTO providers (owner, host_uri, created_height, updated_height, deleted_height)
+VALUES ('akash1provider', 'https://p:8443', 7, NULL, 9),
+       ('akash1seen', 'https://s:8443', NULL, 9, NULL);
 ";
 
 fn sealed_rows_survive_the_upgrade(store: &mut Store) {
@@ -112,6 +118,33 @@ fn sealed_rows_survive_the_upgrade(store: &mut Store) {
     assert_eq!(entries[0].amount, BaseUnits(1_333_333));
     assert_eq!(entries[0].clawed_back, Some(BaseUnits(666_667)));
     assert_eq!(entries[0].clawback_epoch, Some(0));
+    // The providers indexed before registrations were kept keep their one life, with its times.
+    let lives = store::chain::registrations_overlapping(store.conn(), i64::MIN, i64::MAX).unwrap();
+    let lives: Vec<_> = lives
+        .iter()
+        .map(|r| {
+            (
+                r.owner.as_str(),
+                r.created_height,
+                r.created_time_ms,
+                r.deleted_height,
+                r.deleted_time.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lives,
+        vec![
+            (
+                "akash1provider",
+                Some(7),
+                Some(1_707_955_200_000),
+                Some(9),
+                Some("2024-02-15T00:00:12.5Z")
+            ),
+            ("akash1seen", None, None, None, None),
+        ]
+    );
 }
 
 store::on_both_backends!(sealed_rows_survive_the_upgrade);

@@ -189,18 +189,18 @@ impl Applier<'_> {
     }
 
     fn provider_created(&mut self, record: &ProviderRecord) -> Result<(), ApplyError> {
-        self.provider_written(record, ProviderEvent::Created(self.at.height))
+        self.provider_written(record, ProviderEvent::Created(self.at))
     }
 
     fn provider_updated(&mut self, record: &ProviderRecord) -> Result<(), ApplyError> {
-        self.provider_written(record, ProviderEvent::Updated(self.at.height))
+        self.provider_written(record, ProviderEvent::Updated(self.at))
     }
 
     /// A create or update message replaces the provider's row and every attribute.
     fn provider_written(
         &mut self,
         record: &ProviderRecord,
-        event: ProviderEvent,
+        event: ProviderEvent<'_>,
     ) -> Result<(), ApplyError> {
         write::write_provider(self.conn, &provider_write(record), event)?;
         let wanted: Vec<(&str, &str)> = record
@@ -213,7 +213,7 @@ impl Applier<'_> {
     }
 
     fn provider_deleted(&mut self, owner: &str) -> Result<(), ApplyError> {
-        Ok(write::delete_provider(self.conn, owner, self.at.height)?)
+        Ok(write::delete_provider(self.conn, owner, self.at)?)
     }
 
     fn deployment_created(

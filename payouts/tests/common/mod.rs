@@ -75,7 +75,8 @@ pub fn height_at(time_ms: i64) -> i64 {
     (time_ms - T0) / (10 * MIN) + 1
 }
 
-/// Blocks, observations, and epochs 0 and 1 sealed.
+/// Blocks, the three providers registered in the first, their observations, and epochs 0 and 1
+/// sealed.
 pub fn sealed_programme(store: &mut Store, config: &settings::Config) {
     for height in 1..=13_i64 {
         let time_ms = T0 + (height - 1) * 10 * MIN;
@@ -89,6 +90,18 @@ pub fn sealed_programme(store: &mut Store, config: &settings::Config) {
     }
     let mut records = Vec::new();
     for (provider, gpus) in [(P1, 1), (P2, 1), (P3, 2)] {
+        let genesis = store::testing::TestBlock {
+            height: 1,
+            time_ms: T0,
+        };
+        store::testing::register_provider_at(
+            store.conn(),
+            provider,
+            "https://p:8443",
+            genesis,
+            None,
+        )
+        .unwrap();
         for quarter in 0..8 {
             records.push(observation(provider, T0 + quarter * 15 * MIN, gpus));
         }

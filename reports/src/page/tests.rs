@@ -62,6 +62,7 @@ fn publish(
             Cell::Int(Some(*ppm)),
             Cell::Int(Some(*ppm)),
             Cell::Int(Some(1_000_000)),
+            Cell::Int(Some(1_000_000)),
         ]);
     }
     write_table(&dir, &INPUTS, table);

@@ -55,6 +55,9 @@ pub struct Shape {
     pub grants: usize,
     /// Whether the R&D pool has a pro-rata part besides its grants.
     pub rnd_pro_rata: bool,
+    /// How often (per mille of provider-epochs) a provider is not registered in an epoch. Drawn
+    /// from a stream of its own, so 0 gives exactly the programmes generated before.
+    pub unregistered_per_mille: u64,
 }
 
 const START: i64 = 1_709_251_200_000;
@@ -234,10 +237,16 @@ pub fn generate(shape: Shape, seed: u64) -> (Programme, Vec<EpochInputs>) {
             .then(|| pro_rata_rules(&mut rng, &RND_CLASSES)),
         grants,
     });
+    let mut registry = Lcg::new(seed ^ 0x005e_ed0f_4e61_7374);
     let inputs = (0..shape.epochs)
         .map(|_| {
             let mut inputs = EpochInputs::default();
             for p in &providers {
+                if registry.chance(shape.unregistered_per_mille) {
+                    // Measured nothing, as an unregistered provider's measurement always is.
+                    inputs.unregistered.insert(p.address.clone());
+                    continue;
+                }
                 if rng.chance(30) {
                     continue; // not measured this epoch
                 }

@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use diesel::prelude::*;
 
-use crate::schema::{provider_attributes, providers};
+use super::BlockStamp;
+use crate::schema::{provider_attributes, provider_registrations, providers};
 use crate::{AnyConnection, StoreError};
 use domain::Height;
 
@@ -21,14 +22,14 @@ pub struct ProviderWrite<'a> {
     pub website: Option<&'a str>,
 }
 
-/// Which message wrote a provider, at which height.
+/// Which message wrote a provider, in which block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderEvent {
+pub enum ProviderEvent<'a> {
     /// `MsgCreateProvider`: the provider (re)starts life here; a re-created provider is no
     /// longer updated or deleted.
-    Created(Height),
+    Created(BlockStamp<'a>),
     /// `MsgUpdateProvider`; a provider first seen through an update has no creation height.
-    Updated(Height),
+    Updated(BlockStamp<'a>),
 }
 
 /// Records a provider's create or update message. Tolerates a row that exists already (a chain
@@ -36,11 +37,11 @@ pub enum ProviderEvent {
 pub fn write_provider(
     conn: &mut AnyConnection,
     provider: &ProviderWrite<'_>,
-    event: ProviderEvent,
+    event: ProviderEvent<'_>,
 ) -> Result<(), StoreError> {
     let (created, updated) = match event {
-        ProviderEvent::Created(height) => (Some(height), None),
-        ProviderEvent::Updated(height) => (None, Some(height)),
+        ProviderEvent::Created(at) => (Some(at.height), None),
+        ProviderEvent::Updated(at) => (None, Some(at.height)),
     };
     crate::on_backend!(conn, |c| diesel::insert_into(providers::table)
         .values((
@@ -61,28 +62,78 @@ pub fn write_provider(
         .execute(c))?;
     let row = providers::table.filter(providers::owner.eq(provider.owner));
     match event {
-        ProviderEvent::Created(height) => diesel::update(row)
+        ProviderEvent::Created(at) => diesel::update(row)
             .set((
-                providers::created_height.eq(Some(height)),
+                providers::created_height.eq(Some(at.height)),
                 providers::updated_height.eq(None::<i64>),
                 providers::deleted_height.eq(None::<i64>),
             ))
             .execute(conn)?,
-        ProviderEvent::Updated(height) => diesel::update(row)
-            .set(providers::updated_height.eq(Some(height)))
+        ProviderEvent::Updated(at) => diesel::update(row)
+            .set(providers::updated_height.eq(Some(at.height)))
             .execute(conn)?,
     };
+    record_registration(conn, provider.owner, event)
+}
+
+/// Keeps `provider_registrations` in step with a create or update: a creation starts a new life
+/// unless one is still open (the chain refuses to create an existing provider, so an open life
+/// means the message was seen before); an update of an owner never seen opens a life that began
+/// before the first indexed block.
+fn record_registration(
+    conn: &mut AnyConnection,
+    owner: &str,
+    event: ProviderEvent<'_>,
+) -> Result<(), StoreError> {
+    let lives = provider_registrations::table.filter(provider_registrations::owner.eq(owner));
+    let (count, open): (i64, i64) = (
+        lives.count().get_result(conn)?,
+        lives
+            .filter(provider_registrations::deleted_height.is_null())
+            .count()
+            .get_result(conn)?,
+    );
+    let created = match event {
+        ProviderEvent::Created(at) if open == 0 => Some(at),
+        ProviderEvent::Updated(_) if count == 0 => None,
+        ProviderEvent::Created(_) | ProviderEvent::Updated(_) => return Ok(()),
+    };
+    let life = i32::try_from(count).map_err(|_| StoreError::Corrupt {
+        what: format!("registrations of provider {owner}"),
+        problem: format!("{count} lives"),
+    })?;
+    diesel::insert_into(provider_registrations::table)
+        .values((
+            provider_registrations::owner.eq(owner),
+            provider_registrations::life.eq(life),
+            provider_registrations::created_height.eq(created.map(|at| at.height)),
+            provider_registrations::created_time.eq(created.map(|at| at.time)),
+            provider_registrations::created_time_ms.eq(created.map(|at| at.time_ms)),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
-/// Marks the provider deleted at `height` and withdraws everything it advertised there. The
-/// withdrawn rows keep `unset_height = deleted_height`, so the provider's last advertised
-/// attributes stay readable ([`crate::chain::provider_last_attributes`]).
+/// Marks the provider deleted at `at`, ends its open registration there and withdraws everything
+/// it advertised. The withdrawn rows keep `unset_height = deleted_height`, so the provider's last
+/// advertised attributes stay readable ([`crate::chain::provider_last_attributes`]).
 pub fn delete_provider(
     conn: &mut AnyConnection,
     owner: &str,
-    height: Height,
+    at: BlockStamp<'_>,
 ) -> Result<(), StoreError> {
+    let height = at.height;
+    diesel::update(
+        provider_registrations::table
+            .filter(provider_registrations::owner.eq(owner))
+            .filter(provider_registrations::deleted_height.is_null()),
+    )
+    .set((
+        provider_registrations::deleted_height.eq(Some(height)),
+        provider_registrations::deleted_time.eq(Some(at.time)),
+        provider_registrations::deleted_time_ms.eq(Some(at.time_ms)),
+    ))
+    .execute(conn)?;
     diesel::update(providers::table.filter(providers::owner.eq(owner)))
         .set(providers::deleted_height.eq(Some(height)))
         .execute(conn)?;
