@@ -151,6 +151,9 @@ watched_wallets = ["{WALLET}"]
 [database]
 url = "{}"
 
+[prober]
+unverified_gpus_warn = 0
+
 [program]
 name = "cli-pilot"
 start = "2024-02-15T00:00:00Z"
@@ -215,6 +218,12 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         sealed.contains("epoch 1 sealed [2024-02-15T01:00:00Z, 2024-02-15T02:00:00Z) uakt"),
         "{sealed}"
     );
+    // The provider reports an h100 all the time that no lease ever held: named for an audit.
+    let unverified = format!(
+        "epoch 0 unverified capacity: {PROVIDER} reported 1 h100 GPU(s) online for most of the \
+         epoch, but its leases peaked at 0 (warning above 0 more)"
+    );
+    assert!(sealed.contains(&unverified), "{sealed}");
     assert_eq!(setup.sealed_epochs(), 2);
 
     // Running again re-checks the sealed epochs, finds no late data and writes nothing.

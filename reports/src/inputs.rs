@@ -26,7 +26,7 @@ use domain::ClassName;
 use polars::prelude::DataFrame;
 use rewards::uptime::Uptime;
 use rewards::{EpochInputs, Measurement, Programme};
-use settlement::measure::ProviderMeasurement;
+use settlement::measure::{ClassMeasurement, ProviderMeasurement};
 use settlement::EpochMeasurements;
 use thiserror::Error;
 
@@ -43,8 +43,10 @@ pub const INPUT_COLUMNS: [&str; 6] = [
 ];
 
 /// The published `inputs` table: [`INPUT_COLUMNS`] with `uptime_ppm` (the uptime in millionths,
-/// rounded down) after `online_gpu_ms` and `registered_ms` (how long in the window the provider
-/// was registered on chain) last, plus one row without a class per provider that has leased GPU
+/// rounded down) after `online_gpu_ms`, then `reported_gpus` and `leased_peak_gpus` (the online
+/// GPUs the provider itself reported for most of the epoch, beside the most it ever had under
+/// lease: self-reported capacity next to what the chain backs; 0 on rows without a class), and
+/// `registered_ms` (how long in the window the provider was registered on chain) last, plus one row without a class per provider that has leased GPU
 /// time matching no class (its `leased_gpu_ms` is that time, its `online_gpu_ms` 0) or no class
 /// row at all (so every measured provider's uptime is published). `rewards compute` reads this
 /// form too, skipping the rows without a class, and takes a provider whose `registered_ms` is 0
@@ -60,6 +62,8 @@ pub static INPUTS: TableSpec = TableSpec {
         ColumnSpec::required("uptime_ppm", Kind::Int),
         ColumnSpec::required("uptime_num", Kind::Int),
         ColumnSpec::required("uptime_den", Kind::Int),
+        ColumnSpec::required("reported_gpus", Kind::Int),
+        ColumnSpec::required("leased_peak_gpus", Kind::Int),
         ColumnSpec::required("registered_ms", Kind::Int),
     ],
 };
@@ -70,17 +74,18 @@ pub fn inputs_frame(measurements: &EpochMeasurements) -> DataFrame {
     let mut table = TableBuilder::new(&INPUTS);
     let row = |class: Option<&ClassName>,
                provider: &str,
-               leased: u128,
-               online: u128,
+               gpu: &ClassMeasurement,
                m: &ProviderMeasurement| {
         [
             Cell::opt_text(class.map(ClassName::as_str)),
             Cell::text(provider),
-            Cell::digits(leased),
-            Cell::digits(online),
+            Cell::digits(gpu.leased_gpu_ms),
+            Cell::digits(gpu.online_gpu_ms),
             Cell::Int(Some(i64::from(m.uptime.ppm()))),
             Cell::Int(Some(to_i64(m.uptime.online_ms()))),
             Cell::Int(Some(to_i64(m.uptime.window_ms()))),
+            Cell::Int(Some(to_i64(gpu.reported_gpus))),
+            Cell::Int(Some(to_i64(gpu.leased_peak_gpus))),
             Cell::Int(Some(to_i64(m.registered_ms))),
         ]
     };
@@ -89,13 +94,7 @@ pub fn inputs_frame(measurements: &EpochMeasurements) -> DataFrame {
         for (class, gpu) in &measured.classes {
             by_class.insert(
                 (class, provider.as_str()),
-                row(
-                    Some(class),
-                    provider,
-                    gpu.leased_gpu_ms,
-                    gpu.online_gpu_ms,
-                    measured,
-                ),
+                row(Some(class), provider, gpu, measured),
             );
         }
     }
@@ -104,13 +103,11 @@ pub fn inputs_frame(measurements: &EpochMeasurements) -> DataFrame {
     }
     for (provider, measured) in &measurements.providers {
         if measured.unattributed_leased_gpu_ms > 0 || measured.classes.is_empty() {
-            table.push(row(
-                None,
-                provider,
-                measured.unattributed_leased_gpu_ms,
-                0,
-                measured,
-            ));
+            let unattributed = ClassMeasurement {
+                leased_gpu_ms: measured.unattributed_leased_gpu_ms,
+                ..ClassMeasurement::default()
+            };
+            table.push(row(None, provider, &unattributed, measured));
         }
     }
     table.finish()
@@ -410,9 +407,10 @@ mod tests {
     #[test]
     fn the_published_form_carries_who_was_unregistered() {
         let header = "class,provider,leased_gpu_ms,online_gpu_ms,uptime_ppm,uptime_num,uptime_den,\
-                      registered_ms\n";
+                      reported_gpus,leased_peak_gpus,registered_ms\n";
         let text = format!(
-            "{header}h100,akash1a,0,0,0,0,10,0\nh100,akash1b,5,6,500000,5,10,10\n,akash1c,0,0,0,0,10,0\n"
+            "{header}h100,akash1a,0,0,0,0,10,0,0,0\nh100,akash1b,5,6,500000,5,10,2,1,10\n\
+             ,akash1c,0,0,0,0,10,0,0,0\n"
         );
         let inputs = parse(&text).unwrap();
         assert_eq!(
@@ -420,7 +418,7 @@ mod tests {
             ["akash1a", "akash1c"].map(String::from).into()
         );
         assert!(inputs.is_registered("akash1b"));
-        let bad = parse(&format!("{header}h100,akash1b,5,6,500000,5,10,-1\n")).unwrap_err();
+        let bad = parse(&format!("{header}h100,akash1b,5,6,500000,5,10,2,1,-1\n")).unwrap_err();
         assert_eq!((bad.line, bad.field), (Some(2), Some("registered_ms")));
         // The plain form knows nothing of registrations: nobody is taken as unregistered.
         let plain = parse(&format!("{HEADER}h100,akash1a,0,0,0,10\n")).unwrap();

@@ -112,3 +112,45 @@ pub fn leased_gpu_ms(
     }
     Ok(out)
 }
+
+/// The largest number of GPUs of each class under lease at any instant of `window`: what the
+/// chain backs of a provider's self-reported capacity. Leases are half-open, so one ending as
+/// another starts never counts twice. Pass one provider's leases; classes without leases in the
+/// window are absent.
+pub fn leased_peak_gpus(
+    leases: &[Lease],
+    classes: &[GpuClass],
+    window: Window,
+) -> Result<BTreeMap<ClassName, u64>, LeaseError> {
+    let mut changes: BTreeMap<&ClassName, Vec<(UnixMs, i128)>> = BTreeMap::new();
+    for lease in leases {
+        let end = lease.end_or(window.end_ms())?.min(window.end_ms());
+        let start = lease.created_ms.max(window.start_ms());
+        let Some(class) = lease.model.as_deref().and_then(|model| {
+            classes
+                .iter()
+                .find(|c| c.matches(model, lease.ram.as_deref()))
+        }) else {
+            continue;
+        };
+        if start >= end || lease.gpu_units == 0 {
+            continue;
+        }
+        let units = i128::from(lease.gpu_units);
+        let class_changes = changes.entry(&class.name).or_default();
+        class_changes.push((start, units));
+        class_changes.push((end, -units));
+    }
+    let mut peaks = BTreeMap::new();
+    for (class, mut class_changes) in changes {
+        // At one instant the ends come first: a lease is gone at its closing time.
+        class_changes.sort_unstable();
+        let (mut now, mut peak) = (0i128, 0i128);
+        for (_, change) in class_changes {
+            now += change;
+            peak = peak.max(now);
+        }
+        peaks.insert(class.clone(), u64::try_from(peak).unwrap_or(u64::MAX));
+    }
+    Ok(peaks)
+}

@@ -293,6 +293,31 @@ impl Timeline {
             .fold(0u128, u128::saturating_add)
     }
 
+    /// The provider's self-reported capacity in `class` over `window`, as a count it held for
+    /// most of it: the largest `c` such that `online_gpus(class, t) ≥ c` for more than half of
+    /// the window (offline time counts as 0). Unlike the integral it is not pulled up by a short
+    /// burst, so comparing it with the leased peak shows capacity that leases never backed.
+    pub fn online_gpus_most_of(&self, class: &ClassName, window: Window) -> u64 {
+        let mut held: Vec<(u64, u64)> = self
+            .segments_in(window)
+            .map(|s| {
+                let count = s.gpus.get(class).copied().unwrap_or(0);
+                (count, window.overlap_ms(s.start_ms, s.end_ms))
+            })
+            .filter(|&(count, _)| count > 0)
+            .collect();
+        held.sort_unstable_by_key(|&(count, _)| std::cmp::Reverse(count));
+        let half = window.length_ms() / 2;
+        let mut at_least = 0u64;
+        for (count, ms) in held {
+            at_least = at_least.saturating_add(ms);
+            if at_least > half {
+                return count;
+            }
+        }
+        0
+    }
+
     fn segment_at(&self, t: UnixMs) -> Option<&OnlineSegment> {
         let i = self.segments.partition_point(|s| s.end_ms <= t);
         self.segments.get(i).filter(|s| s.start_ms <= t)

@@ -3,7 +3,7 @@
 use domain::{ClassName, GpuModel, UnixMs};
 use proptest::prelude::*;
 use rewards::calendar::Window;
-use rewards::leases::{leased_gpu_ms, Lease, LeaseError};
+use rewards::leases::{leased_gpu_ms, leased_peak_gpus, Lease, LeaseError};
 use rewards::programme::GpuClass;
 use rewards::registration::{RegisteredSpan, Registration};
 use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
@@ -312,6 +312,52 @@ fn only_the_registered_part_of_the_timeline_counts() {
     );
 }
 
+/// Window [0, 100):
+/// - reported capacity: 8 GPUs on [0, 30), 2 on [30, 100) → 2 for most of the window (≥ 2 for
+///   100 ms, ≥ 8 only for 30); with 8 on [0, 60) it is 8; offline most of the time it is 0;
+/// - leases of h100: 2 on [10, 40), 3 on [40, 70) (back to back: never 5), 1 open from 50 → peak
+///   4 on [50, 70); a lease before the window and one of another class do not count.
+#[test]
+fn reported_capacity_for_most_of_the_window_and_the_leased_peak() {
+    let h100 = class_name("h100");
+    let w = window(0, 100);
+    let mostly = |o: &[Observation]| {
+        Timeline::build(P, o, 1000)
+            .unwrap()
+            .online_gpus_most_of(&h100, w)
+    };
+    assert_eq!(
+        mostly(&[
+            obs("eu-1", 0, true, Some(8)),
+            obs("eu-1", 30, true, Some(2))
+        ]),
+        2
+    );
+    assert_eq!(
+        mostly(&[
+            obs("eu-1", 0, true, Some(8)),
+            obs("eu-1", 60, true, Some(2))
+        ]),
+        8
+    );
+    assert_eq!(
+        mostly(&[obs("eu-1", 0, true, Some(8)), obs("eu-1", 40, false, None)]),
+        0
+    );
+    let classes = [class("h100", "h100", None), class("a100", "a100", None)];
+    let leases = [
+        lease(2, Some("h100"), None, 10, Some(40)),
+        lease(3, Some("h100"), None, 40, Some(70)),
+        lease(1, Some("h100"), None, 50, None),
+        lease(9, Some("h100"), None, -50, Some(0)),
+        lease(6, Some("a100"), None, 0, Some(5)),
+    ];
+    let peaks = leased_peak_gpus(&leases, &classes, w).unwrap();
+    assert_eq!(peaks[&h100], 4);
+    assert_eq!(peaks[&class_name("a100")], 6);
+    assert!(leased_peak_gpus(&[lease(1, None, None, 10, Some(5))], &classes, w).is_err());
+}
+
 fn arb_observations() -> impl Strategy<Value = Vec<Observation>> {
     prop::collection::vec(
         (
@@ -370,6 +416,29 @@ proptest! {
             prop_assert_eq!(cut.online_ms(span), full.online_ms(span));
             prop_assert_eq!(cut.is_online(UnixMs(from)), full.is_online(UnixMs(from)));
         }
+    }
+
+    #[test]
+    fn the_count_held_for_most_of_a_window_is_backed_by_its_integral(o in arb_observations(), stale in 1u64..300, a in -100i64..1_100, len in 1i64..1_200) {
+        let w = window(a, a + len);
+        let t = Timeline::build(P, &o, stale).unwrap();
+        let h100 = class_name("h100");
+        let mostly = u128::from(t.online_gpus_most_of(&h100, w));
+        // Held for more than half the window, so the integral exceeds half of count × window.
+        prop_assert!(mostly == 0 || 2 * t.online_gpu_ms(&h100, w) > mostly * len as u128);
+    }
+
+    #[test]
+    fn the_leased_peak_bounds_the_leased_time(spans in prop::collection::vec((0i64..200, 0i64..200, 1u64..9), 0..12), a in 0i64..200, len in 1i64..200) {
+        let classes = [class("h100", "h100", None)];
+        let leases: Vec<Lease> = spans.iter()
+            .map(|&(start, length, units)| lease(units, Some("h100"), None, start, Some(start + length)))
+            .collect();
+        let w = window(a, a + len);
+        let peak = leased_peak_gpus(&leases, &classes, w).unwrap().get(&class_name("h100")).copied().unwrap_or(0);
+        let leased = leased_gpu_ms(&leases, &classes, w).unwrap().by_class.get(&class_name("h100")).copied().unwrap_or(0);
+        prop_assert!(leased <= u128::from(peak) * len as u128);
+        prop_assert_eq!(peak == 0, leased == 0);
     }
 
     #[test]

@@ -303,6 +303,13 @@ fn prober_settings(raw: &RawProber, found: &mut Found) -> ProberSettings {
             16,
             1..=1024,
         ),
+        unverified_gpus_warn: bounded(
+            found,
+            at.key("unverified_gpus_warn"),
+            raw.unverified_gpus_warn,
+            8,
+            0..=1_000_000,
+        ),
         max_staleness,
     }
 }

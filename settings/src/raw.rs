@@ -137,6 +137,7 @@ pub struct RawProber {
     pub timeout: Option<DurationText>,
     pub concurrency: Option<usize>,
     pub max_gpus_per_node: Option<u32>,
+    pub unverified_gpus_warn: Option<u32>,
     pub max_staleness: Option<DurationText>,
 }
 

@@ -44,6 +44,9 @@ pub struct ProberSettings {
     pub concurrency: usize,
     /// The largest GPU count a node may report before it is clamped.
     pub max_gpus_per_node: u32,
+    /// `settle` names a provider whose reported online GPUs in a class exceed its leased peak
+    /// by more than this for most of the epoch: inventory is self-reported, leases are on chain.
+    pub unverified_gpus_warn: u32,
     /// How long an observation stands before the provider's state becomes unknown.
     pub max_staleness: Duration,
 }

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use domain::{ClassName, UnixMs};
 use rewards::calendar::{DurationMs, Window};
-use rewards::leases::{leased_gpu_ms, Lease};
+use rewards::leases::{leased_gpu_ms, leased_peak_gpus, Lease};
 use rewards::programme::Programme;
 use rewards::registration::{RegisteredSpan, Registration};
 use rewards::uptime::{Observation, Timeline, Uptime, UptimeError};
@@ -53,13 +53,34 @@ use crate::observations::rewards_observations;
 
 use crate::SettlementError;
 
-/// A provider's GPU time in one class over the epoch.
+/// A provider's GPU time in one class over the epoch, and its self-reported capacity beside
+/// what the chain backs of it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassMeasurement {
     /// `∫ online GPU count dt`, in GPU-ms.
     pub online_gpu_ms: u128,
     /// `Σ gpu_units × |lease ∩ epoch|`, in GPU-ms.
     pub leased_gpu_ms: u128,
+    /// The online GPU count the provider's own status reported for most of the epoch
+    /// ([`Timeline::online_gpus_most_of`]). Inventory is self-reported: nothing on chain proves it.
+    pub reported_gpus: u64,
+    /// The most GPUs under lease at once during the epoch
+    /// ([`rewards::leases::leased_peak_gpus`]): the part of the capacity the chain backs.
+    pub leased_peak_gpus: u64,
+}
+
+/// A provider whose self-reported capacity in a class went beyond what its leases ever backed
+/// ([`EpochMeasurements::unverified_capacity`]): for the administrator to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedCapacity {
+    /// The provider.
+    pub provider: String,
+    /// The class.
+    pub class: ClassName,
+    /// [`ClassMeasurement::reported_gpus`].
+    pub reported_gpus: u64,
+    /// [`ClassMeasurement::leased_peak_gpus`].
+    pub leased_peak_gpus: u64,
 }
 
 /// Everything measured for one provider over one epoch.
@@ -132,6 +153,25 @@ impl EpochMeasurements {
             .values()
             .map(|p| p.unattributed_leased_gpu_ms)
             .fold(0, u128::saturating_add)
+    }
+
+    /// The (provider, class) pairs whose reported online GPUs exceeded their leased peak by more
+    /// than `warn_gpus` for most of the epoch, in (provider, class) order.
+    pub fn unverified_capacity(&self, warn_gpus: u64) -> Vec<UnverifiedCapacity> {
+        let mut found = Vec::new();
+        for (provider, measured) in &self.providers {
+            for (class, gpu) in &measured.classes {
+                if gpu.reported_gpus > gpu.leased_peak_gpus.saturating_add(warn_gpus) {
+                    found.push(UnverifiedCapacity {
+                        provider: provider.clone(),
+                        class: class.clone(),
+                        reported_gpus: gpu.reported_gpus,
+                        leased_peak_gpus: gpu.leased_peak_gpus,
+                    });
+                }
+            }
+        }
+        found
     }
 
     /// Σ overlapping leases whose GPU count is unknown, over all providers.
@@ -385,11 +425,15 @@ fn measure_provider(
     }
     let leased =
         leased_gpu_ms(&registered_leases, &programme.gpu_classes, window).map_err(lease_error)?;
+    let peaks = leased_peak_gpus(&registered_leases, &programme.gpu_classes, window)
+        .map_err(lease_error)?;
     let mut classes = BTreeMap::new();
     for class in &programme.gpu_classes {
         let gpu = ClassMeasurement {
             online_gpu_ms: timeline.online_gpu_ms(&class.name, window),
             leased_gpu_ms: leased.by_class.get(&class.name).copied().unwrap_or(0),
+            reported_gpus: timeline.online_gpus_most_of(&class.name, window),
+            leased_peak_gpus: peaks.get(&class.name).copied().unwrap_or(0),
         };
         let has_time = gpu.online_gpu_ms > 0 || gpu.leased_gpu_ms > 0;
         if has_time || contract_classes.contains(&class.name) {

@@ -600,7 +600,7 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
     let provider = |observations,
                     leases,
                     online: u64,
-                    classes: &[(&str, u128, u128)],
+                    classes: &[(&str, u128, u128, u64, u64)],
                     unattributed,
                     unsized_leases| ProviderMeasurement {
         registered_ms: 3_600_000,
@@ -609,15 +609,19 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
         uptime: Uptime::new(online, 3_600_000).unwrap(),
         classes: classes
             .iter()
-            .map(|&(c, online_gpu_ms, leased_gpu_ms)| {
-                (
-                    domain::ClassName::new(c).unwrap(),
-                    ClassMeasurement {
-                        online_gpu_ms,
-                        leased_gpu_ms,
-                    },
-                )
-            })
+            .map(
+                |&(c, online_gpu_ms, leased_gpu_ms, reported_gpus, leased_peak_gpus)| {
+                    (
+                        domain::ClassName::new(c).unwrap(),
+                        ClassMeasurement {
+                            online_gpu_ms,
+                            leased_gpu_ms,
+                            reported_gpus,
+                            leased_peak_gpus,
+                        },
+                    )
+                },
+            )
             .collect(),
         unattributed_leased_gpu_ms: unattributed,
         unsized_leases,
@@ -636,7 +640,7 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
         providers: BTreeMap::from([
             (
                 P1.to_string(),
-                provider(4, 1, 0, &[("a100-80gi", 0, 3_600_000)], 0, 0),
+                provider(4, 1, 0, &[("a100-80gi", 0, 3_600_000, 0, 1)], 0, 0),
             ),
             (
                 P2.to_string(),
@@ -644,18 +648,36 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
                     4,
                     2,
                     3_600_000,
-                    &[("a100-80gi", 14_400_000, 0)],
+                    &[("a100-80gi", 14_400_000, 0, 4, 0)],
                     3_600_000,
                     1,
                 ),
             ),
             (
                 P3.to_string(),
-                provider(4, 0, 3_600_000, &[("h200", 3_600_000, 0)], 0, 0),
+                provider(4, 0, 3_600_000, &[("h200", 3_600_000, 0, 1, 0)], 0, 0),
             ),
         ]),
     };
     assert_eq!(stored, expected);
+    // P2 reports 4 a100 all epoch and never had one leased; P1 had 1 leased and reported none.
+    let unverified: Vec<_> = expected
+        .unverified_capacity(2)
+        .into_iter()
+        .map(|u| {
+            (
+                u.provider,
+                u.class.to_string(),
+                u.reported_gpus,
+                u.leased_peak_gpus,
+            )
+        })
+        .collect();
+    assert_eq!(
+        unverified,
+        vec![(P2.to_string(), "a100-80gi".to_string(), 4, 0)]
+    );
+    assert!(expected.unverified_capacity(4).is_empty());
     assert_eq!(
         expected.canonical_json().unwrap(),
         d.epochs[1].inputs.clone().unwrap()
@@ -665,7 +687,7 @@ fn measurements_are_recorded_with_their_hash(store: &mut Store) {
     let epoch2 = measure_epoch(store, cfg.programme, 2, cfg.max_staleness_ms).unwrap();
     assert_eq!(
         epoch2.measurements.providers[P3],
-        provider(1, 0, 900_000, &[("h200", 900_000, 0)], 0, 0)
+        provider(1, 0, 900_000, &[("h200", 900_000, 0, 0, 0)], 0, 0)
     );
     assert_eq!(epoch2.measurements.unsized_leases(), 1);
     assert_eq!(epoch2.inputs_hash, d.epochs[2].inputs_hash.clone().unwrap());

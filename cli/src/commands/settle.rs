@@ -129,11 +129,12 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
         Mode::Seal
     };
     let denom = &config.programme.denom.name;
+    let warn_gpus = u64::from(config.prober.unverified_gpus_warn);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed_to_print = None;
     let print = |outcome: EpochOutcome| {
-        if let Err(e) = print_outcome(&mut out, denom, &outcome) {
+        if let Err(e) = print_outcome(&mut out, denom, warn_gpus, &outcome) {
             failed_to_print.get_or_insert(e);
         }
     };
@@ -177,7 +178,15 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
 
 /// One header line for the epoch, one line per pool, and warnings about late or unattributed
 /// data.
-fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> std::io::Result<()> {
+/// One epoch's outcome on stdout: what was sealed, leases that could not be measured, and the
+/// providers whose self-reported capacity exceeded their leased peak by more than `warn_gpus`
+/// for most of the epoch (inventory comes from the provider itself, so these are worth an audit).
+fn print_outcome(
+    out: &mut impl Write,
+    denom: &str,
+    warn_gpus: u64,
+    outcome: &EpochOutcome,
+) -> std::io::Result<()> {
     let span = |w: rewards::calendar::Window| format!("[{}, {})", w.start_ms(), w.end_ms());
     let pools = match outcome {
         EpochOutcome::Sealed(s) => {
@@ -203,6 +212,14 @@ fn print_outcome(out: &mut impl Write, denom: &str, outcome: &EpochOutcome) -> s
                     "epoch {} unmeasured leases: {unattributed} GPU-ms under leases of no class, \
                      {unsized_leases} lease(s) of unknown GPU count",
                     s.epoch
+                )?;
+            }
+            for u in measurements.unverified_capacity(warn_gpus) {
+                writeln!(
+                    out,
+                    "epoch {} unverified capacity: {} reported {} {} GPU(s) online for most of \
+                     the epoch, but its leases peaked at {} (warning above {warn_gpus} more)",
+                    s.epoch, u.provider, u.reported_gpus, u.class, u.leased_peak_gpus
                 )?;
             }
             s.pools()

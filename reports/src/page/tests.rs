@@ -62,6 +62,8 @@ fn publish(
             Cell::Int(Some(*ppm)),
             Cell::Int(Some(*ppm)),
             Cell::Int(Some(1_000_000)),
+            Cell::Int(Some(0)),
+            Cell::Int(Some(0)),
             Cell::Int(Some(1_000_000)),
         ]);
     }
