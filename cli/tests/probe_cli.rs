@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-use support::{binary_keeping, run, shipped_config};
+use support::{binary, binary_keeping, run, shipped_config};
 
 /// What these tests let through of the developer's environment, as they always have:
 /// `AKASH_INCENTIVES_RPC_URLS`, which probing does not read.
@@ -278,4 +278,31 @@ fn probe_usage_errors_exit_2() {
             .args(&args));
         assert_eq!(code, 2, "{args:?}: {stderr}");
     }
+}
+
+/// `probe keygen` needs no configuration: it writes a private key its owner alone can read,
+/// prints the public key as the configuration entry that names it, and never overwrites a key.
+#[test]
+fn probe_keygen_writes_a_key_once_and_prints_its_vantage_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("eu-1.key");
+    let (code, stdout, stderr) = run(binary().args(["probe", "keygen", "--out"]).arg(&key));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("[[prober.vantage]]\n"), "{stdout}");
+    let public = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("public_key = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("a public_key line");
+    let written = uptime_prober::signing::ProberKey::read(&key).unwrap();
+    assert_eq!(written.public_key(), public);
+    let (code, _, stderr) = run(binary().args(["probe", "keygen", "--out"]).arg(&key));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&key.display().to_string()), "{stderr}");
+    assert_eq!(
+        uptime_prober::signing::ProberKey::read(&key)
+            .unwrap()
+            .public_key(),
+        public
+    );
 }

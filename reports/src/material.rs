@@ -313,6 +313,7 @@ fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError
             latency_ms,
             error: error.get(i).map(str::to_owned),
             gpus: nodes,
+            signature: None,
         };
         // A published observation was sanitised when it was stored: its counts are taken
         // exactly, and one that would need a clamp was edited since.

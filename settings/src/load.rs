@@ -20,9 +20,9 @@ use crate::error::{ConfigError, Problem};
 use crate::locate::{KeyPath, LineLocator};
 use crate::raw::{
     RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPayouts, RawPrices, RawProRataPool,
-    RawProber, RawProgrammeParts, RawUndistributed, RawVesting,
+    RawProber, RawProgrammeParts, RawUndistributed, RawVantage, RawVesting,
 };
-use crate::sections::{ChainSettings, MetricsSettings, PayoutSettings, ProberSettings};
+use crate::sections::{ChainSettings, MetricsSettings, PayoutSettings, ProberSettings, Vantage};
 use crate::Environment;
 
 /// The SQLite file used when neither the file nor the environment names a database.
@@ -311,7 +311,41 @@ fn prober_settings(raw: &RawProber, found: &mut Found) -> ProberSettings {
             0..=1_000_000,
         ),
         max_staleness,
+        key_file: raw.key_file.as_ref().map(std::path::PathBuf::from),
+        vantages: vantages(&raw.vantage, &at, found),
     }
+}
+
+/// `[[prober.vantage]]`: ids are words, each named once; keys are `ed25519:` text (their bytes
+/// are checked where they are used).
+fn vantages(raw: &[RawVantage], at: &KeyPath, found: &mut Found) -> Vec<Vantage> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, v) in raw.iter().enumerate() {
+        let here = at.key("vantage").index(i);
+        if v.id.is_empty() || v.id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            found.push(
+                here.key("id"),
+                "a vantage point's id must be a non-empty word",
+            );
+        } else if !seen.insert(v.id.as_str()) {
+            found.push(
+                here.key("id"),
+                format!("vantage point {:?} is named twice", v.id),
+            );
+        }
+        if !v.public_key.starts_with("ed25519:") {
+            found.push(
+                here.key("public_key"),
+                "expected ed25519:<base64>, as `probe keygen` prints it",
+            );
+        }
+    }
+    raw.iter()
+        .map(|v| Vantage {
+            id: v.id.clone(),
+            public_key: v.public_key.clone(),
+        })
+        .collect()
 }
 
 fn metrics_settings(raw: &RawMetrics, found: &mut Found) -> MetricsSettings {

@@ -139,6 +139,16 @@ pub struct RawProber {
     pub max_gpus_per_node: Option<u32>,
     pub unverified_gpus_warn: Option<u32>,
     pub max_staleness: Option<DurationText>,
+    pub key_file: Option<String>,
+    #[serde(default)]
+    pub vantage: Vec<RawVantage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVantage {
+    pub id: String,
+    pub public_key: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,6 +5,7 @@
 //! `std::time::Duration`; URLs have been checked for a scheme and host.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use domain::BaseUnits;
@@ -49,6 +50,22 @@ pub struct ProberSettings {
     pub unverified_gpus_warn: u32,
     /// How long an observation stands before the provider's state becomes unknown.
     pub max_staleness: Duration,
+    /// This prober's private key (`probe keygen`): with it every observation it records is
+    /// signed; without it they are stored unsigned, and no other database imports them without
+    /// `--allow-unsigned`.
+    pub key_file: Option<PathBuf>,
+    /// The programme's vantage points (`[[prober.vantage]]`): whose signed observations an
+    /// import accepts, and which key each must be signed with.
+    pub vantages: Vec<Vantage>,
+}
+
+/// One vantage point the programme trusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vantage {
+    /// The prober id its observations carry.
+    pub id: String,
+    /// Its public key, `ed25519:<base64 of 32 bytes>` (checked by the prober when it is used).
+    pub public_key: String,
 }
 
 /// Where Prometheus scrapes the metrics.

@@ -300,3 +300,48 @@ fn price_csv_rows_are_read_relative_to_the_file() {
         "{message}"
     );
 }
+
+#[test]
+fn vantage_points_are_named_once_with_ed25519_keys() {
+    let key = "ed25519:O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=";
+    let vantage = |id: &str, public_key: &str| {
+        format!("[[prober.vantage]]\nid = \"{id}\"\npublic_key = \"{public_key}\"\n\n")
+    };
+    let good = example_with(
+        "[metrics]",
+        &format!(
+            "key_file = \"keys/eu-1.key\"\n\n{}{}[metrics]",
+            vantage("eu-1", key),
+            vantage("us-1", key)
+        ),
+    );
+    let path = config_dir().join("vantage.toml");
+    let config = settings::parse(&path, &good, &no_env()).unwrap();
+    let ids: Vec<_> = config
+        .prober
+        .vantages
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
+    assert_eq!(ids, ["eu-1", "us-1"]);
+    assert_eq!(config.prober.vantages[0].public_key, key);
+    assert_eq!(
+        config.prober.key_file.as_deref(),
+        Some(Path::new("keys/eu-1.key"))
+    );
+    let bad = example_with(
+        "[metrics]",
+        &format!(
+            "{}{}[metrics]",
+            vantage("eu-1", key),
+            vantage("eu-1", "rsa:AAAA")
+        ),
+    );
+    let message = refusal(&bad);
+    assert!(message.contains("prober.vantage[1].id"), "{message}");
+    assert!(message.contains("named twice"), "{message}");
+    assert!(
+        message.contains("prober.vantage[1].public_key"),
+        "{message}"
+    );
+}

@@ -23,6 +23,7 @@ pub mod quantity;
 pub mod rest_status;
 pub mod round;
 pub mod sanitise;
+pub mod signing;
 mod text;
 mod transport;
 pub mod version;

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
@@ -76,6 +76,14 @@ enum ProbeCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// Write a new Ed25519 key pair for this prober: the private key to FILE (readable by its
+    /// owner only; an existing file is never overwritten), the public key to standard output as
+    /// the `[[prober.vantage]]` entry that names it. Point `prober.key_file` at FILE.
+    Keygen {
+        /// Where the private key goes.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// List the lines imports rejected, as JSON Lines: import, source, line, reason, detail and
     /// the raw line.
     Rejections {
@@ -94,8 +102,20 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<()> {
             strict,
         }) => import(context, &file, max_gpus_per_node, strict),
         Some(ProbeCommand::Rejections { import_id }) => rejections(context, import_id.as_deref()),
+        Some(ProbeCommand::Keygen { out }) => keygen(&out),
         None => measure(&args, context),
     }
+}
+
+/// `probe keygen`: a new key in `out`, and its public half on stdout in configuration form.
+fn keygen(out: &Path) -> anyhow::Result<()> {
+    let key = uptime_prober::signing::ProberKey::write_new(out)?;
+    println!(
+        "[[prober.vantage]]\nid = \"<this prober's id>\"\npublic_key = \"{}\"",
+        key.public_key()
+    );
+    tracing::info!(key_file = %out.display(), "wrote a new prober key; set prober.key_file to it");
+    Ok(())
 }
 
 fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {

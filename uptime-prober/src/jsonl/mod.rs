@@ -69,6 +69,10 @@ pub struct ObservationLine {
     pub error: Option<String>,
     /// One element per node with GPUs, in node order.
     pub gpus: Vec<GpuLine>,
+    /// Its prober's Ed25519 signature over [`crate::signing::signed_bytes`], base64; absent on
+    /// an unsigned observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// One node's GPUs in the exchange format: its class and sanitised counts.
@@ -166,6 +170,7 @@ impl ObservationLine {
                     allocated: u64::try_from(g.allocated).unwrap_or(0),
                 })
                 .collect(),
+            signature: None,
         }
     }
 
@@ -247,15 +252,23 @@ fn check_id(field: &str, value: &str) -> Result<(), String> {
     }
 }
 
-fn split_error(text: String) -> (Option<String>, Option<String>) {
+/// The error kind an error text `"<kind>: <message>"` (or a bare `"<kind>"`) names, when the
+/// kind is one the prober records.
+pub(crate) fn split_error_kind(text: &str) -> Option<&str> {
     match text.split_once(": ") {
-        Some((kind, message)) if ErrorKind::from_code(kind).is_some() => {
-            (Some(kind.to_string()), Some(message.to_string()))
+        Some((kind, _)) if ErrorKind::from_code(kind).is_some() => Some(kind),
+        _ => ErrorKind::from_code(text).is_some().then_some(text),
+    }
+}
+
+fn split_error(text: String) -> (Option<String>, Option<String>) {
+    match split_error_kind(&text).map(str::len) {
+        Some(kind) if kind == text.len() => (Some(text), None),
+        Some(kind) => {
+            let message = text.get(kind + 2..).unwrap_or_default().to_owned();
+            (text.get(..kind).map(str::to_owned), Some(message))
         }
-        _ => match ErrorKind::from_code(&text) {
-            Some(_) => (Some(text), None),
-            None => (None, Some(text)),
-        },
+        None => (None, Some(text)),
     }
 }
 
