@@ -103,6 +103,9 @@ fn probe_follow_serves_its_metrics_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("devnet.toml");
     std::fs::copy(shipped_config("devnet.toml"), &config).unwrap();
+    // The copy names its key file beside it.
+    let key = dir.path().join("devnet-prober.key");
+    std::fs::copy(shipped_config("devnet-prober.key"), key).unwrap();
     let metrics = free_local_addr();
     set_metrics_listen(&config, metrics);
     let database = dir.path().join("probes.sqlite");

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 
 use support::{binary, binary_keeping, run, shipped_config};
+use uptime_prober::jsonl::ObservationLine;
+use uptime_prober::signing::{ProberKey, Vantages};
 
 /// What these tests let through of the developer's environment, as they always have:
 /// `AKASH_INCENTIVES_RPC_URLS`, which probing does not read.
@@ -136,6 +138,17 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
         "{text}"
     );
     assert!(text.contains(r#""gpus":[{"model":"a100","ram":"80Gi","interface":"sxm","allocatable":8,"allocated":3}]"#), "{text}");
+    // devnet.toml names the devnet prober's key: every observation it stored is signed with it.
+    let devnet_key = ProberKey::read(&shipped_config("devnet-prober.key")).unwrap();
+    let vantages = Vantages::new([("devnet", devnet_key.public_key().as_str())]).unwrap();
+    for line in &lines {
+        let line: ObservationLine = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            vantages.check(&line, line.signature.as_deref()),
+            Ok(()),
+            "{line:?}"
+        );
+    }
 
     // The second database knows the providers from its own chain; one more is known there.
     {
@@ -150,9 +163,12 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
             store::testing::register_provider(store.conn(), owner, "https://p:8443", None).unwrap();
         }
     }
+    // The second database takes the devnet vantage point's signed lines (devnet.toml names it).
     let import = |file: &Path, strict: bool| {
         let mut command = binary_keeping(KEPT_VARS);
         command
+            .arg("--config")
+            .arg(shipped_config("devnet.toml"))
             .arg("--database-url")
             .arg(&second_db)
             .args(["probe", "import"])
@@ -177,9 +193,18 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     let bad = up
         .replace(r#""allocatable":8"#, r#""allocatable":-8"#)
         .replace("akash1cliup", "akash1clinew");
-    let good = up.replace("akash1cliup", "akash1cligood");
+    let mut good: ObservationLine = serde_json::from_str(up).unwrap();
+    good.provider = "akash1cligood".into();
+    good.signature = Some(devnet_key.sign(&good).unwrap());
+    let good = serde_json::to_string(&good).unwrap();
     let stranger = up.replace("akash1cliup", "akash1stranger");
-    std::fs::write(&broken, format!("{good}\n{bad}\nnot json\n{stranger}\n")).unwrap();
+    // Edited after signing: one fewer GPU allocated.
+    let edited = up.replace(r#""allocated":3"#, r#""allocated":2"#);
+    std::fs::write(
+        &broken,
+        format!("{good}\n{bad}\nnot json\n{stranger}\n{edited}\n"),
+    )
+    .unwrap();
     let (code, stdout, stderr) = import(&broken, false);
     assert_eq!(
         code, 0,
@@ -188,11 +213,12 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     assert!(
         stderr.contains("line 2: rejected (malformed): not an observation")
             && stderr.contains("line 3: rejected (malformed)")
-            && stderr.contains("line 4: rejected (unknown_provider): akash1stranger has never"),
+            && stderr.contains("line 4: rejected (unknown_provider): akash1stranger has never")
+            && stderr.contains("line 5: rejected (bad_signature): the signature does not verify"),
         "{stderr}"
     );
     assert!(
-        stdout.contains("4 line(s): 1 imported, 0 already present, 3 rejected (2 malformed, 1 unknown_provider)"),
+        stdout.contains("5 line(s): 1 imported, 0 already present, 4 rejected (2 malformed, 1 unknown_provider, 1 bad_signature)"),
         "{stdout}"
     );
     let id = stdout
@@ -209,7 +235,7 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
     // --strict fails the same import (a cron job notices), after keeping what it could.
     let (code, _, stderr) = import(&broken, true);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("3 line(s) rejected (--strict)"), "{stderr}");
+    assert!(stderr.contains("4 line(s) rejected (--strict)"), "{stderr}");
 
     // The rejected lines are listed with their raw text, by import.
     let (code, listed, stderr) = run(binary_keeping(KEPT_VARS)
@@ -227,7 +253,12 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
         .collect();
     assert_eq!(
         summary,
-        [(2, "malformed"), (3, "malformed"), (4, "unknown_provider")]
+        [
+            (2, "malformed"),
+            (3, "malformed"),
+            (4, "unknown_provider"),
+            (5, "bad_signature")
+        ]
     );
     assert_eq!(rows[0]["raw"].as_str(), Some(bad.as_str()));
     assert_eq!(rows[2]["raw"].as_str(), Some(stranger.as_str()));
@@ -239,7 +270,7 @@ fn probe_once_export_and_import_round_trip_through_the_cli() {
         .args(["probe", "rejections"]));
     assert_eq!(
         everything.lines().count(),
-        6,
+        8,
         "both imports' rejections: {everything}"
     );
 }

@@ -66,20 +66,20 @@ pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
 }
 
 /// Parses and validates configuration `text`; `path` names it in errors and anchors relative
-/// file references (the price CSV).
+/// file references (the price CSV, the prober's key file).
 pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, ConfigError> {
     let locator = LineLocator::new(text);
     let raw: RawConfig = deserialize(path, text, &locator)?;
     let mut found = Found::default();
     let chain = chain_settings(&raw.chain, env, &mut found);
-    let prober = prober_settings(&raw.prober, &mut found);
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let prober = prober_settings(&raw.prober, base_dir, &mut found);
     let metrics = metrics_settings(&raw.metrics, &mut found);
     let payouts = payout_settings(&raw.payouts, &chain, &mut found);
     let database_url = env
         .database_url()
         .or_else(|| raw.database.url.clone())
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-    let base_dir = path.parent().unwrap_or(Path::new("."));
     let programme = checked_programme(&raw.programme_parts(), base_dir, &mut found);
     found.into_result(path, &locator)?;
     Ok(Config {
@@ -261,7 +261,7 @@ fn chain_settings(raw: &RawChain, env: &Environment, found: &mut Found) -> Chain
     }
 }
 
-fn prober_settings(raw: &RawProber, found: &mut Found) -> ProberSettings {
+fn prober_settings(raw: &RawProber, base_dir: &Path, found: &mut Found) -> ProberSettings {
     let at = KeyPath::root().key("prober");
     let interval = positive(
         found,
@@ -311,7 +311,7 @@ fn prober_settings(raw: &RawProber, found: &mut Found) -> ProberSettings {
             0..=1_000_000,
         ),
         max_staleness,
-        key_file: raw.key_file.as_ref().map(std::path::PathBuf::from),
+        key_file: raw.key_file.as_ref().map(|file| base_dir.join(file)),
         vantages: vantages(&raw.vantage, &at, found),
     }
 }

@@ -50,7 +50,8 @@ pub struct ProberSettings {
     pub unverified_gpus_warn: u32,
     /// How long an observation stands before the provider's state becomes unknown.
     pub max_staleness: Duration,
-    /// This prober's private key (`probe keygen`): with it every observation it records is
+    /// This prober's private key (`probe keygen`), relative to the configuration file's folder:
+    /// with it every observation it records is
     /// signed; without it they are stored unsigned, and no other database imports them without
     /// `--allow-unsigned`.
     pub key_file: Option<PathBuf>,

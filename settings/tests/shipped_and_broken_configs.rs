@@ -326,8 +326,8 @@ fn vantage_points_are_named_once_with_ed25519_keys() {
     assert_eq!(ids, ["eu-1", "us-1"]);
     assert_eq!(config.prober.vantages[0].public_key, key);
     assert_eq!(
-        config.prober.key_file.as_deref(),
-        Some(Path::new("keys/eu-1.key"))
+        config.prober.key_file,
+        Some(config_dir().join("keys/eu-1.key"))
     );
     let bad = example_with(
         "[metrics]",

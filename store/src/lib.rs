@@ -20,6 +20,7 @@ pub mod cursor;
 mod database_url;
 mod error;
 pub mod probe_rejections;
+pub mod probe_signatures;
 pub mod probes;
 pub mod schema;
 pub mod settlement;

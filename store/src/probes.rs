@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 
+use crate::probe_signatures::{insert_proofs, Proof};
 use crate::schema::{probe_gpus, probe_observations, providers};
 use crate::{AnyConnection, Store, StoreError};
 
@@ -243,6 +244,17 @@ pub fn insert_observations(
     store: &mut Store,
     records: &[ObservationRecord],
 ) -> Result<InsertSummary, StoreError> {
+    insert_proven_observations(store, records, &[])
+}
+
+/// [`insert_observations`], with what vouches for each record: `proofs[i]` belongs to
+/// `records[i]` (missing entries are `None`). A proof is stored with a new record, and with an
+/// identical one that has none yet; a conflicting record's proof is not.
+pub fn insert_proven_observations(
+    store: &mut Store,
+    records: &[ObservationRecord],
+    proofs: &[Option<Proof>],
+) -> Result<InsertSummary, StoreError> {
     store.transaction(|conn| {
         let stored = stored_keys(conn, records)?;
         let mut outcomes = Vec::with_capacity(records.len());
@@ -271,6 +283,14 @@ pub fn insert_observations(
             .flat_map(|r| r.gpus.iter().map(|g| GpuRow::from_record(&r.key, g)))
             .collect();
         insert_rows(conn, &observations, &gpus)?;
+        let proven: Vec<(&ObservationKey, &Proof)> = records
+            .iter()
+            .zip(&outcomes)
+            .zip(proofs)
+            .filter(|((_, outcome), _)| **outcome != InsertOutcome::Conflicting)
+            .filter_map(|((record, _), proof)| proof.as_ref().map(|p| (&record.key, p)))
+            .collect();
+        insert_proofs(conn, &proven)?;
         Ok(InsertSummary { outcomes })
     })
 }

@@ -164,6 +164,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    probe_signatures (prober, provider, time_ms) {
+        prober -> Text,
+        provider -> Text,
+        time_ms -> BigInt,
+        signature -> Nullable<Text>,
+        unsigned_import -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     probe_rejections (import_id, line) {
         import_id -> Text,
         line -> BigInt,
@@ -302,6 +312,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     indexer_rejections,
     probe_rejections,
+    probe_signatures,
     probe_observations,
     probe_gpus,
     epochs,

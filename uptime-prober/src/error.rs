@@ -105,4 +105,7 @@ pub enum ProberError {
     /// Metrics could not be registered.
     #[error("cannot register the prober's metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// An observation could not be signed.
+    #[error(transparent)]
+    Signing(#[from] crate::signing::SigningError),
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use store::probe_signatures::Proof;
 use store::probes::{self, InsertOutcome, InsertSummary, ObservationRecord};
 use store::Store;
 use tokio::sync::{watch, Semaphore};
@@ -17,8 +18,10 @@ use tokio::time::Instant;
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::error::ProberError;
+use crate::jsonl::ObservationLine;
 use crate::metrics::ProberMetrics;
 use crate::probe::{self, Probe, ProbeOptions, Target};
+use crate::signing::ProberKey;
 use crate::transport::TlsClients;
 
 /// Who this prober is and how hard it probes.
@@ -42,6 +45,8 @@ struct Inner {
     config: ProberConfig,
     tls: TlsClients,
     metrics: Option<ProberMetrics>,
+    /// Signs every observation it records, when it has a key.
+    key: Option<ProberKey>,
 }
 
 /// The probes of one round.
@@ -68,8 +73,18 @@ impl Round {
 }
 
 impl Prober {
-    /// Checks the configuration and sets up the TLS client.
+    /// Checks the configuration and sets up the TLS client; the observations it records are
+    /// unsigned.
     pub fn new(config: ProberConfig, metrics: Option<ProberMetrics>) -> Result<Self, ProberError> {
+        Self::with_key(config, None, metrics)
+    }
+
+    /// [`Prober::new`], signing every observation it records with `key` when given.
+    pub fn with_key(
+        config: ProberConfig,
+        key: Option<ProberKey>,
+        metrics: Option<ProberMetrics>,
+    ) -> Result<Self, ProberError> {
         if config.prober_id.trim().is_empty() {
             return Err(ProberError::Settings("the prober id is empty".into()));
         }
@@ -86,6 +101,7 @@ impl Prober {
                 config,
                 tls: TlsClients::new()?,
                 metrics,
+                key,
             }),
         })
     }
@@ -239,15 +255,27 @@ pub fn store_targets(store: &mut Store) -> Result<Vec<Target>, ProberError> {
         .collect())
 }
 
-/// Stores a round's observations in one transaction.
+/// Stores a round's observations in one transaction, each with its signature when the prober
+/// has a key ([`crate::signing`]).
 pub fn write_round(
     store: &mut Store,
     prober: &Prober,
     round: &Round,
 ) -> Result<InsertSummary, ProberError> {
-    Ok(probes::insert_observations(
-        store,
-        &round.records(prober.id()),
+    let records = round.records(prober.id());
+    let proofs = match &prober.inner.key {
+        Some(key) => records
+            .iter()
+            .map(|r| {
+                Ok(Some(Proof::Signed(
+                    key.sign(&ObservationLine::from_record(r))?,
+                )))
+            })
+            .collect::<Result<Vec<_>, ProberError>>()?,
+        None => Vec::new(),
+    };
+    Ok(probes::insert_proven_observations(
+        store, &records, &proofs,
     )?)
 }
 

@@ -11,10 +11,12 @@ use rewards::calendar::Window;
 use rewards::programme::GpuClass;
 use rewards::uptime::Timeline;
 use settlement::observations::rewards_observations;
+use store::probe_signatures::Proof;
 use store::probes::records_for_window;
 use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
 use store::{on_both_backends, Backend, Store};
-use uptime_prober::jsonl;
+use uptime_prober::jsonl::{self, ObservationLine};
+use uptime_prober::signing::{ProberKey, Vantages};
 
 const DAY_MS: i64 = 86_400_000;
 const INTERVAL_MS: i64 = 900_000;
@@ -185,6 +187,8 @@ fn options(max: u32, id: &str) -> jsonl::ImportOptions {
         import_id: id.into(),
         source: "test.jsonl".into(),
         recorded_at_ms: 1_707_955_200_000,
+        vantages: Vantages::default(),
+        allow_unsigned: true,
     }
 }
 
@@ -509,9 +513,148 @@ fn only_addresses_once_registered_are_imported(store: &mut Store) {
     assert_eq!(stored[0].key.provider, "akash1gone");
 }
 
+/// Only named probers' signed lines are taken. Store A holds eu-1's observations signed with
+/// its key and us-9's signed with a key the programme does not name; B names eu-1 only. From
+/// A's export B takes eu-1's lines and refuses us-9's (`unknown_prober`); a line signed with
+/// another key, a line edited after signing and an unsigned line are `bad_signature`, until an
+/// import with `--allow-unsigned` takes the unsigned one and records itself on it. B's export
+/// carries the same signatures, which still verify.
+fn only_named_probers_signed_lines_are_imported(store: &mut Store) {
+    let eu1 = ProberKey::generate().unwrap();
+    let us9 = ProberKey::generate().unwrap();
+    let records: Vec<ObservationRecord> = observations()
+        .into_iter()
+        .filter(|r| r.key.prober == "eu-1")
+        .take(40)
+        .chain(
+            observations()
+                .into_iter()
+                .filter(|r| r.key.prober == "us-1")
+                .take(3),
+        )
+        .map(|mut r| {
+            if r.key.prober == "us-1" {
+                r.key.prober = "us-9".into();
+            }
+            r
+        })
+        .collect();
+    let proofs: Vec<Option<Proof>> = records
+        .iter()
+        .map(|r| {
+            let key = if r.key.prober == "eu-1" { &eu1 } else { &us9 };
+            Some(Proof::Signed(
+                key.sign(&ObservationLine::from_record(r)).unwrap(),
+            ))
+        })
+        .collect();
+    probes::insert_proven_observations(store, &records, &proofs).unwrap();
+    let mut exported = Vec::new();
+    jsonl::export(store, i64::MIN, i64::MAX, &mut exported).unwrap();
+    let mut lines: Vec<ObservationLine> = String::from_utf8(exported)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.iter().all(|l| l.signature.is_some()),
+        "an export lost a signature"
+    );
+    let genuine = lines.clone();
+
+    // Three spoiled copies of eu-1 lines, moved a millisecond so they are new observations.
+    let eu1_lines: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].prober == "eu-1")
+        .collect();
+    let later = |line: &ObservationLine| {
+        let t = UnixMs::parse_rfc3339(&line.time).unwrap().as_millis() + 1;
+        UnixMs(t).to_string()
+    };
+    let mut forged = lines[eu1_lines[0]].clone();
+    forged.time = later(&forged);
+    forged.signature = Some(us9.sign(&forged).unwrap());
+    let mut flipped = lines[eu1_lines[1]].clone();
+    flipped.time = later(&flipped);
+    flipped.signature = Some(eu1.sign(&flipped).unwrap());
+    flipped.online = !flipped.online;
+    flipped.gpus.clear();
+    flipped.error = (!flipped.online).then(|| "timeout".to_string());
+    let mut unsigned = lines[eu1_lines[2]].clone();
+    unsigned.time = later(&unsigned);
+    unsigned.signature = None;
+    lines.extend([forged, flipped, unsigned.clone()]);
+    let text: String = lines
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap() + "\n")
+        .collect();
+
+    let Some(mut b) = empty_store_like(store) else {
+        return;
+    };
+    register(&mut b, &PROVIDERS);
+    let named = Vantages::new([("eu-1", eu1.public_key().as_str())]).unwrap();
+    let strict = jsonl::ImportOptions {
+        vantages: named.clone(),
+        allow_unsigned: false,
+        ..options(16, "signed")
+    };
+    let report = jsonl::import(&mut b, text.as_bytes(), &strict).unwrap();
+    assert_eq!(report.inserted, 40);
+    assert_eq!(
+        report.rejected.get(&jsonl::RejectReason::UnknownProber),
+        Some(&3)
+    );
+    assert_eq!(
+        report.rejected.get(&jsonl::RejectReason::BadSignature),
+        Some(&3)
+    );
+    let listed = store::probe_rejections::probe_rejections(b.conn(), Some("signed")).unwrap();
+    assert_eq!(listed.len(), 6);
+    assert!(listed
+        .iter()
+        .any(|r| r.reason == "bad_signature" && r.detail.contains("--allow-unsigned")));
+
+    let lenient = jsonl::ImportOptions {
+        vantages: named.clone(),
+        allow_unsigned: true,
+        ..options(16, "lenient")
+    };
+    let again = jsonl::import(&mut b, text.as_bytes(), &lenient).unwrap();
+    assert_eq!((again.inserted, again.identical), (1, 40));
+    let proofs = store::probe_signatures::proofs_between(b.conn(), i64::MIN, i64::MAX).unwrap();
+    let unsigned_key = ObservationKey {
+        prober: unsigned.prober.clone(),
+        provider: unsigned.provider.clone(),
+        time_ms: UnixMs::parse_rfc3339(&unsigned.time).unwrap().as_millis(),
+    };
+    assert_eq!(
+        proofs.get(&unsigned_key),
+        Some(&Proof::UnsignedImport("lenient".into()))
+    );
+    assert_eq!(proofs.len(), 41);
+
+    let mut re_exported = Vec::new();
+    jsonl::export(&mut b, i64::MIN, i64::MAX, &mut re_exported).unwrap();
+    let re_exported: Vec<ObservationLine> = String::from_utf8(re_exported)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let signed: Vec<&ObservationLine> = re_exported
+        .iter()
+        .filter(|l| l.signature.is_some())
+        .collect();
+    let expected: Vec<&ObservationLine> = genuine.iter().filter(|l| l.prober == "eu-1").collect();
+    assert_eq!(signed, expected);
+    for line in signed {
+        assert_eq!(named.check(line, line.signature.as_deref()), Ok(()));
+    }
+}
+
 on_both_backends!(
     export_then_import_reproduces_uptime,
     every_line_is_stored_or_recorded_as_rejected,
     probers_with_other_limits_import_each_others_votes,
     only_addresses_once_registered_are_imported,
+    only_named_probers_signed_lines_are_imported,
 );

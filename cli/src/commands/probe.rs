@@ -10,7 +10,8 @@ use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
 use reports::atomic::{write_to, AtomicWriteError};
 use store::probes::InsertOutcome;
-use tracing::info;
+use tracing::{info, warn};
+use uptime_prober::signing::{ProberKey, Vantages};
 use uptime_prober::{
     jsonl, round, GrpcPort, Probe, ProbeOptions, Prober, ProberConfig, ProberMetrics, Target,
 };
@@ -75,6 +76,10 @@ enum ProbeCommand {
         /// Exit 1 when any line was rejected (for cron jobs that must notice).
         #[arg(long)]
         strict: bool,
+        /// Also store lines without a signature, recording this import on each as what let it
+        /// in (signed lines must still verify against `[[prober.vantage]]`).
+        #[arg(long)]
+        allow_unsigned: bool,
     },
     /// Write a new Ed25519 key pair for this prober: the private key to FILE (readable by its
     /// owner only; an existing file is never overwritten), the public key to standard output as
@@ -100,7 +105,8 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<()> {
             file,
             max_gpus_per_node,
             strict,
-        }) => import(context, &file, max_gpus_per_node, strict),
+            allow_unsigned,
+        }) => import(context, &file, max_gpus_per_node, strict, allow_unsigned),
         Some(ProbeCommand::Rejections { import_id }) => rejections(context, import_id.as_deref()),
         Some(ProbeCommand::Keygen { out }) => keygen(&out),
         None => measure(&args, context),
@@ -109,7 +115,7 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<()> {
 
 /// `probe keygen`: a new key in `out`, and its public half on stdout in configuration form.
 fn keygen(out: &Path) -> anyhow::Result<()> {
-    let key = uptime_prober::signing::ProberKey::write_new(out)?;
+    let key = ProberKey::write_new(out)?;
     println!(
         "[[prober.vantage]]\nid = \"<this prober's id>\"\npublic_key = \"{}\"",
         key.public_key()
@@ -137,11 +143,19 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
             ..ProbeOptions::default()
         },
     };
+    let key = settings
+        .key_file
+        .as_deref()
+        .map(ProberKey::read)
+        .transpose()?;
+    if key.is_none() {
+        warn!("prober.key_file is not set: observations are recorded unsigned");
+    }
     let mut store = context.store()?;
     let runtime = context.runtime()?;
     if args.follow {
         let metrics = ProberMetrics::register(context.metrics_registry())?;
-        let prober = Prober::new(prober_config, Some(metrics))?;
+        let prober = Prober::with_key(prober_config, key, Some(metrics))?;
         let listen = config.metrics.listen;
         return runtime.block_on(async {
             let shutdown = Shutdown::on_signals();
@@ -167,7 +181,7 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
             anyhow::Ok(())
         });
     }
-    let prober = Prober::new(prober_config, None)?;
+    let prober = Prober::with_key(prober_config, key, None)?;
     let (round, summary) = runtime.block_on(async {
         if targets.is_empty() {
             round::once(&prober, &mut store).await
@@ -279,23 +293,28 @@ fn import(
     file: &PathBuf,
     max_gpus_per_node: Option<u32>,
     strict: bool,
+    allow_unsigned: bool,
 ) -> anyhow::Result<()> {
-    let max_gpus_per_node = match max_gpus_per_node {
-        Some(max) => max,
-        None => match context.config() {
-            Ok(config) => config.prober.max_gpus_per_node,
-            Err(e) if e.downcast_ref::<UsageError>().is_some() => {
-                ProbeOptions::default().max_gpus_per_node
-            }
-            Err(e) => return Err(e),
-        },
+    // Without a configuration no vantage point is named: only `--allow-unsigned` lets lines in.
+    let config = match context.config() {
+        Ok(config) => Some(config),
+        Err(e) if e.downcast_ref::<UsageError>().is_some() => None,
+        Err(e) => return Err(e),
     };
+    let prober = config.as_ref().map(|c| &c.prober);
+    let max_gpus_per_node = max_gpus_per_node
+        .or(prober.map(|p| p.max_gpus_per_node))
+        .unwrap_or(ProbeOptions::default().max_gpus_per_node);
+    let named = prober.into_iter().flat_map(|p| &p.vantages);
+    let vantages = Vantages::new(named.map(|v| (v.id.as_str(), v.public_key.as_str())))?;
     let mut store = context.store()?;
     let options = jsonl::ImportOptions {
         max_gpus_per_node,
         import_id: import_id(),
         source: file.display().to_string(),
         recorded_at_ms: chrono::Utc::now().timestamp_millis(),
+        vantages,
+        allow_unsigned,
     };
     let report = if file.as_os_str() == "-" {
         jsonl::import(&mut store, std::io::stdin().lock(), &options)?

@@ -8,6 +8,11 @@
 //! - **Registered providers only:** a line about an address that has never been a provider on
 //!   the indexed chain is rejected as [`RejectReason::UnknownProvider`]; no prober could have
 //!   probed it.
+//! - **Named, signed probers only:** a line must carry the signature of a vantage point the
+//!   programme names (`[[prober.vantage]]`, see [`crate::signing`]): from any other prober it is
+//!   [`RejectReason::UnknownProber`], with a missing, malformed or non-matching signature
+//!   [`RejectReason::BadSignature`]. With [`ImportOptions::allow_unsigned`] a line without a
+//!   signature is stored, and the import's id is stored with it as what let it in.
 //! - **Counts are clamped, never refused** (see the parent module), so a vote survives a
 //!   stricter `max_gpus_per_node` on the importing side.
 //! - **Hostile input** (huge numbers, negative counts, bad times, enormous lines, control
@@ -17,10 +22,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
 use store::probe_rejections::{insert_probe_rejections, ProbeRejectionRow};
+use store::probe_signatures::Proof;
 use store::probes::{self, InsertOutcome, ObservationRecord};
 use store::Store;
 
 use super::{record_from_line, Counts, ObservationLine, TransferError, MAX_LINE_BYTES};
+use crate::signing::{SignatureProblem, Vantages};
 
 /// Rejections kept in the report for display (every one is stored; the count goes on).
 const MAX_REJECTIONS_KEPT: usize = 10_000;
@@ -42,6 +49,11 @@ pub enum RejectReason {
     Invalid,
     /// About an address that has never been a registered provider on the indexed chain.
     UnknownProvider,
+    /// From a prober that is not a vantage point of the programme.
+    UnknownProber,
+    /// Unsigned (without `--allow-unsigned`), or its signature is malformed or not its
+    /// prober's over its content.
+    BadSignature,
     /// Its (prober, provider, time) is stored with other content; the stored one was kept.
     Conflicting,
 }
@@ -55,6 +67,8 @@ impl RejectReason {
             Self::Malformed => "malformed",
             Self::Invalid => "invalid",
             Self::UnknownProvider => "unknown_provider",
+            Self::UnknownProber => "unknown_prober",
+            Self::BadSignature => "bad_signature",
             Self::Conflicting => "conflicting",
         }
     }
@@ -71,8 +85,9 @@ pub struct Rejection {
     pub detail: String,
 }
 
-/// What one import is, for its records: its id, where it read from, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What one import is, for its records: its id, where it read from, and when; and whose word it
+/// takes.
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// The importing side's largest GPU count per node (counts above it are clamped).
     pub max_gpus_per_node: u32,
@@ -82,6 +97,10 @@ pub struct ImportOptions {
     pub source: String,
     /// When the import ran, unix milliseconds (stored with each rejection).
     pub recorded_at_ms: i64,
+    /// The vantage points whose signed lines are taken.
+    pub vantages: Vantages,
+    /// Store lines without a signature too, recording this import as what let them in.
+    pub allow_unsigned: bool,
 }
 
 /// What an import did.
@@ -112,10 +131,19 @@ pub fn parse_line(
     text: &str,
     max_gpus_per_node: u32,
 ) -> Result<ObservationRecord, (RejectReason, String)> {
+    parse_observation(text, max_gpus_per_node).map(|(record, _)| record)
+}
+
+/// [`parse_line`], also returning the line as read (for its signature).
+fn parse_observation(
+    text: &str,
+    max_gpus_per_node: u32,
+) -> Result<(ObservationRecord, ObservationLine), (RejectReason, String)> {
     let line: ObservationLine = serde_json::from_str(text)
         .map_err(|e| (RejectReason::Malformed, format!("not an observation: {e}")))?;
-    record_from_line(line, Counts::Clamp { max_gpus_per_node })
-        .map_err(|detail| (RejectReason::Invalid, detail))
+    let record = record_from_line(line.clone(), Counts::Clamp { max_gpus_per_node })
+        .map_err(|detail| (RejectReason::Invalid, detail))?;
+    Ok((record, line))
 }
 
 /// Imports JSON Lines from `input` (see the module docs). Fails only when the input cannot be
@@ -131,6 +159,7 @@ pub fn import(
         registered,
         report: ImportReport::default(),
         observations: Vec::new(),
+        proofs: Vec::new(),
         observed_lines: Vec::new(),
         rejections: Vec::new(),
     };
@@ -169,17 +198,18 @@ struct Import<'o> {
     options: &'o ImportOptions,
     registered: BTreeSet<String>,
     report: ImportReport,
-    /// Parsed lines waiting to be stored, and beside each its line number and raw text (for a
-    /// conflict found when it is written).
+    /// Parsed lines waiting to be stored, beside each what vouches for it, and its line number
+    /// and raw text (for a conflict found when it is written).
     observations: Vec<ObservationRecord>,
+    proofs: Vec<Option<Proof>>,
     observed_lines: Vec<(usize, String)>,
     rejections: Vec<ProbeRejectionRow>,
 }
 
 impl Import<'_> {
     fn read(&mut self, number: usize, text: String) {
-        match parse_line(&text, self.options.max_gpus_per_node) {
-            Ok(record) if !self.registered.contains(&record.key.provider) => {
+        match parse_observation(&text, self.options.max_gpus_per_node) {
+            Ok((record, _)) if !self.registered.contains(&record.key.provider) => {
                 let detail = format!(
                     "{} has never been a registered provider on the indexed chain",
                     record.key.provider
@@ -191,11 +221,36 @@ impl Import<'_> {
                     printable(&text),
                 );
             }
-            Ok(record) => {
-                self.observations.push(record);
-                self.observed_lines.push((number, text));
-            }
+            Ok((record, line)) => match self.proof(&line) {
+                Ok(proof) => {
+                    self.observations.push(record);
+                    self.proofs.push(Some(proof));
+                    self.observed_lines.push((number, text));
+                }
+                Err((reason, detail)) => self.reject(number, reason, detail, printable(&text)),
+            },
             Err((reason, detail)) => self.reject(number, reason, detail, printable(&text)),
+        }
+    }
+
+    /// What vouches for `line`, or why nothing does.
+    fn proof(&self, line: &ObservationLine) -> Result<Proof, (RejectReason, String)> {
+        let options = self.options;
+        if line.signature.is_none() && options.allow_unsigned {
+            return Ok(Proof::UnsignedImport(options.import_id.clone()));
+        }
+        match options.vantages.check(line, line.signature.as_deref()) {
+            Ok(()) => Ok(Proof::Signed(line.signature.clone().unwrap_or_default())),
+            Err(problem @ SignatureProblem::UnknownProber(_)) => {
+                Err((RejectReason::UnknownProber, problem.to_string()))
+            }
+            Err(SignatureProblem::Missing) => Err((
+                RejectReason::BadSignature,
+                "the observation is not signed (import with --allow-unsigned to take it)".into(),
+            )),
+            Err(problem @ SignatureProblem::Bad(_)) => {
+                Err((RejectReason::BadSignature, problem.to_string()))
+            }
         }
     }
 
@@ -224,7 +279,9 @@ impl Import<'_> {
     /// Writes what is waiting once `at_least` observations or rejections are.
     fn flush(&mut self, store: &mut Store, at_least: usize) -> Result<(), TransferError> {
         if self.observations.len() >= at_least {
-            let summary = probes::insert_observations(store, &self.observations)?;
+            let summary =
+                probes::insert_proven_observations(store, &self.observations, &self.proofs)?;
+            self.proofs.clear();
             let records = std::mem::take(&mut self.observations);
             let lines = std::mem::take(&mut self.observed_lines);
             for ((record, (line, text)), outcome) in records.iter().zip(lines).zip(summary.outcomes)

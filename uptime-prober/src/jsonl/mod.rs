@@ -27,6 +27,7 @@
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
+use store::probe_signatures::{proofs_between, Proof};
 use store::probes::{self, GpuRecord, ObservationKey, ObservationRecord};
 use store::Store;
 
@@ -120,7 +121,8 @@ pub enum Counts {
 }
 
 /// Writes every observation with `from_ms ≤ time < to_ms` to `out`, ordered by time, prober
-/// and provider; returns how many lines were written.
+/// and provider, each with its prober's signature when it has one; returns how many lines were
+/// written.
 pub fn export(
     store: &mut Store,
     from_ms: i64,
@@ -132,10 +134,17 @@ pub fn export(
     loop {
         let page =
             probes::load_observations(store.conn(), from_ms, to_ms, after.as_ref(), EXPORT_PAGE)?;
-        let Some(last) = page.last() else { break };
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            break;
+        };
         after = Some(last.key.clone());
+        let proofs = proofs_between(store.conn(), first.key.time_ms, last.key.time_ms)?;
         for record in &page {
-            serde_json::to_writer(&mut *out, &ObservationLine::from_record(record))?;
+            let mut line = ObservationLine::from_record(record);
+            if let Some(Proof::Signed(signature)) = proofs.get(&record.key) {
+                line.signature = Some(signature.clone());
+            }
+            serde_json::to_writer(&mut *out, &line)?;
             out.write_all(b"\n")?;
             written += 1;
         }
