@@ -319,11 +319,13 @@ fn flip_an_observation_offline(spoiled: &Spoiled, epoch: u32) {
                 fields[2] == start && fields[3] == "true"
             })
             .expect("an online observation at the window's start");
-        // prober,provider,time,online,latency_ms,error,gpus: the first five never hold a comma.
+        // prober,provider,time,online,latency_ms,error,gpus,signature,unsigned_import: the first
+        // five and the last two never hold a comma. The signature is kept, as a forger would.
         let fields: Vec<&str> = lines[row].splitn(7, ',').collect();
+        let proof: Vec<&str> = lines[row].rsplitn(3, ',').collect();
         lines[row] = format!(
-            "{},{},{},false,{},{},[]",
-            fields[0], fields[1], fields[2], fields[4], fields[5]
+            "{},{},{},false,{},{},[],{},{}",
+            fields[0], fields[1], fields[2], fields[4], fields[5], proof[1], proof[0]
         );
     });
 }
@@ -730,10 +732,29 @@ fn rehashed_swapped_rows_in_both_forms_are_named_by_row() {
     assert!(cause.contains("expected"), "{cause}");
 }
 
+/// The flipped observation is signed: its prober's signature no longer verifies over it.
 #[test]
-fn a_rehashed_observation_flipped_offline_is_caught_by_the_re_measured_inputs() {
+fn a_rehashed_observation_flipped_offline_is_caught_by_its_signature() {
     let spoiled = Spoiled::new();
     flip_an_observation_offline(&spoiled, LAST);
+    spoiled.rewrite_both_forms(LAST, &OBSERVATIONS);
+    let cause = spoiled.verify_fails();
+    assert_names(&cause, &spoiled.file(LAST, "observations.csv"));
+    assert!(cause.contains("signature"), "{cause}");
+}
+
+/// A forger who also drops the signature makes the row an unsigned observation, which the
+/// published inputs then contradict: the re-measured uptime differs.
+#[test]
+fn a_rehashed_unsigned_flip_is_caught_by_the_re_measured_inputs() {
+    let spoiled = Spoiled::new();
+    flip_an_observation_offline(&spoiled, LAST);
+    spoiled.edit_lines(LAST, "observations.csv", |lines| {
+        for line in lines.iter_mut().skip(1) {
+            let proof: Vec<&str> = line.rsplitn(3, ',').collect();
+            *line = format!("{},,", proof[2]);
+        }
+    });
     spoiled.rewrite_both_forms(LAST, &OBSERVATIONS);
     let cause = spoiled.verify_fails();
     let inputs = spoiled.file(LAST, "inputs.csv");

@@ -396,7 +396,7 @@ pub fn epoch_files(
         (&LEASES, leases_frame(&record.material.leases)),
         (
             &OBSERVATIONS,
-            observations_frame(&record.material.observations),
+            observations_frame(&record.material.observations, &record.material.proofs),
         ),
     ];
     for (spec, mut frame) in results.into_iter().chain(material) {

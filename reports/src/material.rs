@@ -5,15 +5,17 @@
 //! back into the store's row types and measures the epoch again with the same function the
 //! settlement used ([`settlement::measure_material`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use domain::{LeaseId, UnixMs};
 use polars::prelude::DataFrame;
 use settlement::EpochMaterial;
 use store::chain::{LeaseRow, RegistrationRow};
-use store::probes::ObservationRecord;
+use store::probe_signatures::Proof;
+use store::probes::{ObservationKey, ObservationRecord};
 use uptime_prober::jsonl::{GpuLine, ObservationLine};
+use uptime_prober::signing::Vantages;
 
 use crate::table::{self, Cell, ColumnSpec, Columns, Kind, TableBuilder, TableError, TableSpec};
 
@@ -57,8 +59,11 @@ pub static LEASES: TableSpec = TableSpec {
 };
 
 /// The `observations` table: one row per observation, in the exchange format's fields; `gpus`
-/// is the JSON array of that format (`[]` for none). Rows are ordered by time, prober and
-/// provider, as `probe export` writes them.
+/// is the JSON array of that format (`[]` for none). `signature` is its prober's signature
+/// (`uptime_prober::signing`), checked by `verify` against the programme's vantage points;
+/// `unsigned_import` names the `probe import --allow-unsigned` that took an unsigned one in
+/// (both empty: recorded unsigned by a prober without a key). Rows are ordered by time, prober
+/// and provider, as `probe export` writes them.
 pub static OBSERVATIONS: TableSpec = TableSpec {
     name: "observations",
     columns: &[
@@ -69,6 +74,8 @@ pub static OBSERVATIONS: TableSpec = TableSpec {
         ColumnSpec::optional("latency_ms", Kind::Int),
         ColumnSpec::optional("error", Kind::Text),
         ColumnSpec::required("gpus", Kind::Text),
+        ColumnSpec::optional("signature", Kind::Text),
+        ColumnSpec::optional("unsigned_import", Kind::Text),
     ],
 };
 
@@ -121,8 +128,12 @@ pub fn leases_frame(leases: &[LeaseRow]) -> DataFrame {
     table.finish()
 }
 
-/// `observations` as the [`OBSERVATIONS`] table, ordered by time, prober and provider.
-pub fn observations_frame(observations: &[ObservationRecord]) -> DataFrame {
+/// `observations` as the [`OBSERVATIONS`] table, ordered by time, prober and provider, each
+/// with its proof from `proofs`.
+pub fn observations_frame(
+    observations: &[ObservationRecord],
+    proofs: &BTreeMap<ObservationKey, Proof>,
+) -> DataFrame {
     let mut sorted: Vec<&ObservationRecord> = observations.iter().collect();
     sorted.sort_by(|a, b| {
         (a.key.time_ms, &a.key.prober, &a.key.provider).cmp(&(
@@ -136,6 +147,11 @@ pub fn observations_frame(observations: &[ObservationRecord]) -> DataFrame {
         let line = ObservationLine::from_record(record);
         // A vector of plain structs always encodes.
         let gpus = serde_json::to_string(&line.gpus).unwrap_or_else(|_| "[]".into());
+        let (signature, unsigned_import) = match proofs.get(&record.key) {
+            Some(Proof::Signed(signature)) => (Some(signature.as_str()), None),
+            Some(Proof::UnsignedImport(import)) => (None, Some(import.as_str())),
+            None => (None, None),
+        };
         table.push([
             Cell::text(line.prober),
             Cell::text(line.provider),
@@ -144,21 +160,25 @@ pub fn observations_frame(observations: &[ObservationRecord]) -> DataFrame {
             Cell::Int(line.latency_ms.and_then(|l| i64::try_from(l).ok())),
             Cell::opt_text(line.error),
             Cell::text(gpus),
+            Cell::opt_text(signature),
+            Cell::opt_text(unsigned_import),
         ]);
     }
     table.finish()
 }
 
 /// Reads an epoch's [`EpochMaterial`] from the `registrations`, `leases` and `observations`
-/// tables in `folder` (each checked in both forms, see [`table::read`]).
-pub fn read_material(folder: &Path) -> Result<EpochMaterial, TableError> {
+/// tables in `folder` (each checked in both forms, see [`table::read`]); every signed
+/// observation's signature must be its prober's among `vantages`.
+pub fn read_material(folder: &Path, vantages: &Vantages) -> Result<EpochMaterial, TableError> {
     let registrations = read_registrations(folder)?;
     let leases = read_leases(folder)?;
-    let observations = read_observations(folder)?;
+    let (observations, proofs) = read_observations(folder, vantages)?;
     Ok(EpochMaterial {
         registrations,
         leases,
         observations,
+        proofs,
     })
 }
 
@@ -272,7 +292,12 @@ fn read_leases(folder: &Path) -> Result<Vec<LeaseRow>, TableError> {
     Ok(rows)
 }
 
-fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError> {
+/// The observations and their proofs; a signature that is not its prober's over the row is an
+/// error naming the row.
+fn read_observations(
+    folder: &Path,
+    vantages: &Vantages,
+) -> Result<(Vec<ObservationRecord>, BTreeMap<ObservationKey, Proof>), TableError> {
     let frame = table::read(&OBSERVATIONS, folder)?;
     let file = folder.join(OBSERVATIONS.csv_file());
     let columns = Columns::new(&frame, &file);
@@ -283,6 +308,9 @@ fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError
         columns.text("error")?,
         columns.text("gpus")?,
     );
+    let (signature, unsigned_import) =
+        (columns.text("signature")?, columns.text("unsigned_import")?);
+    let mut proofs = BTreeMap::new();
     let online = columns.bool("online")?;
     let latency = columns.int("latency_ms")?;
     // Most observations repeat an inventory seen before: each distinct `gpus` text is parsed
@@ -313,14 +341,30 @@ fn read_observations(folder: &Path) -> Result<Vec<ObservationRecord>, TableError
             latency_ms,
             error: error.get(i).map(str::to_owned),
             gpus: nodes,
-            signature: None,
+            signature: signature.get(i).map(str::to_owned),
+        };
+        let proof = match (&line.signature, unsigned_import.get(i)) {
+            (Some(_), Some(_)) => {
+                return Err(columns.row_error(i, "a signed observation names an unsigned import"))
+            }
+            (Some(signature), None) => {
+                vantages
+                    .check(&line, Some(signature))
+                    .map_err(|problem| columns.error(i, "signature", problem))?;
+                Some(Proof::Signed(signature.clone()))
+            }
+            (None, Some(import)) => Some(Proof::UnsignedImport(import.to_owned())),
+            (None, None) => None,
         };
         // A published observation was sanitised when it was stored: its counts are taken
         // exactly, and one that would need a clamp was edited since.
         let record = line
             .into_record()
             .map_err(|problem| columns.row_error(i, problem))?;
+        if let Some(proof) = proof {
+            proofs.insert(record.key.clone(), proof);
+        }
         records.push(record);
     }
-    Ok(records)
+    Ok((records, proofs))
 }

@@ -12,7 +12,8 @@
 //! 3. **Inputs.** Leased GPU time is measured again from `leases`, uptime and online GPU time
 //!    from `observations`, each only while the provider was registered (`registrations`), with
 //!    the same function settlement used; the result must equal `inputs` and hash to the
-//!    manifest's `inputs_hash`.
+//!    manifest's `inputs_hash`. Every signed observation's signature must be its prober's, a
+//!    vantage point that `programme.toml` names with its public key.
 //! 4. **Results.** The rewards engine settles the epoch again from those inputs, the programme
 //!    and the previous epoch's `state.json`; `allocations`, `ledger`, `vesting`, `state.json`
 //!    and the manifest's totals must equal what it produced.
@@ -39,6 +40,7 @@ use crate::bundle::{
 use crate::material::read_material;
 use crate::merkle::CumulativeVested;
 use crate::table::{self, first_difference, TableError};
+use uptime_prober::signing::Vantages;
 
 /// What a successful verification checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,7 +357,10 @@ fn measure_folder(
         ));
     }
     let staleness = u64::try_from(loaded.max_staleness.as_millis()).unwrap_or(u64::MAX);
-    let material = read_material(folder)?;
+    let named = loaded.vantages.iter();
+    let vantages = Vantages::new(named.map(|v| (v.id.as_str(), v.public_key.as_str())))
+        .map_err(|e| problem(&programme_path, e))?;
+    let material = read_material(folder, &vantages)?;
     let measured = settlement::measure_material(&loaded.programme, epoch, staleness, &material)
         .map_err(|e| problem(&folder.join("observations.csv"), e))?;
     Ok(Independent {

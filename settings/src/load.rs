@@ -318,7 +318,7 @@ fn prober_settings(raw: &RawProber, base_dir: &Path, found: &mut Found) -> Probe
 
 /// `[[prober.vantage]]`: ids are words, each named once; keys are `ed25519:` text (their bytes
 /// are checked where they are used).
-fn vantages(raw: &[RawVantage], at: &KeyPath, found: &mut Found) -> Vec<Vantage> {
+pub(crate) fn vantages(raw: &[RawVantage], at: &KeyPath, found: &mut Found) -> Vec<Vantage> {
     let mut seen = std::collections::BTreeSet::new();
     for (i, v) in raw.iter().enumerate() {
         let here = at.key("vantage").index(i);

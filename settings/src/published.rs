@@ -10,7 +10,9 @@
 //! * `[chain]` keeps only `chain_id` (RPC URLs carry API keys; heights and tuning change no
 //!   reward);
 //! * `[prober]` keeps only `max_staleness`, written with the value in effect even when the file
-//!   left it to the default, so a later release's default cannot change a verification;
+//!   left it to the default, so a later release's default cannot change a verification, and the
+//!   `[[prober.vantage]]` entries, so an auditor can check which vantage point signed what (the
+//!   key file, a secret, is dropped);
 //! * a `[prices]` CSV file is replaced by the points it held, so the bundle is self-contained;
 //! * the programme sections are kept verbatim.
 //!
@@ -25,13 +27,15 @@ use std::time::Duration;
 
 use rewards::money::PricePoint;
 use rewards::programme::Programme;
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::error::ConfigError;
-use crate::load::{chain_id, checked_programme, deserialize, positive, syntax_error, Found};
+use crate::load::{
+    chain_id, checked_programme, deserialize, positive, syntax_error, vantages, Found,
+};
 use crate::locate::{KeyPath, LineLocator};
 use crate::raw::RawPublished;
-use crate::Config;
+use crate::{Config, Vantage};
 
 /// The sections that configure the machinery rather than the programme.
 const OPERATIONAL_SECTIONS: [&str; 5] = ["chain", "database", "prober", "metrics", "payouts"];
@@ -51,6 +55,8 @@ pub struct PublishedProgramme {
     pub max_staleness: Duration,
     /// The programme: epochs, pools, contracts, grants, vesting and prices.
     pub programme: Programme,
+    /// The vantage points and their public keys: whose signatures the observations carry.
+    pub vantages: Vec<Vantage>,
 }
 
 /// The text of the published `programme.toml` of `config` (see the module docs for what is kept).
@@ -79,7 +85,21 @@ pub fn published_programme(config: &Config) -> Result<String, ConfigError> {
         section(first, "chain_id", config.chain.chain_id.as_str()),
     );
     let max_staleness = humantime::format_duration(config.prober.max_staleness).to_string();
-    root.insert("prober", section(first, "max_staleness", max_staleness));
+    let mut prober = section(first, "max_staleness", max_staleness);
+    if let Some(table) = prober.as_table_mut() {
+        if !config.prober.vantages.is_empty() {
+            let mut entries = ArrayOfTables::new();
+            for vantage in &config.prober.vantages {
+                let mut entry = Table::new();
+                entry.set_position(first);
+                entry.insert("id", toml_edit::value(vantage.id.as_str()));
+                entry.insert("public_key", toml_edit::value(vantage.public_key.as_str()));
+                entries.push(entry);
+            }
+            table.insert("vantage", Item::ArrayOfTables(entries));
+        }
+    }
+    root.insert("prober", prober);
     let points = config
         .programme
         .prices
@@ -109,12 +129,18 @@ pub fn parse_published(path: &Path, text: &str) -> Result<PublishedProgramme, Co
     // Never read: the only relative reference a configuration can hold is a price CSV.
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let programme = checked_programme(&raw.programme_parts(), base_dir, &mut found);
+    let vantages = vantages(
+        &raw.prober.vantage,
+        &KeyPath::root().key("prober"),
+        &mut found,
+    );
     found.into_result(path, &locator)?;
     Ok(PublishedProgramme {
         name: raw.program.name,
         chain_id,
         max_staleness,
         programme,
+        vantages,
     })
 }
 
@@ -243,6 +269,10 @@ fn check_reproduces(config: &Config, text: &str) -> Result<(), ConfigError> {
             published.max_staleness == config.prober.max_staleness,
         ),
         ("programme", published.programme == config.programme),
+        (
+            "vantage points",
+            published.vantages == config.prober.vantages,
+        ),
     ];
     match differences.iter().find(|(_, same)| !same) {
         Some((what, _)) => Err(refusal(format!(

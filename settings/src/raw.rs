@@ -115,12 +115,15 @@ pub struct RawPublishedChain {
     pub chain_id: String,
 }
 
-/// The prober of a published programme: only the staleness limit, which changes uptime and so
-/// rewards; required, so no default of a later release can change a verification.
+/// The prober of a published programme: the staleness limit, which changes uptime and so
+/// rewards (required, so no default of a later release can change a verification), and the
+/// vantage points whose signatures the published observations carry.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPublishedProber {
     pub max_staleness: DurationText,
+    #[serde(default)]
+    pub vantage: Vec<RawVantage>,
 }
 
 #[derive(Debug, Default, Deserialize)]

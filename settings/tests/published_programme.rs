@@ -33,6 +33,7 @@ fn assert_reproduces(config: &Config, published: &str) {
     assert_eq!(loaded.chain_id, config.chain.chain_id);
     assert_eq!(loaded.max_staleness, config.prober.max_staleness);
     assert_eq!(loaded.programme, config.programme);
+    assert_eq!(loaded.vantages, config.prober.vantages);
 }
 
 /// The message of the refusal of `text` as a published file.
@@ -359,4 +360,21 @@ fn a_published_programme_is_validated_like_a_configuration() {
         message.contains(&format!("{BUNDLE_FILE}:{line}:")),
         "{message}"
     );
+}
+
+/// The vantage points and their public keys are published, so an auditor can check every
+/// observation's signature; the prober's key file, a secret's location, is not.
+#[test]
+fn vantage_points_are_published_and_the_key_file_is_not() {
+    let config = shipped("devnet.toml");
+    assert_eq!(config.prober.vantages.len(), 1);
+    let published = publish(&config);
+    assert_reproduces(&config, &published);
+    assert!(published.contains("[[prober.vantage]]"), "{published}");
+    assert!(
+        published.contains(&config.prober.vantages[0].public_key),
+        "{published}"
+    );
+    assert!(!published.contains("key_file"), "{published}");
+    assert!(!published.contains("devnet-prober.key"), "{published}");
 }

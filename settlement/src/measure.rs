@@ -46,7 +46,8 @@ use rewards::{EpochInputs, Measurement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::chain::{leases_overlapping, registrations_overlapping, LeaseRow, RegistrationRow};
-use store::probes::{records_for_window, ObservationRecord};
+use store::probe_signatures::{proofs_between, Proof};
+use store::probes::{records_for_window, ObservationKey, ObservationRecord};
 use store::Store;
 
 use crate::observations::rewards_observations;
@@ -235,6 +236,9 @@ pub struct EpochMaterial {
     pub leases: Vec<LeaseRow>,
     /// Observations from `start − max_staleness` to the window's end, every vantage point.
     pub observations: Vec<ObservationRecord>,
+    /// What vouches for those observations that have a proof (signature or unsigned import), by
+    /// key: published beside them, never measured.
+    pub proofs: BTreeMap<ObservationKey, Proof>,
 }
 
 /// Reads epoch `epoch`'s [`EpochMaterial`] from the store. Reads only.
@@ -257,10 +261,21 @@ pub fn read_material(
         window.end_ms().0,
         max_staleness_ms,
     )?;
+    let times = observations.iter().map(|o| o.key.time_ms);
+    let proofs = match (times.clone().min(), times.max()) {
+        (Some(from), Some(to)) => {
+            let mut proofs = proofs_between(store.conn(), from, to)?;
+            let read: BTreeSet<&ObservationKey> = observations.iter().map(|o| &o.key).collect();
+            proofs.retain(|key, _| read.contains(key));
+            proofs
+        }
+        _ => BTreeMap::new(),
+    };
     Ok(EpochMaterial {
         registrations,
         leases,
         observations,
+        proofs,
     })
 }
 
