@@ -319,13 +319,14 @@ fn flip_an_observation_offline(spoiled: &Spoiled, epoch: u32) {
                 fields[2] == start && fields[3] == "true"
             })
             .expect("an online observation at the window's start");
-        // prober,provider,time,online,latency_ms,error,gpus,signature,unsigned_import: the first
-        // five and the last two never hold a comma. The signature is kept, as a forger would.
+        // prober,provider,time,online,latency_ms,error,gpus,signature,unsigned_import,signed_gpus: the
+        // first five and the last three (signed_gpus is empty: nothing was clamped) never hold a
+        // comma. The signature is kept, as a forger would.
         let fields: Vec<&str> = lines[row].splitn(7, ',').collect();
-        let proof: Vec<&str> = lines[row].rsplitn(3, ',').collect();
+        let proof: Vec<&str> = lines[row].rsplitn(4, ',').collect();
         lines[row] = format!(
-            "{},{},{},false,{},{},[],{},{}",
-            fields[0], fields[1], fields[2], fields[4], fields[5], proof[1], proof[0]
+            "{},{},{},false,{},{},[],{},{},",
+            fields[0], fields[1], fields[2], fields[4], fields[5], proof[2], proof[1]
         );
     });
 }
@@ -751,8 +752,9 @@ fn a_rehashed_unsigned_flip_is_caught_by_the_re_measured_inputs() {
     flip_an_observation_offline(&spoiled, LAST);
     spoiled.edit_lines(LAST, "observations.csv", |lines| {
         for line in lines.iter_mut().skip(1) {
-            let proof: Vec<&str> = line.rsplitn(3, ',').collect();
-            *line = format!("{},,", proof[2]);
+            // Signature dropped: the row now reads as recorded by a prober without a key.
+            let proof: Vec<&str> = line.rsplitn(4, ',').collect();
+            *line = format!("{},,{},", proof[3], proof[1]);
         }
     });
     spoiled.rewrite_both_forms(LAST, &OBSERVATIONS);

@@ -59,11 +59,14 @@ pub static LEASES: TableSpec = TableSpec {
 };
 
 /// The `observations` table: one row per observation, in the exchange format's fields; `gpus`
-/// is the JSON array of that format (`[]` for none). `signature` is its prober's signature
-/// (`uptime_prober::signing`), checked by `verify` against the programme's vantage points;
-/// `unsigned_import` names the `probe import --allow-unsigned` that took an unsigned one in
-/// (both empty: recorded unsigned by a prober without a key). Rows are ordered by time, prober
-/// and provider, as `probe export` writes them.
+/// is the JSON array of that format (`[]` for none), with the counts that were measured.
+/// `signature` is its prober's signature (`uptime_prober::signing`), checked by `verify` against
+/// the programme's vantage points; `unsigned_import` is true for an unsigned observation that
+/// `probe import --allow-unsigned` took in (both empty: recorded unsigned by a prober without a
+/// key; the import's own id stays in the store, so the same store publishes the same bytes
+/// whichever import ran). `signed_gpus`, only when it differs from `gpus`, is the array its
+/// prober signed, which the importing database clamped to `gpus`. Rows are ordered by time, prober and provider, as
+/// `probe export` writes them.
 pub static OBSERVATIONS: TableSpec = TableSpec {
     name: "observations",
     columns: &[
@@ -75,7 +78,8 @@ pub static OBSERVATIONS: TableSpec = TableSpec {
         ColumnSpec::optional("error", Kind::Text),
         ColumnSpec::required("gpus", Kind::Text),
         ColumnSpec::optional("signature", Kind::Text),
-        ColumnSpec::optional("unsigned_import", Kind::Text),
+        ColumnSpec::optional("unsigned_import", Kind::Bool),
+        ColumnSpec::optional("signed_gpus", Kind::Text),
     ],
 };
 
@@ -146,12 +150,13 @@ pub fn observations_frame(
     for record in sorted {
         let line = ObservationLine::from_record(record);
         // A vector of plain structs always encodes.
-        let gpus = serde_json::to_string(&line.gpus).unwrap_or_else(|_| "[]".into());
-        let (signature, unsigned_import) = match proofs.get(&record.key) {
-            Some(Proof::Signed(signature)) => (Some(signature.as_str()), None),
-            Some(Proof::UnsignedImport(import)) => (None, Some(import.as_str())),
-            None => (None, None),
-        };
+        let encode = |gpus: &[GpuLine]| serde_json::to_string(gpus).unwrap_or_else(|_| "[]".into());
+        let gpus = encode(&line.gpus);
+        let proof = proofs.get(&record.key);
+        let signed_gpus = proof
+            .map(|p| ObservationLine::as_signed(record, p).gpus)
+            .filter(|signed| *signed != line.gpus)
+            .map(|signed| encode(&signed));
         table.push([
             Cell::text(line.prober),
             Cell::text(line.provider),
@@ -160,8 +165,9 @@ pub fn observations_frame(
             Cell::Int(line.latency_ms.and_then(|l| i64::try_from(l).ok())),
             Cell::opt_text(line.error),
             Cell::text(gpus),
-            Cell::opt_text(signature),
-            Cell::opt_text(unsigned_import),
+            Cell::opt_text(proof.and_then(Proof::signature)),
+            Cell::Bool(matches!(proof, Some(Proof::UnsignedImport(_))).then_some(true)),
+            Cell::opt_text(signed_gpus.as_deref()),
         ]);
     }
     table.finish()
@@ -169,16 +175,17 @@ pub fn observations_frame(
 
 /// Reads an epoch's [`EpochMaterial`] from the `registrations`, `leases` and `observations`
 /// tables in `folder` (each checked in both forms, see [`table::read`]); every signed
-/// observation's signature must be its prober's among `vantages`.
+/// observation's signature must be its prober's among `vantages`. The signatures are checked
+/// here and not carried on: the material's `proofs` stay empty, as nothing measured uses them.
 pub fn read_material(folder: &Path, vantages: &Vantages) -> Result<EpochMaterial, TableError> {
     let registrations = read_registrations(folder)?;
     let leases = read_leases(folder)?;
-    let (observations, proofs) = read_observations(folder, vantages)?;
+    let observations = read_observations(folder, vantages)?;
     Ok(EpochMaterial {
         registrations,
         leases,
         observations,
-        proofs,
+        proofs: BTreeMap::new(),
     })
 }
 
@@ -292,12 +299,12 @@ fn read_leases(folder: &Path) -> Result<Vec<LeaseRow>, TableError> {
     Ok(rows)
 }
 
-/// The observations and their proofs; a signature that is not its prober's over the row is an
-/// error naming the row.
+/// The observations; a signature that is not its prober's over the row is an error naming the
+/// row.
 fn read_observations(
     folder: &Path,
     vantages: &Vantages,
-) -> Result<(Vec<ObservationRecord>, BTreeMap<ObservationKey, Proof>), TableError> {
+) -> Result<Vec<ObservationRecord>, TableError> {
     let frame = table::read(&OBSERVATIONS, folder)?;
     let file = folder.join(OBSERVATIONS.csv_file());
     let columns = Columns::new(&frame, &file);
@@ -308,9 +315,8 @@ fn read_observations(
         columns.text("error")?,
         columns.text("gpus")?,
     );
-    let (signature, unsigned_import) =
-        (columns.text("signature")?, columns.text("unsigned_import")?);
-    let mut proofs = BTreeMap::new();
+    let (signature, signed_gpus) = (columns.text("signature")?, columns.text("signed_gpus")?);
+    let unsigned_import = columns.bool("unsigned_import")?;
     let online = columns.bool("online")?;
     let latency = columns.int("latency_ms")?;
     // Most observations repeat an inventory seen before: each distinct `gpus` text is parsed
@@ -343,28 +349,166 @@ fn read_observations(
             gpus: nodes,
             signature: signature.get(i).map(str::to_owned),
         };
-        let proof = match (&line.signature, unsigned_import.get(i)) {
-            (Some(_), Some(_)) => {
-                return Err(columns.row_error(i, "a signed observation names an unsigned import"))
+        let signed = signed_gpus
+            .get(i)
+            .map(|text| {
+                serde_json::from_str::<Vec<GpuLine>>(text).map_err(|e| {
+                    columns.error(
+                        i,
+                        "signed_gpus",
+                        format!("not a JSON array of GPU nodes: {e}"),
+                    )
+                })
+            })
+            .transpose()?;
+        if let Some(signature) = &line.signature {
+            let mut as_signed = line.clone();
+            if let Some(signed) = signed {
+                if !clamped_from(&line.gpus, &signed) {
+                    return Err(columns.error(
+                        i,
+                        "signed_gpus",
+                        "gpus is not signed_gpus with counts clamped down",
+                    ));
+                }
+                as_signed.gpus = signed;
             }
-            (Some(signature), None) => {
-                vantages
-                    .check(&line, Some(signature))
-                    .map_err(|problem| columns.error(i, "signature", problem))?;
-                Some(Proof::Signed(signature.clone()))
+            vantages
+                .check(&as_signed, Some(signature))
+                .map_err(|problem| columns.error(i, "signature", problem))?;
+            if unsigned_import.get(i).is_some() {
+                return Err(columns.row_error(i, "a signed observation is no unsigned import"));
             }
-            (None, Some(import)) => Some(Proof::UnsignedImport(import.to_owned())),
-            (None, None) => None,
-        };
+        } else if signed.is_some() {
+            return Err(columns.error(
+                i,
+                "signed_gpus",
+                "an unsigned observation has no signed counts",
+            ));
+        }
         // A published observation was sanitised when it was stored: its counts are taken
         // exactly, and one that would need a clamp was edited since.
         let record = line
             .into_record()
             .map_err(|problem| columns.row_error(i, problem))?;
-        if let Some(proof) = proof {
-            proofs.insert(record.key.clone(), proof);
-        }
         records.push(record);
     }
-    Ok((records, proofs))
+    Ok(records)
+}
+
+/// Whether `gpus` is `signed` with some counts lowered, as an importing database's clamp leaves
+/// it: the same nodes, models, memory and interfaces, no count above the signed one.
+fn clamped_from(gpus: &[GpuLine], signed: &[GpuLine]) -> bool {
+    gpus.len() == signed.len()
+        && gpus.iter().zip(signed).all(|(g, s)| {
+            (&g.model, &g.ram, &g.interface) == (&s.model, &s.ram, &s.interface)
+                && g.allocatable <= s.allocatable
+                && g.allocated <= s.allocated
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::probes::{GpuRecord, ObservationKey};
+    use uptime_prober::signing::ProberKey;
+
+    /// An observation an import took in signed with 8 GPUs and clamped to 4, as its store holds
+    /// it: measured with 4, the raw 8 kept.
+    fn clamped() -> ObservationRecord {
+        ObservationRecord {
+            key: ObservationKey {
+                prober: "eu-1".into(),
+                provider: "akash1provider".into(),
+                time_ms: 1_707_955_200_000,
+            },
+            time: UnixMs(1_707_955_200_000).to_string(),
+            online: true,
+            latency_ms: Some(40),
+            error_kind: None,
+            error: None,
+            version: None,
+            cert_sha256: None,
+            status_api: None,
+            gpus: vec![GpuRecord {
+                node: "gpus[0000]".into(),
+                vendor: None,
+                model: Some("h100".into()),
+                ram: Some("80Gi".into()),
+                interface: None,
+                allocatable: 4,
+                allocated: 1,
+                raw_allocatable: "8".into(),
+                raw_allocated: "1".into(),
+                clamps: Some("allocatable:above_max".into()),
+                flags: None,
+            }],
+        }
+    }
+
+    fn publish(folder: &Path, record: &ObservationRecord, proof: Proof) {
+        let proofs = BTreeMap::from([(record.key.clone(), proof)]);
+        let written = table::write(
+            &OBSERVATIONS,
+            &mut observations_frame(std::slice::from_ref(record), &proofs),
+        )
+        .unwrap();
+        std::fs::write(folder.join(OBSERVATIONS.csv_file()), written.csv).unwrap();
+        std::fs::write(folder.join(OBSERVATIONS.parquet_file()), written.parquet).unwrap();
+    }
+
+    /// A clamped import publishes the counts it measured and, beside them, the counts its prober
+    /// signed: the signature verifies over those, and a row whose measured counts are not a clamp
+    /// of the signed ones, or whose signature is another key's, is named.
+    #[test]
+    fn a_clamped_signed_import_verifies_over_the_counts_its_prober_signed() {
+        let key = ProberKey::generate().unwrap();
+        let vantages = Vantages::new([("eu-1", key.public_key().as_str())]).unwrap();
+        let record = clamped();
+        let unsigned = Proof::UnsignedImport("import-1".into());
+        let signed_line = ObservationLine::as_signed(&record, &unsigned);
+        assert_eq!(
+            signed_line.gpus[0].allocatable, 4,
+            "an unsigned line is as measured"
+        );
+        let signed_import = |signature: String| Proof::SignedImport {
+            signature,
+            import_id: "import-1".into(),
+        };
+        let mut as_sent = ObservationLine::from_record(&record);
+        as_sent.gpus[0].allocatable = 8;
+        let dir = tempfile::tempdir().unwrap();
+        publish(
+            dir.path(),
+            &record,
+            signed_import(key.sign(&as_sent).unwrap()),
+        );
+        let csv = std::fs::read_to_string(dir.path().join("observations.csv")).unwrap();
+        assert!(csv.contains(r#""allocatable"":8"#), "{csv}");
+        let records = read_observations(dir.path(), &vantages).unwrap();
+        assert_eq!(records[0].gpus[0].allocatable, 4);
+
+        // Another key's signature over the same counts.
+        let other = ProberKey::generate().unwrap();
+        publish(
+            dir.path(),
+            &record,
+            signed_import(other.sign(&as_sent).unwrap()),
+        );
+        let e = read_observations(dir.path(), &vantages).unwrap_err();
+        assert_eq!(e.column.as_deref(), Some("signature"), "{e}");
+
+        // Measured counts above the signed ones are no clamp.
+        let mut inflated = record.clone();
+        inflated.gpus[0].raw_allocatable = "2".into();
+        let mut sent = ObservationLine::from_record(&inflated);
+        sent.gpus[0].allocatable = 2;
+        publish(
+            dir.path(),
+            &inflated,
+            signed_import(key.sign(&sent).unwrap()),
+        );
+        let e = read_observations(dir.path(), &vantages).unwrap_err();
+        assert_eq!(e.column.as_deref(), Some("signed_gpus"), "{e}");
+    }
 }

@@ -169,7 +169,7 @@ diesel::table! {
         provider -> Text,
         time_ms -> BigInt,
         signature -> Nullable<Text>,
-        unsigned_import -> Nullable<Text>,
+        import_id -> Nullable<Text>,
     }
 }
 

@@ -649,6 +649,44 @@ fn only_named_probers_signed_lines_are_imported(store: &mut Store) {
     for line in signed {
         assert_eq!(named.check(line, line.signature.as_deref()), Ok(()));
     }
+
+    // A database that clamps at 1 GPU per node keeps every vote and measures the clamped
+    // counts, yet exports the counts eu-1 signed, so the next database verifies them too.
+    let Some(mut c) = empty_store_like(store) else {
+        return;
+    };
+    register(&mut c, &PROVIDERS);
+    let genuine_eu1: String = expected
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap() + "\n")
+        .collect();
+    let clamping = jsonl::ImportOptions {
+        vantages: named.clone(),
+        allow_unsigned: false,
+        ..options(1, "clamping")
+    };
+    let report = jsonl::import(&mut c, genuine_eu1.as_bytes(), &clamping).unwrap();
+    assert_eq!((report.inserted, report.rejected_total()), (40, 0));
+    let stored = probes::load_observations(c.conn(), i64::MIN, i64::MAX, None, 100).unwrap();
+    assert!(stored
+        .iter()
+        .flat_map(|r| &r.gpus)
+        .all(|g| g.allocatable <= 1));
+    assert!(
+        stored
+            .iter()
+            .flat_map(|r| &r.gpus)
+            .any(|g| g.clamps.is_some()),
+        "the fixture has nodes above one GPU"
+    );
+    let mut from_c = Vec::new();
+    jsonl::export(&mut c, i64::MIN, i64::MAX, &mut from_c).unwrap();
+    let from_c: Vec<ObservationLine> = String::from_utf8(from_c)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(from_c.iter().collect::<Vec<_>>(), expected);
 }
 
 on_both_backends!(

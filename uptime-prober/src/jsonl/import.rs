@@ -240,7 +240,10 @@ impl Import<'_> {
             return Ok(Proof::UnsignedImport(options.import_id.clone()));
         }
         match options.vantages.check(line, line.signature.as_deref()) {
-            Ok(()) => Ok(Proof::Signed(line.signature.clone().unwrap_or_default())),
+            Ok(()) => Ok(Proof::SignedImport {
+                signature: line.signature.clone().unwrap_or_default(),
+                import_id: options.import_id.clone(),
+            }),
             Err(problem @ SignatureProblem::UnknownProber(_)) => {
                 Err((RejectReason::UnknownProber, problem.to_string()))
             }

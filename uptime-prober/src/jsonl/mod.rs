@@ -5,7 +5,9 @@
 //! ```
 //!
 //! **Nodes and the `gpus` array.** Each element of `gpus` is one node with GPUs, in node-name
-//! order, carrying the node's GPU class and its *sanitised* counts. Node names, vendor, raw
+//! order, carrying the node's GPU class and its *sanitised* counts (for a signed line taken in
+//! by an import, the counts its prober sanitised and signed, before this database's clamp; see
+//! [`ObservationLine::as_signed`]). Node names, vendor, raw
 //! values, clamp codes, flags, version and certificate fingerprint stay local: they explain a
 //! number but do not change it. On import, element `i` becomes node `gpus[000i]` (zero-padded,
 //! so the order survives), with its counts as raw values. A `null` model is a node whose class
@@ -140,10 +142,10 @@ pub fn export(
         after = Some(last.key.clone());
         let proofs = proofs_between(store.conn(), first.key.time_ms, last.key.time_ms)?;
         for record in &page {
-            let mut line = ObservationLine::from_record(record);
-            if let Some(Proof::Signed(signature)) = proofs.get(&record.key) {
-                line.signature = Some(signature.clone());
-            }
+            let line = match proofs.get(&record.key) {
+                Some(proof) => ObservationLine::as_signed(record, proof),
+                None => ObservationLine::from_record(record),
+            };
             serde_json::to_writer(&mut *out, &line)?;
             out.write_all(b"\n")?;
             written += 1;
@@ -181,6 +183,28 @@ impl ObservationLine {
                 .collect(),
             signature: None,
         }
+    }
+
+    /// The line `proof`'s signature covers, carrying it: the observation as stored, except that
+    /// an imported one's counts are those its prober sent and signed, which its GPU rows keep as
+    /// their raw values when this database clamped them. What an export writes, so the next
+    /// database verifies the same signature and clamps by its own limit.
+    pub fn as_signed(record: &ObservationRecord, proof: &Proof) -> Self {
+        let mut line = Self::from_record(record);
+        if let Proof::SignedImport { .. } = proof {
+            for (gpu, stored) in line.gpus.iter_mut().zip(&record.gpus) {
+                let raw = (
+                    stored.raw_allocatable.parse::<u64>(),
+                    stored.raw_allocated.parse::<u64>(),
+                );
+                if let (Ok(allocatable), Ok(allocated)) = raw {
+                    gpu.allocatable = allocatable;
+                    gpu.allocated = allocated;
+                }
+            }
+        }
+        line.signature = proof.signature().map(str::to_owned);
+        line
     }
 
     /// The observation a published report's row states, or exactly what is wrong with it; its
