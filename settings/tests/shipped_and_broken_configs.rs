@@ -309,11 +309,7 @@ fn vantage_points_are_named_once_with_ed25519_keys() {
     };
     let good = example_with(
         "[metrics]",
-        &format!(
-            "key_file = \"keys/eu-1.key\"\n\n{}{}[metrics]",
-            vantage("eu-1", key),
-            vantage("us-1", key)
-        ),
+        &format!("{}{}[metrics]", vantage("eu-1", key), vantage("us-1", key)),
     );
     let path = config_dir().join("vantage.toml");
     let config = settings::parse(&path, &good, &no_env()).unwrap();
@@ -325,6 +321,7 @@ fn vantage_points_are_named_once_with_ed25519_keys() {
         .collect();
     assert_eq!(ids, ["eu-1", "us-1"]);
     assert_eq!(config.prober.vantages[0].public_key, key);
+    // The example's key file, relative to the configuration's folder.
     assert_eq!(
         config.prober.key_file,
         Some(config_dir().join("keys/eu-1.key"))

@@ -115,9 +115,16 @@ impl ProberKey {
 
     /// Reads the key file at `path` (see the module docs).
     pub fn read(path: &Path) -> Result<Self, SigningError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SigningError::Io {
-            path: path.display().to_string(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            let hint = if source.kind() == std::io::ErrorKind::NotFound {
+                " (make it with `akash-incentives probe keygen --out FILE`)"
+            } else {
+                ""
+            };
+            SigningError::Io {
+                path: format!("prober key file {}{hint}", path.display()),
+                source,
+            }
         })?;
         let malformed = |problem: &str| SigningError::Malformed {
             what: path.display().to_string(),
