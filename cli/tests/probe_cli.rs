@@ -311,8 +311,9 @@ fn probe_usage_errors_exit_2() {
     }
 }
 
-/// `probe keygen` needs no configuration: it writes a private key its owner alone can read,
-/// prints the public key as the configuration entry that names it, and never overwrites a key.
+/// `probe keygen` needs no configuration: it writes a private key its owner alone can read and
+/// the public key beside it, prints the public key as the configuration entry that names it,
+/// and never overwrites a key.
 #[test]
 fn probe_keygen_writes_a_key_once_and_prints_its_vantage_entry() {
     let dir = tempfile::tempdir().unwrap();
@@ -327,6 +328,11 @@ fn probe_keygen_writes_a_key_once_and_prints_its_vantage_entry() {
         .expect("a public_key line");
     let written = uptime_prober::signing::ProberKey::read(&key).unwrap();
     assert_eq!(written.public_key(), public);
+    let public_file = dir.path().join("eu-1.key.pub");
+    assert_eq!(
+        std::fs::read_to_string(&public_file).unwrap(),
+        format!("{public}\n")
+    );
     let (code, _, stderr) = run(binary().args(["probe", "keygen", "--out"]).arg(&key));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains(&key.display().to_string()), "{stderr}");

@@ -82,8 +82,9 @@ enum ProbeCommand {
         allow_unsigned: bool,
     },
     /// Write a new Ed25519 key pair for this prober: the private key to FILE (readable by its
-    /// owner only; an existing file is never overwritten), the public key to standard output as
-    /// the `[[prober.vantage]]` entry that names it. Point `prober.key_file` at FILE.
+    /// owner only), the public key to FILE.pub and to standard output as the
+    /// `[[prober.vantage]]` entry that names it; an existing file is never overwritten. Point
+    /// `prober.key_file` at FILE.
     Keygen {
         /// Where the private key goes.
         #[arg(long, value_name = "FILE")]
@@ -113,14 +114,28 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<()> {
     }
 }
 
-/// `probe keygen`: a new key in `out`, and its public half on stdout in configuration form.
+/// `probe keygen`: a new key pair, the private key in `out` and the public one in `out.pub`,
+/// and the public key on stdout in configuration form.
 fn keygen(out: &Path) -> anyhow::Result<()> {
+    let mut public_file = out.as_os_str().to_owned();
+    public_file.push(".pub");
+    let public_file = PathBuf::from(public_file);
+    if public_file.exists() {
+        bail!(
+            "{} exists already; a key is never overwritten",
+            public_file.display()
+        );
+    }
     let key = ProberKey::write_new(out)?;
-    println!(
-        "[[prober.vantage]]\nid = \"<this prober's id>\"\npublic_key = \"{}\"",
-        key.public_key()
+    let public_key = key.public_key();
+    std::fs::write(&public_file, format!("{public_key}\n"))
+        .with_context(|| format!("cannot write {}", public_file.display()))?;
+    println!("[[prober.vantage]]\nid = \"<this prober's id>\"\npublic_key = \"{public_key}\"");
+    info!(
+        key_file = %out.display(),
+        public_key_file = %public_file.display(),
+        "wrote a new prober key pair; set prober.key_file to the private one"
     );
-    tracing::info!(key_file = %out.display(), "wrote a new prober key; set prober.key_file to it");
     Ok(())
 }
 
