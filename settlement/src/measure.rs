@@ -237,7 +237,8 @@ pub struct EpochMaterial {
     /// Observations from `start − max_staleness` to the window's end, every vantage point.
     pub observations: Vec<ObservationRecord>,
     /// What vouches for those observations that have a proof (signature or unsigned import), by
-    /// key: published beside them, never measured.
+    /// key: published beside them, never measured. Empty in material read back from a report,
+    /// whose signatures are checked as it is read.
     pub proofs: BTreeMap<ObservationKey, Proof>,
 }
 
