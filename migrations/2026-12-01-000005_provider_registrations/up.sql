@@ -25,3 +25,9 @@ SELECT p.owner, 0, p.created_height, c.time, c.time_ms, p.deleted_height, d.time
 FROM providers p
 LEFT JOIN blocks c ON c.height = p.created_height
 LEFT JOIN blocks d ON d.height = p.deleted_height;
+
+-- A provider that bid or was leased from without any message of its own indexed was registered
+-- before the first indexed block: the chain takes bids and leases from registered providers only.
+INSERT INTO provider_registrations (owner, life)
+SELECT provider, 0 FROM (SELECT provider FROM bids UNION SELECT provider FROM leases) AS active
+WHERE provider NOT IN (SELECT owner FROM provider_registrations);

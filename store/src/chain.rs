@@ -199,14 +199,24 @@ pub fn registrations_overlapping(
         .load(conn)?)
 }
 
-/// Every address that has ever been a registered provider, deleted ones included: what
+/// Every address that has ever been a registered provider, deleted ones included (and those
+/// known only by their bids and leases, registered before the indexed history): what
 /// `probe import` accepts observations about. An address on no chain cannot be probed, so a
 /// line about one was not produced by a prober.
 pub fn ever_registered_providers(
     conn: &mut AnyConnection,
 ) -> Result<std::collections::BTreeSet<String>, StoreError> {
-    let owners: Vec<String> = providers::table.select(providers::owner).load(conn)?;
-    Ok(owners.into_iter().collect())
+    let mut owners: std::collections::BTreeSet<String> = providers::table
+        .select(providers::owner)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    owners.extend(
+        provider_registrations::table
+            .select(provider_registrations::owner)
+            .load::<String>(conn)?,
+    );
+    Ok(owners)
 }
 
 /// What `owner` advertised at the end of block `height`: `(key, value)` ordered by key.

@@ -295,7 +295,22 @@ fn provider_lives_are_kept_across_deletion_and_recreation(store: &mut Store) {
     );
     // [3 s, 5 s): the first life ended at 3 s and the second starts at 5 s.
     assert_eq!(lives(store, 3_000, 5_000), vec![seen_updated.clone()]);
-    assert_eq!(lives(store, 2_000, 3_000), vec![first, seen_updated]);
+    assert_eq!(
+        lives(store, 2_000, 3_000),
+        vec![first.clone(), seen_updated.clone()]
+    );
+    // Bidding or being leased from proves registration: an owner seen only so was registered
+    // before the index began; one with lives of its own keeps them.
+    store::chain::write::provider_acted(store.conn(), "akash1c").unwrap();
+    store::chain::write::provider_acted(store.conn(), "akash1a").unwrap();
+    store::chain::write::provider_acted(store.conn(), "akash1c").unwrap();
+    let only_bid = ("akash1c".to_string(), None, None, None);
+    assert_eq!(
+        lives(store, 0, 10_000),
+        vec![first, second, seen_updated, only_bid]
+    );
+    let known = store::chain::ever_registered_providers(store.conn()).unwrap();
+    assert!(known.contains("akash1c") && known.contains("akash1b"));
 }
 
 on_both_backends!(

@@ -264,6 +264,7 @@ impl Applier<'_> {
             resources_offer: &offer,
             created_height: self.at.height,
         };
+        write::provider_acted(self.conn, &id.provider)?;
         Ok(write::insert_bid(self.conn, &bid)?)
     }
 
@@ -332,6 +333,7 @@ impl Applier<'_> {
             created: self.at,
             via_authz,
         };
+        write::provider_acted(self.conn, &id.provider)?;
         Ok(write::insert_lease(self.conn, &lease)?)
     }
 

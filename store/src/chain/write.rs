@@ -28,7 +28,8 @@ pub use leases::{
     LeaseWrite,
 };
 pub use providers::{
-    delete_provider, set_provider_attributes, write_provider, ProviderEvent, ProviderWrite,
+    delete_provider, provider_acted, set_provider_attributes, write_provider, ProviderEvent,
+    ProviderWrite,
 };
 
 /// A block's own row: the header facts and its transaction counts.

@@ -114,6 +114,26 @@ fn record_registration(
     Ok(())
 }
 
+/// Records that `owner` acted as a provider (its bid, or a lease from it): the chain takes those
+/// only from a registered provider, so an owner with no registration indexed was registered
+/// before the first indexed block (an index started mid-chain). An owner with any registration
+/// is left as it is.
+pub fn provider_acted(conn: &mut AnyConnection, owner: &str) -> Result<(), StoreError> {
+    let lives: i64 = provider_registrations::table
+        .filter(provider_registrations::owner.eq(owner))
+        .count()
+        .get_result(conn)?;
+    if lives == 0 {
+        diesel::insert_into(provider_registrations::table)
+            .values((
+                provider_registrations::owner.eq(owner),
+                provider_registrations::life.eq(0),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Marks the provider deleted at `at`, ends its open registration there and withdraws everything
 /// it advertised. The withdrawn rows keep `unset_height = deleted_height`, so the provider's last
 /// advertised attributes stay readable ([`crate::chain::provider_last_attributes`]).
