@@ -153,10 +153,14 @@ pub fn observations_frame(
         let encode = |gpus: &[GpuLine]| serde_json::to_string(gpus).unwrap_or_else(|_| "[]".into());
         let gpus = encode(&line.gpus);
         let proof = proofs.get(&record.key);
-        let signed_gpus = proof
-            .map(|p| ObservationLine::as_signed(record, p).gpus)
-            .filter(|signed| *signed != line.gpus)
-            .map(|signed| encode(&signed));
+        // Only an import can have clamped what its prober signed.
+        let signed_gpus = match proof {
+            Some(p @ Proof::SignedImport { .. }) => {
+                let signed = ObservationLine::as_signed(record, p).gpus;
+                (signed != line.gpus).then(|| encode(&signed))
+            }
+            _ => None,
+        };
         table.push([
             Cell::text(line.prober),
             Cell::text(line.provider),

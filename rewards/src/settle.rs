@@ -592,14 +592,12 @@ impl<'p> Engine<'p> {
         let (pro_rata_funded, mut price) = self.funding(&pro_rata_budget, epoch)?;
         // Every grant of the epoch is funded; one whose provider is not registered is not paid
         // and its amount stays in the pool's balance.
-        let (mut grants, mut paid, mut unpaid) =
-            (BaseUnits::ZERO, BaseUnits::ZERO, BaseUnits::ZERO);
+        let (mut paid, mut unpaid) = (BaseUnits::ZERO, BaseUnits::ZERO);
         let mut lines = Vec::new();
         for grant in pool.grants.iter().filter(|g| g.epoch == epoch) {
             let (amount, grant_price) = self
                 .programme
                 .to_base_units(&grant.amount, window.start_ms())?;
-            grants = add(grants, amount, "R&D grants")?;
             let reason = if inputs.is_registered(&grant.provider) {
                 paid = add(paid, amount, "R&D grants")?;
                 Reason::Paid
@@ -621,6 +619,7 @@ impl<'p> Engine<'p> {
                 clawback_of: None,
             });
         }
+        let grants = add(paid, unpaid, "R&D grants")?;
         let funded = add(pro_rata_funded, grants, "R&D funding")?;
         let opening = self.opening(state, kind, funded)?;
         let balance = opening

@@ -237,8 +237,9 @@ pub struct EpochMaterial {
     /// Observations from `start − max_staleness` to the window's end, every vantage point.
     pub observations: Vec<ObservationRecord>,
     /// What vouches for those observations that have a proof (signature or unsigned import), by
-    /// key: published beside them, never measured. Empty in material read back from a report,
-    /// whose signatures are checked as it is read.
+    /// key: published beside them, never measured. Only the material of a report has them
+    /// ([`crate::sealed::read_sealed`] reads them with [`read_proofs`]); material read to measure,
+    /// or back from a report (whose signatures are checked as it is read), leaves them empty.
     pub proofs: BTreeMap<ObservationKey, Proof>,
 }
 
@@ -262,22 +263,28 @@ pub fn read_material(
         window.end_ms().0,
         max_staleness_ms,
     )?;
-    let times = observations.iter().map(|o| o.key.time_ms);
-    let proofs = match (times.clone().min(), times.max()) {
-        (Some(from), Some(to)) => {
-            let mut proofs = proofs_between(store.conn(), from, to)?;
-            let read: BTreeSet<&ObservationKey> = observations.iter().map(|o| &o.key).collect();
-            proofs.retain(|key, _| read.contains(key));
-            proofs
-        }
-        _ => BTreeMap::new(),
-    };
     Ok(EpochMaterial {
         registrations,
         leases,
         observations,
-        proofs,
+        proofs: BTreeMap::new(),
     })
+}
+
+/// What vouches for each of `observations` that has a proof, by key: what a report publishes
+/// beside them ([`EpochMaterial::proofs`]). Reads only.
+pub fn read_proofs(
+    store: &mut Store,
+    observations: &[ObservationRecord],
+) -> Result<BTreeMap<ObservationKey, Proof>, SettlementError> {
+    let times = observations.iter().map(|o| o.key.time_ms);
+    let (Some(from), Some(to)) = (times.clone().min(), times.max()) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut proofs = proofs_between(store.conn(), from, to)?;
+    let read: BTreeSet<&ObservationKey> = observations.iter().map(|o| &o.key).collect();
+    proofs.retain(|key, _| read.contains(key));
+    Ok(proofs)
 }
 
 /// Measures epoch `epoch` of `programme` from the store (see the module docs for what is read

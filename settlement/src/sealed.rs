@@ -14,7 +14,9 @@ use rewards::{EpochSettlement, ProgrammeState};
 use store::settlement::{allocations, heights_between, pool_ledgers, sealed_epoch_numbers};
 use store::Store;
 
-use crate::measure::{measure_material, read_material, EpochMaterial, EpochMeasurements};
+use crate::measure::{
+    measure_material, read_material, read_proofs, EpochMaterial, EpochMeasurements,
+};
 use crate::rows::{self, int};
 use crate::seal::{contiguous, history_after, programme_hash, state_after};
 use crate::{MeasuredEpoch, SettlementConfig, SettlementError};
@@ -156,7 +158,7 @@ pub fn read_sealed(
         settlement,
         state,
     } = read_sealed_rows(store, config, epoch)?;
-    let material = read_material(store, config.programme, epoch, config.max_staleness_ms)?;
+    let mut material = read_material(store, config.programme, epoch, config.max_staleness_ms)?;
     let now = measure_material(config.programme, epoch, config.max_staleness_ms, &material)?;
     if now.inputs_hash != measured.inputs_hash {
         return Err(SettlementError::LateData {
@@ -165,6 +167,7 @@ pub fn read_sealed(
             now: now.inputs_hash,
         });
     }
+    material.proofs = read_proofs(store, &material.observations)?;
     let heights = heights_between(store.conn(), window.start_ms().0, window.end_ms().0)?
         .map(|(low, high)| -> Result<_, SettlementError> {
             let height = |h: i64| {

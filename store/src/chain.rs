@@ -206,17 +206,13 @@ pub fn registrations_overlapping(
 pub fn ever_registered_providers(
     conn: &mut AnyConnection,
 ) -> Result<std::collections::BTreeSet<String>, StoreError> {
-    let mut owners: std::collections::BTreeSet<String> = providers::table
-        .select(providers::owner)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    owners.extend(
-        provider_registrations::table
-            .select(provider_registrations::owner)
-            .load::<String>(conn)?,
-    );
-    Ok(owners)
+    // Every provider row has a registration (its creation, or its first update), so the
+    // registrations name every owner ever seen.
+    let owners: Vec<String> = provider_registrations::table
+        .select(provider_registrations::owner)
+        .distinct()
+        .load(conn)?;
+    Ok(owners.into_iter().collect())
 }
 
 /// What `owner` advertised at the end of block `height`: `(key, value)` ordered by key.

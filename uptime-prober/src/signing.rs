@@ -133,10 +133,7 @@ impl ProberKey {
         let encoded = text.trim().strip_prefix(SECRET_PREFIX).ok_or_else(|| {
             malformed("not a key file: expected one line ed25519-secret:<base64>")
         })?;
-        let seed: [u8; 32] = STANDARD
-            .decode(encoded)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
+        let seed: [u8; 32] = decode_exactly(encoded)
             .ok_or_else(|| malformed("the secret is not the base64 of 32 bytes"))?;
         Ok(ProberKey {
             signing: SigningKey::from(seed),
@@ -190,11 +187,6 @@ impl Vantages {
         Ok(Vantages { keys })
     }
 
-    /// Whether `prober` is a vantage point.
-    pub fn knows(&self, prober: &str) -> bool {
-        self.keys.contains_key(prober)
-    }
-
     /// Checks that `signature` is `line`'s prober's signature over it.
     pub fn check(
         &self,
@@ -206,10 +198,7 @@ impl Vantages {
             .get(&line.prober)
             .ok_or_else(|| SignatureProblem::UnknownProber(line.prober.clone()))?;
         let signature = signature.ok_or(SignatureProblem::Missing)?;
-        let bytes: [u8; 64] = STANDARD
-            .decode(signature)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
+        let bytes: [u8; 64] = decode_exactly(signature)
             .ok_or_else(|| SignatureProblem::Bad("not the base64 of 64 bytes".into()))?;
         let message = signed_bytes(line).map_err(SignatureProblem::Bad)?;
         key.verify(&Signature::from(bytes), &message).map_err(|_| {
@@ -230,12 +219,17 @@ fn parse_public_key(text: &str, id: &str) -> Result<VerificationKey, SigningErro
     let encoded = text
         .strip_prefix(PUBLIC_KEY_PREFIX)
         .ok_or_else(|| malformed("expected ed25519:<base64>"))?;
-    let bytes: [u8; 32] = STANDARD
-        .decode(encoded)
+    let bytes: [u8; 32] =
+        decode_exactly(encoded).ok_or_else(|| malformed("not the base64 of 32 bytes"))?;
+    VerificationKey::try_from(bytes).map_err(|_| malformed("not a valid Ed25519 public key"))
+}
+
+/// The `N` bytes `text` is the base64 of; `None` when it is not base64 or of another length.
+fn decode_exactly<const N: usize>(text: &str) -> Option<[u8; N]> {
+    STANDARD
+        .decode(text)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| malformed("not the base64 of 32 bytes"))?;
-    VerificationKey::try_from(bytes).map_err(|_| malformed("not a valid Ed25519 public key"))
 }
 
 /// The bytes signed for `line` (see the module docs), or why its time cannot be read.

@@ -85,19 +85,17 @@ fn record_registration(
     owner: &str,
     event: ProviderEvent<'_>,
 ) -> Result<(), StoreError> {
-    let lives = provider_registrations::table.filter(provider_registrations::owner.eq(owner));
-    let (count, open): (i64, i64) = (
-        lives.count().get_result(conn)?,
-        lives
-            .filter(provider_registrations::deleted_height.is_null())
-            .count()
-            .get_result(conn)?,
-    );
+    let deletions: Vec<Option<i64>> = provider_registrations::table
+        .filter(provider_registrations::owner.eq(owner))
+        .select(provider_registrations::deleted_height)
+        .load(conn)?;
+    let open = deletions.iter().any(Option::is_none);
     let created = match event {
-        ProviderEvent::Created(at) if open == 0 => Some(at),
-        ProviderEvent::Updated(_) if count == 0 => None,
+        ProviderEvent::Created(at) if !open => Some(at),
+        ProviderEvent::Updated(_) if deletions.is_empty() => None,
         ProviderEvent::Created(_) | ProviderEvent::Updated(_) => return Ok(()),
     };
+    let count = deletions.len();
     let life = i32::try_from(count).map_err(|_| StoreError::Corrupt {
         what: format!("registrations of provider {owner}"),
         problem: format!("{count} lives"),
@@ -119,18 +117,14 @@ fn record_registration(
 /// before the first indexed block (an index started mid-chain). An owner with any registration
 /// is left as it is.
 pub fn provider_acted(conn: &mut AnyConnection, owner: &str) -> Result<(), StoreError> {
-    let lives: i64 = provider_registrations::table
-        .filter(provider_registrations::owner.eq(owner))
-        .count()
-        .get_result(conn)?;
-    if lives == 0 {
-        diesel::insert_into(provider_registrations::table)
-            .values((
-                provider_registrations::owner.eq(owner),
-                provider_registrations::life.eq(0),
-            ))
-            .execute(conn)?;
-    }
+    // Every owner with a registration has a life 0, so one that conflicts is known already.
+    crate::on_backend!(conn, |c| diesel::insert_into(provider_registrations::table)
+        .values((
+            provider_registrations::owner.eq(owner),
+            provider_registrations::life.eq(0),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
     Ok(())
 }
 
