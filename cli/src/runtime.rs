@@ -96,25 +96,38 @@ fn signals() -> impl Future<Output = ()> + Send + 'static {
     }
 }
 
-/// The process's `/metrics` endpoint, serving until the shutdown is requested.
+/// Whether the process is ready for work, asked by `/readyz`: `Err` says why not. It runs on a
+/// blocking thread, so it may query the database.
+pub type Readiness = std::sync::Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// The process's HTTP endpoint, serving until the shutdown is requested:
+/// - `/metrics`: the registry in the Prometheus text format;
+/// - `/healthz`: 200 while the process runs (a liveness probe);
+/// - `/readyz`, when the command has a [`Readiness`] check: 200 when it passes, 503 with the
+///   reason when it does not.
 pub struct MetricsServer {
     local_addr: SocketAddr,
 }
 
 impl MetricsServer {
-    /// Binds `listen` and serves `registry` in the Prometheus text format at `/metrics` from a
-    /// task of the current runtime, until `shutdown` is requested or the runtime ends.
+    /// Binds `listen` and serves from a task of the current runtime, until `shutdown` is
+    /// requested or the runtime ends.
     ///
     /// # Errors
     /// When `listen` cannot be bound; each command decides whether it can run without metrics.
     pub async fn start(
         listen: SocketAddr,
         registry: Registry,
+        readiness: Option<Readiness>,
         shutdown: &Shutdown,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let local_addr = listener.local_addr()?;
-        tokio::spawn(serve(listener, registry, shutdown.requested()));
+        tokio::spawn(serve(
+            listener,
+            routes(registry, readiness),
+            shutdown.requested(),
+        ));
         Ok(Self { local_addr })
     }
 
@@ -124,22 +137,49 @@ impl MetricsServer {
     }
 }
 
-async fn serve(
-    listener: TcpListener,
-    registry: Registry,
-    stop: impl Future<Output = ()> + Send + 'static,
-) {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let registry = registry.clone();
+fn routes(registry: Registry, readiness: Option<Readiness>) -> axum::Router {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let metrics = get(move || {
+        let registry = registry.clone();
+        async move {
+            prometheus::TextEncoder::new()
+                .encode_to_string(&registry.gather())
+                .unwrap_or_else(|e| format!("# cannot encode metrics: {e}\n"))
+        }
+    });
+    let app = axum::Router::new()
+        .route("/metrics", metrics)
+        .route("/healthz", get(|| async { "ok\n" }));
+    let Some(readiness) = readiness else {
+        return app;
+    };
+    app.route(
+        "/readyz",
+        get(move || {
+            let readiness = readiness.clone();
             async move {
-                prometheus::TextEncoder::new()
-                    .encode_to_string(&registry.gather())
-                    .unwrap_or_else(|e| format!("# cannot encode metrics: {e}\n"))
+                match tokio::task::spawn_blocking(move || readiness()).await {
+                    Ok(Ok(())) => (StatusCode::OK, "ready\n".to_string()),
+                    Ok(Err(why)) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("not ready: {why}\n"),
+                    ),
+                    Err(e) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("not ready: the check failed: {e}\n"),
+                    ),
+                }
             }
         }),
-    );
+    )
+}
+
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await

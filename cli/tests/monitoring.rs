@@ -1,8 +1,9 @@
 //! The shipped monitoring configuration, checked by Prometheus's own tool: `promtool check
 //! config` accepts `config/prometheus.yml` (and the rule file it loads), `promtool check rules`
 //! accepts `config/prometheus-alerts.yml`, and `promtool test rules` passes its unit tests in
-//! `config/prometheus-alerts.test.yml`. Every metric an alert rule names is one the indexer or
-//! the prober registers, so no rule waits forever on a series that never comes.
+//! `config/prometheus-alerts.test.yml`. Every metric an alert rule names is one the indexer, the
+//! prober, settlement or the daemon registers, so no rule waits forever on a series that never
+//! comes.
 //!
 //! `config/grafana/akash-incentives.json` imports as is (the data source is a variable) and every
 //! panel's query names only metrics the exporters register.
@@ -19,16 +20,23 @@ use std::process::Command;
 use support::{run, shipped_config, tool_on_path};
 use telemetry::MetricSet;
 
-/// Every metric name the exporters register.
+/// Every metric name the exporters register (settlement's per-provider series included).
 fn exported_names() -> BTreeSet<String> {
     let registry = prometheus::Registry::new();
     let indexer = indexer::metrics::IndexerMetrics::register(&registry).unwrap();
     let prober = uptime_prober::ProberMetrics::register(&registry).unwrap();
-    indexer
-        .metric_names()
-        .into_iter()
-        .chain(prober.metric_names())
-        .collect()
+    let settlement =
+        settlement::metrics::SettlementMetrics::register(&registry, true, 3600).unwrap();
+    let process = telemetry::process::ProcessMetrics::register(&registry, "test").unwrap();
+    [
+        indexer.metric_names(),
+        prober.metric_names(),
+        settlement.metric_names(),
+        process.metric_names(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The `akash_incentives_*` names a rule file's text refers to.
@@ -127,6 +135,9 @@ fn the_dashboard_imports_with_its_data_source_as_a_variable_and_queries_exported
         "Probe success rate",
         "Providers online",
         "GPUs online by model",
+        "Uptime distribution",
+        "Pool balances",
+        "Last sealed epoch",
     ] {
         assert!(titles.contains(&wanted), "no {wanted:?} panel: {titles:?}");
     }

@@ -197,7 +197,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         setup.settle(&["--all", "--dry-run", "--now", "2024-02-15T02:00:00Z"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("epoch 0 settled (dry run, nothing written) [2024-02-15T00:00:00Z, 2024-02-15T01:00:00Z) uakt: 1 line items"), "{stdout}");
-    assert!(stdout.contains("epoch 1 liquidity_mining: opening 2000000 allocated 1000000 returned 0 clawed_back 0 closing 1000000"), "{stdout}");
+    assert!(stdout.contains("epoch 1 liquidity_mining: opening 2,000,000 uakt (2 AKT), allocated 1,000,000 uakt (1 AKT), returned 0 uakt (0 AKT), clawed back 0 uakt (0 AKT), closing 1,000,000 uakt (1 AKT)"), "{stdout}");
     assert_eq!(setup.sealed_epochs(), 0);
 
     // Sealing for real prints the same ledgers.
@@ -210,8 +210,8 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
     assert_eq!(
         pool_lines,
         [
-            "epoch 0 liquidity_mining: opening 3000000 allocated 1000000 returned 0 clawed_back 0 closing 2000000",
-            "epoch 1 liquidity_mining: opening 2000000 allocated 1000000 returned 0 clawed_back 0 closing 1000000",
+            "epoch 0 liquidity_mining: opening 3,000,000 uakt (3 AKT), allocated 1,000,000 uakt (1 AKT), returned 0 uakt (0 AKT), clawed back 0 uakt (0 AKT), closing 2,000,000 uakt (2 AKT)",
+            "epoch 1 liquidity_mining: opening 2,000,000 uakt (2 AKT), allocated 1,000,000 uakt (1 AKT), returned 0 uakt (0 AKT), clawed back 0 uakt (0 AKT), closing 1,000,000 uakt (1 AKT)",
         ]
     );
     assert!(
@@ -267,7 +267,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         .arg(setup.config()));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        printed.contains("1 providers, total 1600000 uakt"),
+        printed.contains("1 providers, total 1,600,000 uakt (1.6 AKT)"),
         "{printed}"
     );
     assert_eq!(
@@ -303,7 +303,7 @@ fn settle_dry_run_then_seal_then_rerun_then_positions() {
         .arg(setup.config()));
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        table.contains(&format!("underpaid {PROVIDER} by 1600000")),
+        table.contains(&format!("underpaid {PROVIDER} by 1,600,000 uakt (1.6 AKT)")),
         "{table}"
     );
     assert!(table.contains("height 10 "), "{table}");

@@ -32,6 +32,9 @@ const MAX_LABEL_LEN: usize = 160;
 pub struct IndexerMetrics {
     /// The height of the last block committed to the store.
     pub indexed_height: IntGauge,
+    /// The block time of the newest block committed by this process, in unix seconds: the lag
+    /// in seconds is `time()` minus it.
+    pub indexed_block_timestamp: IntGauge,
     /// The highest head reported by any RPC endpoint.
     pub chain_head_height: IntGauge,
     /// Blocks applied to the store.
@@ -61,6 +64,10 @@ impl IndexerMetrics {
             indexed_height: IntGauge::new(
                 name("indexed_height"),
                 "Height of the last block committed to the store.",
+            )?,
+            indexed_block_timestamp: IntGauge::new(
+                name("indexed_block_timestamp_seconds"),
+                "Block time of the newest block committed by this process, in unix seconds.",
             )?,
             chain_head_height: IntGauge::new(
                 name("chain_head_height"),
@@ -153,6 +160,7 @@ impl MetricSet for IndexerMetrics {
     fn collectors(&self) -> Vec<Box<dyn Collector>> {
         vec![
             Box::new(self.indexed_height.clone()),
+            Box::new(self.indexed_block_timestamp.clone()),
             Box::new(self.chain_head_height.clone()),
             Box::new(self.blocks_processed.clone()),
             Box::new(self.transactions_processed.clone()),

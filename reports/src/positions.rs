@@ -10,40 +10,21 @@ use std::io::Write;
 
 use rewards::vesting::Position;
 
-/// The columns of `settle positions`, in order. Amounts are base units of the payout denom;
+/// Writes `positions` as CSV to `out`: a header of `provider` and the amounts' names
+/// ([`Position::named`]), then one row per provider in address order (the map's order), so the
+/// same positions always give the same bytes. Amounts are base units of the payout denom;
 /// `claimable` is what may still be paid and is never negative: a provider paid more than has
 /// vested has `claimable` 0 and the excess in `overpaid`.
-pub const POSITION_COLUMNS: [&str; 8] = [
-    "provider",
-    "earned",
-    "vested",
-    "unvested",
-    "clawed_back",
-    "paid",
-    "claimable",
-    "overpaid",
-];
-
-/// Writes `positions` as CSV to `out`: the [`POSITION_COLUMNS`] header, then one row per
-/// provider in address order (the map's order), so the same positions always give the same
-/// bytes.
 pub fn write_positions_csv(
     out: impl Write,
     positions: &BTreeMap<String, Position>,
 ) -> Result<(), csv::Error> {
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(POSITION_COLUMNS)?;
+    let names = Position::default().named().map(|(name, _)| name);
+    csv.write_record(std::iter::once("provider").chain(names))?;
     for (provider, p) in positions {
-        csv.write_record([
-            provider.clone(),
-            p.earned.to_string(),
-            p.vested.to_string(),
-            p.unvested.to_string(),
-            p.clawed_back.to_string(),
-            p.paid.to_string(),
-            p.claimable.to_string(),
-            p.overpaid.to_string(),
-        ])?;
+        let amounts = p.named().map(|(_, amount)| amount.to_string());
+        csv.write_record(std::iter::once(provider.clone()).chain(amounts))?;
     }
     csv.flush()?;
     Ok(())

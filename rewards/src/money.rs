@@ -98,6 +98,46 @@ pub struct Denomination {
 }
 
 impl Denomination {
+    /// `amount` base units as a person reads them: the base units grouped by thousands and the
+    /// denom, then the whole tokens, exact and without trailing zeros: `80,000,000 uakt (80
+    /// AKT)`, `1,500 uakt (0.0015 AKT)`. The token's symbol is the denom without its metric
+    /// prefix, upper-cased (`uakt` → `AKT`, `aevmos` → `EVMOS`) when the prefix matches
+    /// `base_units_per_token`; otherwise, and when a token is not a power of ten of base units,
+    /// only the base units are shown.
+    pub fn human(&self, amount: u128) -> String {
+        let base = format!("{} {}", group_thousands(&amount.to_string()), self.name);
+        let per = self.base_units_per_token;
+        let Some(symbol) = self.token_symbol() else {
+            return base;
+        };
+        let decimals = per.ilog10() as usize;
+        let whole = group_thousands(&(amount / per).to_string());
+        let fraction = format!("{:0decimals$}", amount % per);
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            format!("{base} ({whole} {symbol})")
+        } else {
+            format!("{base} ({whole}.{fraction} {symbol})")
+        }
+    }
+
+    /// The whole token's symbol, when the denom's metric prefix says how many base units make
+    /// one (and `base_units_per_token` agrees).
+    fn token_symbol(&self) -> Option<String> {
+        let per = self.base_units_per_token;
+        let exponent = match self.name.chars().next()? {
+            'm' => 3,
+            'u' => 6,
+            'n' => 9,
+            'p' => 12,
+            'a' => 18,
+            _ => return None,
+        };
+        let rest = &self.name[1..];
+        (per > 1 && 10u128.checked_pow(exponent) == Some(per) && !rest.is_empty())
+            .then(|| rest.to_uppercase())
+    }
+
     /// Checks `1 ≤ base_units_per_token ≤ 10¹⁸`.
     pub fn check(&self) -> Result<(), MoneyError> {
         if (1..=MAX_BASE_UNITS_PER_TOKEN).contains(&self.base_units_per_token) {
@@ -268,12 +308,57 @@ impl HourlyRate {
     }
 }
 
+/// `digits` (ASCII digits) with a comma between each group of three from the right.
+fn group_thousands(digits: &str) -> String {
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    fn denom(name: &str, per: u128) -> Denomination {
+        Denomination {
+            name: name.into(),
+            base_units_per_token: per,
+        }
+    }
+
+    #[test]
+    fn amounts_read_in_base_units_and_whole_tokens() {
+        let uakt = denom("uakt", 1_000_000);
+        assert_eq!(uakt.human(80_000_000), "80,000,000 uakt (80 AKT)");
+        assert_eq!(uakt.human(1_500), "1,500 uakt (0.0015 AKT)");
+        assert_eq!(uakt.human(0), "0 uakt (0 AKT)");
+        assert_eq!(uakt.human(999), "999 uakt (0.000999 AKT)");
+        assert_eq!(
+            uakt.human(1_234_567_891),
+            "1,234,567,891 uakt (1,234.567891 AKT)"
+        );
+        assert_eq!(
+            uakt.human(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455 uakt \
+             (340,282,366,920,938,463,463,374,607,431,768.211455 AKT)"
+        );
+        assert_eq!(
+            denom("aevmos", 10u128.pow(18)).human(5 * 10u128.pow(17)),
+            "500,000,000,000,000,000 aevmos (0.5 EVMOS)"
+        );
+        // No prefix that says what a token is, or one that disagrees: base units only.
+        assert_eq!(denom("credits", 100).human(12_345), "12,345 credits");
+        assert_eq!(denom("uakt", 1_000).human(12_345), "12,345 uakt");
+        assert_eq!(denom("u", 1_000_000).human(7), "7 u");
     }
 
     #[test]

@@ -243,6 +243,23 @@ pub struct Position {
     pub overpaid: BaseUnits,
 }
 
+impl Position {
+    /// Every amount with its name, in the order positions are published (the `settle
+    /// positions` columns, the `vesting_base_units{state}` metric): one list, so the two never
+    /// disagree on what a position holds.
+    pub fn named(&self) -> [(&'static str, BaseUnits); 7] {
+        [
+            ("earned", self.earned),
+            ("vested", self.vested),
+            ("unvested", self.unvested),
+            ("clawed_back", self.clawed_back),
+            ("paid", self.paid),
+            ("claimable", self.claimable),
+            ("overpaid", self.overpaid),
+        ]
+    }
+}
+
 /// Why a position could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PositionError {

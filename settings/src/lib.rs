@@ -28,4 +28,7 @@ pub use error::{ConfigError, Problem};
 pub use load::{load, parse, Config, DEFAULT_DATABASE_URL};
 pub use locate::{KeyPath, Segment};
 pub use published::{parse_published, published_programme, PublishedProgramme};
-pub use sections::{ChainSettings, MetricsSettings, PayoutSettings, ProberSettings, Vantage};
+pub use sections::{
+    ChainSettings, MetricsSettings, PayoutSettings, ProberSettings, ReportSettings, ServeSettings,
+    SettleSettings, Vantage,
+};

@@ -20,9 +20,12 @@ use crate::error::{ConfigError, Problem};
 use crate::locate::{KeyPath, LineLocator};
 use crate::raw::{
     RawChain, RawConfig, RawContract, RawMetrics, RawMoney, RawPayouts, RawPrices, RawProRataPool,
-    RawProber, RawProgrammeParts, RawUndistributed, RawVantage, RawVesting,
+    RawProber, RawProgrammeParts, RawServe, RawSettle, RawUndistributed, RawVantage, RawVesting,
 };
-use crate::sections::{ChainSettings, MetricsSettings, PayoutSettings, ProberSettings, Vantage};
+use crate::sections::{
+    ChainSettings, MetricsSettings, PayoutSettings, ProberSettings, ReportSettings, ServeSettings,
+    SettleSettings, Vantage,
+};
 use crate::Environment;
 
 /// The SQLite file used when neither the file nor the environment names a database.
@@ -52,6 +55,12 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// How payouts are planned.
     pub payouts: PayoutSettings,
+    /// How the `serve` daemon runs.
+    pub serve: ServeSettings,
+    /// When `serve` settles by itself.
+    pub settle: SettleSettings,
+    /// Where `serve` publishes reports.
+    pub reports: ReportSettings,
     /// The programme: epochs, pools, contracts, grants, vesting.
     pub programme: Programme,
 }
@@ -76,6 +85,11 @@ pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, Confi
     let prober = prober_settings(&raw.prober, base_dir, &mut found);
     let metrics = metrics_settings(&raw.metrics, &mut found);
     let payouts = payout_settings(&raw.payouts, &chain, &mut found);
+    let serve = serve_settings(&raw.serve, &mut found);
+    let settle = settle_settings(&raw.settle, &mut found);
+    let reports = ReportSettings {
+        out: raw.reports.out.as_ref().map(|out| base_dir.join(out)),
+    };
     let database_url = env
         .database_url()
         .or_else(|| raw.database.url.clone())
@@ -91,6 +105,9 @@ pub fn parse(path: &Path, text: &str, env: &Environment) -> Result<Config, Confi
         prober,
         metrics,
         payouts,
+        serve,
+        settle,
+        reports,
         programme,
     })
 }
@@ -348,6 +365,47 @@ pub(crate) fn vantages(raw: &[RawVantage], at: &KeyPath, found: &mut Found) -> V
         .collect()
 }
 
+fn serve_settings(raw: &RawServe, found: &mut Found) -> ServeSettings {
+    let at = KeyPath::root().key("serve");
+    ServeSettings {
+        ready_lag_blocks: bounded(
+            found,
+            at.key("ready_lag_blocks"),
+            raw.ready_lag_blocks,
+            10,
+            0..=1_000_000,
+        ),
+        shutdown_timeout: positive(
+            found,
+            at.key("shutdown_timeout"),
+            raw.shutdown_timeout
+                .map_or(Duration::from_secs(30), |d| d.0),
+        ),
+    }
+}
+
+fn settle_settings(raw: &RawSettle, found: &mut Found) -> SettleSettings {
+    let at = KeyPath::root().key("settle");
+    let delay = raw.delay.map_or(Duration::from_secs(15 * 60), |d| d.0);
+    let grace = positive(
+        found,
+        at.key("grace"),
+        raw.grace.map_or(Duration::from_secs(2 * 60 * 60), |d| d.0),
+    );
+    if delay >= grace {
+        found.push(
+            at.key("grace"),
+            "the grace must be longer than the delay, or the overdue alert fires before `serve` \
+             may settle",
+        );
+    }
+    SettleSettings {
+        auto: raw.auto,
+        delay,
+        grace,
+    }
+}
+
 fn metrics_settings(raw: &RawMetrics, found: &mut Found) -> MetricsSettings {
     let text = raw.listen.as_deref().unwrap_or("127.0.0.1:9464");
     let listen = text.parse::<SocketAddr>().unwrap_or_else(|_| {
@@ -357,7 +415,10 @@ fn metrics_settings(raw: &RawMetrics, found: &mut Found) -> MetricsSettings {
         );
         SocketAddr::from(([127, 0, 0, 1], 9464))
     });
-    MetricsSettings { listen }
+    MetricsSettings {
+        listen,
+        per_provider: raw.per_provider,
+    }
 }
 
 /// Gas for a `MsgMultiSend` grows by roughly 20 000–30 000 per output; 100 outputs in 3 000 000

@@ -38,7 +38,9 @@ use crate::raw::RawPublished;
 use crate::{Config, Vantage};
 
 /// The sections that configure the machinery rather than the programme.
-const OPERATIONAL_SECTIONS: [&str; 5] = ["chain", "database", "prober", "metrics", "payouts"];
+const OPERATIONAL_SECTIONS: [&str; 8] = [
+    "chain", "database", "prober", "metrics", "payouts", "serve", "settle", "reports",
+];
 /// The bundle's name for the file, used to name it in a refusal to publish.
 const PUBLISHED_FILE: &str = "programme.toml";
 

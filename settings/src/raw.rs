@@ -26,6 +26,12 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub payouts: RawPayouts,
+    #[serde(default)]
+    pub serve: RawServe,
+    #[serde(default)]
+    pub settle: RawSettle,
+    #[serde(default)]
+    pub reports: RawReports,
     pub program: RawProgram,
     pub prices: Option<RawPrices>,
     #[serde(default)]
@@ -158,6 +164,30 @@ pub struct RawVantage {
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     pub listen: Option<String>,
+    #[serde(default)]
+    pub per_provider: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServe {
+    pub ready_lag_blocks: Option<u64>,
+    pub shutdown_timeout: Option<DurationText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettle {
+    #[serde(default)]
+    pub auto: bool,
+    pub delay: Option<DurationText>,
+    pub grace: Option<DurationText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReports {
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]

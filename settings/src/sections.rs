@@ -74,6 +74,44 @@ pub struct Vantage {
 pub struct MetricsSettings {
     /// The listen address of the `/metrics` endpoint.
     pub listen: SocketAddr,
+    /// Whether settlement exports series with one value per provider (uptime, amount earned):
+    /// off by default, since every provider adds a series to every scrape.
+    pub per_provider: bool,
+}
+
+/// How the `serve` daemon runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeSettings {
+    /// `/readyz` answers ready only while the indexed height is at most this many blocks behind
+    /// the chain head: a load balancer or an orchestrator then sends work to a caught-up
+    /// process only.
+    pub ready_lag_blocks: u64,
+    /// How long a stop (SIGINT, SIGTERM) may take: the tasks finish what they hold and store
+    /// it within this time, or the process exits non-zero saying which task did not.
+    pub shutdown_timeout: Duration,
+}
+
+/// When `serve` settles epochs by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettleSettings {
+    /// Whether `serve` seals each epoch once its data is complete (off by default: sealing
+    /// is final, so an administrator opts in).
+    pub auto: bool,
+    /// How long after an epoch ends `serve` waits before sealing it, besides waiting for the
+    /// indexer to pass its end: time for the last probe round and for other vantage points'
+    /// observations to be imported.
+    pub delay: Duration,
+    /// How long an ended epoch may stay unsealed before the `SettlementOverdue` alert fires;
+    /// exported as a metric so the alert rule needs no copy of it.
+    pub grace: Duration,
+}
+
+/// Where `serve` publishes audit bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSettings {
+    /// The folder bundles go to (`<out>/<programme>/epoch-<K>/`), relative to the
+    /// configuration file's folder; `None`: `serve` publishes nothing.
+    pub out: Option<PathBuf>,
 }
 
 /// How `payouts plan` builds the transactions the administrator signs.

@@ -61,6 +61,7 @@
 
 mod error;
 pub mod measure;
+pub mod metrics;
 pub mod observations;
 mod positions;
 mod rows;

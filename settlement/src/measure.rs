@@ -230,9 +230,11 @@ struct Material {
 /// `verify` can measure the epoch again without the store ([`measure_material`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EpochMaterial {
-    /// Registrations meeting the window, by owner, then life.
+    /// Registrations meeting the window, by owner, then life, as they stood at its end
+    /// ([`RegistrationRow::as_of`]).
     pub registrations: Vec<RegistrationRow>,
-    /// Leases whose `[created, closed)` meets the window, in key order.
+    /// Leases whose `[created, closed)` meets the window, in key order, as they stood at its
+    /// end ([`LeaseRow::as_of`]).
     pub leases: Vec<LeaseRow>,
     /// Observations from `start − max_staleness` to the window's end, every vantage point.
     pub observations: Vec<ObservationRecord>,
@@ -255,8 +257,16 @@ pub fn read_material(
         return Err(SettlementError::ZeroStaleness);
     }
     let (start, end) = (window.start_ms().0, window.end_ms().0);
-    let registrations = registrations_overlapping(store.conn(), start, end)?;
-    let leases = leases_overlapping(store.conn(), start, end)?;
+    // As they stood when the window ended: what a later close or deletion adds would make an
+    // epoch's material, and so its bundle, depend on when it was read, and measures nothing.
+    let registrations = registrations_overlapping(store.conn(), start, end)?
+        .into_iter()
+        .map(|row| row.as_of(end))
+        .collect();
+    let leases = leases_overlapping(store.conn(), start, end)?
+        .into_iter()
+        .map(|row| row.as_of(end))
+        .collect();
     let observations = records_for_window(
         store.conn(),
         window.start_ms().0,

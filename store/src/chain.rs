@@ -87,6 +87,21 @@ fn lease_columns() -> _ {
     )
 }
 
+impl LeaseRow {
+    /// The lease as it stood at `end_ms`: a close at or after it had not happened yet.
+    #[must_use]
+    pub fn as_of(mut self, end_ms: i64) -> Self {
+        if self.closed_time_ms.is_some_and(|t| t >= end_ms) {
+            self.closed_height = None;
+            self.closed_time = None;
+            self.closed_time_ms = None;
+            self.close_cause = None;
+            self.close_reason = None;
+        }
+        self
+    }
+}
+
 /// Every lease whose `[created, closed)` meets `[from_ms, to_ms)` (an open lease runs on), ordered
 /// by provider and id: what settlement measures an epoch's leased GPU time from.
 pub fn leases_overlapping(
@@ -165,6 +180,19 @@ pub struct RegistrationRow {
     pub deleted_time: Option<String>,
     /// The same time in unix milliseconds.
     pub deleted_time_ms: Option<i64>,
+}
+
+impl RegistrationRow {
+    /// The span as it stood at `end_ms`: a deletion at or after it had not happened yet.
+    #[must_use]
+    pub fn as_of(mut self, end_ms: i64) -> Self {
+        if self.deleted_time_ms.is_some_and(|t| t >= end_ms) {
+            self.deleted_height = None;
+            self.deleted_time = None;
+            self.deleted_time_ms = None;
+        }
+        self
+    }
 }
 
 /// The registrations that meet `[from_ms, to_ms)`: created before `to_ms` (or before the index

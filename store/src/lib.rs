@@ -19,6 +19,7 @@ mod connection;
 pub mod cursor;
 mod database_url;
 mod error;
+pub mod leader;
 pub mod probe_rejections;
 pub mod probe_signatures;
 pub mod probes;

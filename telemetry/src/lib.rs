@@ -12,6 +12,8 @@
 use prometheus::core::Collector;
 use prometheus::Registry;
 
+pub mod process;
+
 /// The namespace every metric name starts with.
 pub const NAMESPACE: &str = "akash_incentives";
 

@@ -81,21 +81,7 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
         max_backoff: Duration::from_millis(args.retry_max_backoff_ms),
         bench_for: Duration::from_millis(args.bench_ms),
     };
-    let rpc = RpcClient::new(
-        RpcOptions::new(
-            urls,
-            chain.chain_id.clone(),
-            Some(chain.cometbft_038_height),
-            chain.request_timeout,
-            chain.fetch_concurrency,
-            &tuning,
-        ),
-        metrics.clone(),
-    )
-    .map_err(|e| match e {
-        RpcError::InvalidUrl { .. } | RpcError::NoEndpoints => UsageError(e.to_string()).into(),
-        other => anyhow::Error::new(other),
-    })?;
+    let rpc = rpc_client(chain, urls, &tuning, metrics.clone())?;
     let options = FollowOptions {
         from: args.from,
         to: args.to,
@@ -105,14 +91,7 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
         } else {
             ProgressMode::Auto
         },
-        ..FollowOptions::new(
-            chain.chain_id.clone(),
-            chain.start_height,
-            chain.fetch_concurrency,
-            chain.batch_size,
-            Duration::from_millis(args.poll_interval_ms),
-            DecodeOptions::watching(chain.watched_wallets.iter().cloned()),
-        )
+        ..follow_options(chain, Duration::from_millis(args.poll_interval_ms))
     };
     let listen = config.metrics.listen;
     let runtime = context.runtime()?;
@@ -121,7 +100,7 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
             let shutdown = Shutdown::on_signals();
             // Indexing never waited for metrics, and must not start failing for want of them
             // (another process of the same configuration may hold the address).
-            match MetricsServer::start(listen, registry.clone(), &shutdown).await {
+            match MetricsServer::start(listen, registry.clone(), None, &shutdown).await {
                 Ok(server) => info!(listen = %server.local_addr(), "metrics at /metrics"),
                 Err(error) => {
                     warn!(%listen, %error, "cannot serve metrics; indexing without them");
@@ -154,6 +133,42 @@ pub fn run(args: IndexArgs, context: &Context) -> anyhow::Result<()> {
         println!("stopped on request; the next run resumes after the cursor");
     }
     Ok(())
+}
+
+/// The RPC client for `urls` on the configured chain.
+pub(super) fn rpc_client(
+    chain: &settings::ChainSettings,
+    urls: Vec<String>,
+    tuning: &RetryTuning,
+    metrics: IndexerMetrics,
+) -> anyhow::Result<RpcClient> {
+    RpcClient::new(
+        RpcOptions::new(
+            urls,
+            chain.chain_id.clone(),
+            Some(chain.cometbft_038_height),
+            chain.request_timeout,
+            chain.fetch_concurrency,
+            tuning,
+        ),
+        metrics,
+    )
+    .map_err(|e| match e {
+        RpcError::InvalidUrl { .. } | RpcError::NoEndpoints => UsageError(e.to_string()).into(),
+        other => anyhow::Error::new(other),
+    })
+}
+
+/// Indexing the configured chain from the cursor on, with the head polled every `poll`.
+pub(super) fn follow_options(chain: &settings::ChainSettings, poll: Duration) -> FollowOptions {
+    FollowOptions::new(
+        chain.chain_id.clone(),
+        chain.start_height,
+        chain.fetch_concurrency,
+        chain.batch_size,
+        poll,
+        DecodeOptions::watching(chain.watched_wallets.iter().cloned()),
+    )
 }
 
 /// A flag default in whole milliseconds.

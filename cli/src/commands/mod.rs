@@ -10,6 +10,7 @@ mod proof;
 mod reconcile;
 mod report;
 mod rewards;
+mod serve;
 mod settle;
 mod simnet;
 mod simnet_chain;
@@ -34,6 +35,10 @@ pub enum Command {
     Config(config::ConfigCommand),
     /// Follow the chain over CometBFT RPC and record providers, leases and transfers.
     Index(index::IndexArgs),
+    /// Run as a daemon: index, probe, seal each epoch once its data is complete
+    /// (`settle.auto`), publish reports (`reports.out`), and serve /metrics, /healthz and
+    /// /readyz; SIGINT or SIGTERM stops it cleanly.
+    Serve(serve::ServeArgs),
     /// Write indexed data as CSV for audit.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -80,6 +85,7 @@ pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Db(command) => db::run(command, context),
         Command::Config(command) => config::run(command, context),
         Command::Index(args) => index::run(args, context),
+        Command::Serve(args) => serve::run(args, context),
         Command::Export(command) => export::run(command, context),
         Command::Probe(args) => probe::run(args, context),
         Command::Simnet(command) => simnet::run(command, context),

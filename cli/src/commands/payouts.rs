@@ -117,11 +117,11 @@ pub fn run(command: PayoutsCommand, context: &Context) -> anyhow::Result<()> {
     }
     println!(
         "payout plan at {} for programme {} (epochs 0-{last_epoch}, merkle root {merkle_root}): \
-         {} providers, total {} {denom} from {wallet}",
+         {} providers, total {} from {wallet}",
         UnixMs(args.at),
         config.name,
         plan.lines.len(),
-        plan.total,
+        config.programme.denom.human(plan.total.0),
     );
     Ok(())
 }

@@ -139,15 +139,12 @@ fn keygen(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
-    let config = context.config()?;
-    let settings = &config.prober;
-    let grpc_port = parse_grpc_port(&args.grpc_port)?;
-    let targets = args
-        .targets
-        .iter()
-        .map(|t| parse_target(t))
-        .collect::<Result<Vec<_>, _>>()?;
+/// The configured prober, signing with `prober.key_file` when it is set (and warning when not).
+pub(super) fn prober(
+    settings: &settings::ProberSettings,
+    grpc_port: GrpcPort,
+    metrics: Option<ProberMetrics>,
+) -> anyhow::Result<Prober> {
     let prober_config = ProberConfig {
         prober_id: settings.prober_id.clone(),
         concurrency: settings.concurrency,
@@ -166,15 +163,27 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
     if key.is_none() {
         warn!("prober.key_file is not set: observations are recorded unsigned");
     }
+    Ok(Prober::with_key(prober_config, key, metrics)?)
+}
+
+fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
+    let config = context.config()?;
+    let settings = &config.prober;
+    let grpc_port = parse_grpc_port(&args.grpc_port)?;
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| parse_target(t))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut store = context.store()?;
     let runtime = context.runtime()?;
     if args.follow {
         let metrics = ProberMetrics::register(context.metrics_registry())?;
-        let prober = Prober::with_key(prober_config, key, Some(metrics))?;
+        let prober = prober(settings, grpc_port, Some(metrics))?;
         let listen = config.metrics.listen;
         return runtime.block_on(async {
             let shutdown = Shutdown::on_signals();
-            MetricsServer::start(listen, context.metrics_registry().clone(), &shutdown)
+            MetricsServer::start(listen, context.metrics_registry().clone(), None, &shutdown)
                 .await
                 .with_context(|| format!("cannot serve metrics on {listen}"))?;
             info!(%listen, interval = ?settings.interval, "probing providers; metrics at /metrics");
@@ -196,7 +205,7 @@ fn measure(args: &ProbeArgs, context: &Context) -> anyhow::Result<()> {
             anyhow::Ok(())
         });
     }
-    let prober = Prober::with_key(prober_config, key, None)?;
+    let prober = prober(settings, grpc_port, None)?;
     let (round, summary) = runtime.block_on(async {
         if targets.is_empty() {
             round::once(&prober, &mut store).await
@@ -252,7 +261,7 @@ fn describe(probe: &Probe) -> String {
     }
 }
 
-fn parse_grpc_port(text: &str) -> anyhow::Result<GrpcPort> {
+pub(super) fn parse_grpc_port(text: &str) -> anyhow::Result<GrpcPort> {
     if text == "rest+1" {
         return Ok(GrpcPort::RestPortPlusOne);
     }

@@ -22,6 +22,7 @@ use clap::Args;
 use domain::UnixMs;
 use payouts::reconcile::{reconcile, Finding, Flag, Reconciliation};
 use payouts::Books;
+use rewards::money::Denomination;
 use store::settlement::{indexed_time_span, Payout};
 
 use crate::context::Context;
@@ -58,7 +59,9 @@ pub fn run(args: ReconcileArgs, context: &Context) -> anyhow::Result<()> {
         .context("cannot read vesting entries and payouts")
     })?;
     let result = reconcile(&books).context("cannot reconcile")?;
-    print(&mut std::io::stdout().lock(), &result).context("cannot print the reconciliation")?;
+    let denom = &config.programme.denom;
+    print(&mut std::io::stdout().lock(), &result, denom)
+        .context("cannot print the reconciliation")?;
     match result.findings.len() {
         0 => Ok(()),
         n => Err(anyhow::anyhow!(
@@ -67,7 +70,13 @@ pub fn run(args: ReconcileArgs, context: &Context) -> anyhow::Result<()> {
     }
 }
 
-fn print(out: &mut impl Write, result: &Reconciliation) -> std::io::Result<()> {
+/// The table in base units (to compare with the CSVs), then each finding as a sentence with its
+/// amounts also in whole tokens.
+fn print(
+    out: &mut impl Write,
+    result: &Reconciliation,
+    denom: &Denomination,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<46} {:>14} {:>14} {:>10}  status",
@@ -95,7 +104,7 @@ fn print(out: &mut impl Write, result: &Reconciliation) -> std::io::Result<()> {
         )?;
     }
     for finding in &result.findings {
-        writeln!(out, "{}", describe(finding))?;
+        writeln!(out, "{}", describe(finding, denom))?;
     }
     let n = result.findings.len();
     writeln!(
@@ -108,17 +117,20 @@ fn print(out: &mut impl Write, result: &Reconciliation) -> std::io::Result<()> {
 }
 
 /// One finding as a sentence, with the transfers behind it.
-fn describe(finding: &Finding) -> String {
+fn describe(finding: &Finding, denom: &Denomination) -> String {
     let who = shown(&finding.provider);
+    let human = |amount: &domain::BaseUnits| denom.human(amount.0);
     let what = match &finding.flag {
-        Flag::Overpaid(by) => format!("overpaid {who} by {by}"),
-        Flag::Underpaid(by) => format!("underpaid {who} by {by} (vested, not sent)"),
+        Flag::Overpaid(by) => format!("overpaid {who} by {}", human(by)),
+        Flag::Underpaid(by) => format!("underpaid {who} by {} (vested, not sent)", human(by)),
         Flag::UnknownRecipient => format!("unknown recipient {who}: earned nothing"),
         Flag::PaidBeforeVesting { paid, vested } => format!(
-            "paid before vesting {who}: {paid} sent by then, {vested} vested at that block time"
+            "paid before vesting {who}: {} sent by then, {} vested at that block time",
+            human(paid),
+            human(vested)
         ),
     };
-    let transfers: Vec<String> = finding.payouts.iter().map(transfer).collect();
+    let transfers: Vec<String> = finding.payouts.iter().map(|p| transfer(p, denom)).collect();
     if transfers.is_empty() {
         format!("{what}; no transfers")
     } else {
@@ -126,13 +138,13 @@ fn describe(finding: &Finding) -> String {
     }
 }
 
-fn transfer(p: &Payout) -> String {
+fn transfer(p: &Payout, denom: &Denomination) -> String {
     format!(
         "height {} ({}) tx {} amount {}",
         p.height,
         UnixMs(p.time_ms),
         p.tx_hash,
-        p.amount
+        denom.human(p.amount.0)
     )
 }
 

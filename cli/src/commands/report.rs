@@ -95,11 +95,7 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
     };
     match args.epoch {
         Some(epoch) => {
-            let previous = match epoch.checked_sub(1) {
-                None => None,
-                Some(before) => Some(previous_manifest(&folder, before)?),
-            };
-            bundle.write(&mut store, epoch, previous.as_deref())?;
+            bundle.write_range(&mut store, epoch..epoch + 1, |line| println!("{line}"))?
         }
         None => {
             let sealed = settlement::next_epoch(&mut store, &settle)?;
@@ -110,17 +106,9 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
                 ))
                 .into());
             }
-            let mut previous: Option<Vec<u8>> = None;
-            for epoch in 0..sealed {
-                // An epoch already published is made again and compared, never skipped
-                // unseen: a folder that no longer matches the sealed epoch is an error.
-                bundle.write(&mut store, epoch, previous.as_deref())?;
-                let manifest = epoch_folder(&folder, epoch).join(MANIFEST_FILE);
-                previous = Some(
-                    std::fs::read(&manifest)
-                        .with_context(|| format!("cannot read {}", manifest.display()))?,
-                );
-            }
+            // An epoch already published is made again and compared, never skipped unseen: a
+            // folder that no longer matches the sealed epoch is an error.
+            bundle.write_range(&mut store, 0..sealed, |line| println!("{line}"))?;
         }
     }
     page(&folder)
@@ -128,17 +116,26 @@ pub fn run(args: ReportArgs, context: &Context) -> anyhow::Result<()> {
 
 /// Rewrites the programme folder's page from what is published there; prints one line.
 fn page(folder: &Path) -> anyhow::Result<()> {
+    println!("{}", write_programme_page(folder)?);
+    Ok(())
+}
+
+/// Rewrites the programme folder's page from what is published there; says what it did.
+fn write_programme_page(folder: &Path) -> anyhow::Result<String> {
     let page = write_page(folder).context("cannot make the report page")?;
-    let what = match page.outcome {
-        Published::Written => "written",
-        Published::Unchanged => "unchanged",
-    };
-    println!(
-        "page: {what} {} (epochs 0–{})",
+    Ok(format!(
+        "page: {} {} (epochs 0–{})",
+        outcome_word(page.outcome),
         page.path.display(),
         page.latest
-    );
-    Ok(())
+    ))
+}
+
+fn outcome_word(outcome: Published) -> &'static str {
+    match outcome {
+        Published::Written => "written",
+        Published::Unchanged => "unchanged",
+    }
 }
 
 /// The previous epoch's manifest, which epoch `before + 1`'s manifest chains to.
@@ -156,21 +153,75 @@ fn previous_manifest(folder: &Path, before: u32) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-struct Bundle<'a> {
-    settle: &'a SettlementConfig<'a>,
-    chain_id: &'a str,
-    programme_toml: &'a str,
-    folder: &'a Path,
+/// What publishing one programme's sealed epochs takes.
+pub(super) struct Bundle<'a> {
+    /// The programme.
+    pub settle: &'a SettlementConfig<'a>,
+    /// The chain its data comes from.
+    pub chain_id: &'a str,
+    /// Its published configuration ([`settings::published_programme`]).
+    pub programme_toml: &'a str,
+    /// `<out>/<programme>`.
+    pub folder: &'a Path,
 }
 
 impl Bundle<'_> {
-    /// Makes and publishes epoch `epoch`'s folder; prints one line saying what happened.
+    /// Publishes, in order, the sealed epochs below `sealed` that have no folder in
+    /// [`Bundle::folder`] yet, then remakes the page if any was written; returns a line per
+    /// epoch written and one for the page. Folders already there are left to `verify`: checking
+    /// each against the store again after every seal would grow with the programme.
+    pub(super) fn publish_new(
+        &self,
+        store: &mut Store,
+        sealed: u32,
+    ) -> anyhow::Result<Vec<String>> {
+        let published = |epoch: u32| {
+            epoch_folder(self.folder, epoch)
+                .join(MANIFEST_FILE)
+                .is_file()
+        };
+        let first = (0..sealed)
+            .find(|&epoch| !published(epoch))
+            .unwrap_or(sealed);
+        let mut lines = Vec::new();
+        self.write_range(store, first..sealed, |line| lines.push(line))?;
+        if !lines.is_empty() {
+            lines.push(write_programme_page(self.folder)?);
+        }
+        Ok(lines)
+    }
+
+    /// Makes and publishes the folders of `epochs` in order, each chained to the manifest
+    /// before it (which must be in the folder already for the first), handing `each` a line
+    /// per epoch as it is done.
+    fn write_range(
+        &self,
+        store: &mut Store,
+        epochs: std::ops::Range<u32>,
+        mut each: impl FnMut(String),
+    ) -> anyhow::Result<()> {
+        let mut previous = match epochs.start.checked_sub(1) {
+            Some(before) => Some(previous_manifest(self.folder, before)?),
+            None => None,
+        };
+        for epoch in epochs {
+            each(self.write(store, epoch, previous.as_deref())?);
+            let manifest = epoch_folder(self.folder, epoch).join(MANIFEST_FILE);
+            previous = Some(
+                std::fs::read(&manifest)
+                    .with_context(|| format!("cannot read {}", manifest.display()))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Makes and publishes epoch `epoch`'s folder; returns a line saying what happened.
     fn write(
         &self,
         store: &mut Store,
         epoch: u32,
         previous_manifest: Option<&[u8]>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<String> {
         let span = tracing::info_span!("epoch", programme = self.settle.name, epoch);
         let _entered = span.enter();
         let record = read_sealed(store, self.settle, epoch)
@@ -187,17 +238,13 @@ impl Bundle<'_> {
         let target = epoch_folder(self.folder, epoch);
         let outcome = publish(&target, &files)
             .with_context(|| format!("cannot publish the report of epoch {epoch}"))?;
-        let what = match outcome {
-            Published::Written => "written",
-            Published::Unchanged => "unchanged",
-        };
-        println!(
-            "epoch {epoch}: {what} {} ({} line items, {} observations, {} leases)",
+        Ok(format!(
+            "epoch {epoch}: {} {} ({} line items, {} observations, {} leases)",
+            outcome_word(outcome),
             target.display(),
             record.settlement.line_items.len(),
             record.material.observations.len(),
             record.material.leases.len()
-        );
-        Ok(())
+        ))
     }
 }

@@ -6,11 +6,11 @@
 //! changes nothing. Late data does not make the command fail: a sealed epoch cannot change, so
 //! the alarm could never be cleared, and every later run would fail with it.
 //!
-//! Output, one line each, amounts in base units of the payout denom:
+//! Output, one line each, amounts in base units of the payout denom and in whole tokens:
 //!
 //! ```text
 //! epoch 0 sealed [2024-02-15T00:00:00Z, 2024-02-15T01:00:00Z) uakt: 4 line items, inputs sha256:…
-//! epoch 0 committed: opening 100000000 allocated 2000000 returned 0 clawed_back 0 closing 98000000
+//! epoch 0 committed: opening 100,000,000 uakt (100 AKT), allocated 2,000,000 uakt (2 AKT), …
 //! ```
 
 use std::io::Write;
@@ -128,7 +128,7 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
     } else {
         Mode::Seal
     };
-    let denom = &config.programme.denom.name;
+    let denom = &config.programme.denom;
     let warn_gpus = u64::from(config.prober.unverified_gpus_warn);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -183,7 +183,7 @@ pub fn run(args: SettleArgs, context: &Context) -> anyhow::Result<()> {
 /// for most of the epoch (inventory comes from the provider itself, so these are worth an audit).
 fn print_outcome(
     out: &mut impl Write,
-    denom: &str,
+    denom: &rewards::money::Denomination,
     warn_gpus: u64,
     outcome: &EpochOutcome,
 ) -> std::io::Result<()> {
@@ -197,9 +197,10 @@ fn print_outcome(
             };
             writeln!(
                 out,
-                "epoch {} {what} {} {denom}: {} line items, inputs sha256:{}",
+                "epoch {} {what} {} {}: {} line items, inputs sha256:{}",
                 s.epoch,
                 span(s.window),
+                denom.name,
                 s.settlement.line_items.len(),
                 s.measured.inputs_hash
             )?;
@@ -227,9 +228,10 @@ fn print_outcome(
         EpochOutcome::AlreadySealed(a) => {
             writeln!(
                 out,
-                "epoch {} already sealed {} {denom} at {}, inputs sha256:{}{}",
+                "epoch {} already sealed {} {} at {}, inputs sha256:{}{}",
                 a.epoch,
                 span(a.window),
+                denom.name,
                 domain::UnixMs(a.sealed_at_ms),
                 a.sealed_inputs_hash,
                 if a.late_data() {
@@ -261,10 +263,12 @@ fn print_outcome(
     } in pools
     {
         let pool = pool_name(pool);
+        let [opening, allocated, returned, clawed_back, closing] =
+            [opening, allocated, returned, clawed_back, closing].map(|a| denom.human(a));
         writeln!(
             out,
-            "epoch {} {pool}: opening {opening} allocated {allocated} returned {returned} \
-             clawed_back {clawed_back} closing {closing}",
+            "epoch {} {pool}: opening {opening}, allocated {allocated}, returned {returned}, \
+             clawed back {clawed_back}, closing {closing}",
             outcome.epoch()
         )?;
     }

@@ -164,6 +164,36 @@ pub fn http_get(addr: SocketAddr, path: &str) -> Option<String> {
     ok.then(|| body.to_string())
 }
 
+/// Polls `/metrics` at `addr` until its body satisfies `done`, failing after a minute or when
+/// `child` exits first.
+pub fn scrape_until(
+    addr: SocketAddr,
+    child: &mut Child,
+    log: &std::path::Path,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let started = Instant::now();
+    let mut last = None;
+    loop {
+        if let Some(body) = http_get(addr, "/metrics") {
+            if done(&body) {
+                return body;
+            }
+            last = Some(body);
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the command exited early: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no expected /metrics at {addr} within a minute; last scrape: {last:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Sends SIGTERM to `child`.
 pub fn terminate(child: &Child) {
     let status = Command::new("kill")

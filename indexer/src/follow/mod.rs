@@ -551,6 +551,12 @@ fn commit_batch(
         rejections += summary.rejections as u64;
         record_block_metrics(metrics, block, summary);
     }
+    if let Some(newest) = batch.iter().rev().find_map(|item| match item {
+        Item::Decoded(block) => Some(block.time_ms),
+        Item::Unavailable { .. } => None,
+    }) {
+        metrics.indexed_block_timestamp.set(newest.div_euclid(1000));
+    }
     metrics.blocks_processed.inc_by(applied.len() as u64);
     metrics.transactions_processed.inc_by(txs);
     if unavailable > 0 {
