@@ -58,7 +58,12 @@ fn main() -> ExitCode {
             };
         }
     };
-    init_tracing(cli.verbose, cli.quiet);
+    let quiet = if cli.command.quiet_by_default() && cli.verbose == 0 {
+        cli.quiet.max(1)
+    } else {
+        cli.quiet
+    };
+    init_tracing(cli.verbose, quiet);
     let context = Context::new(cli.config, cli.database_url);
     match commands::run(cli.command, &context) {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod config;
 mod db;
+mod demo;
 mod export;
 mod index;
 mod payouts;
@@ -27,6 +28,10 @@ use crate::context::Context;
 /// Every command of the binary.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole pipeline in about a minute, on 127.0.0.1 only: a synthetic chain and fake
+    /// providers, indexing, probe rounds, settlement of a three-epoch programme, reports and
+    /// their verification, and a summary, all in ./akash-incentives-demo/ (or --out DIR).
+    Demo(demo::DemoArgs),
     /// Create, migrate and inspect the database.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -79,9 +84,18 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
 }
 
+impl Command {
+    /// Whether the command's logs are left out unless `-v` asks for them: the demo prints its
+    /// results step by step, and the logs of the commands it runs would bury them.
+    pub fn quiet_by_default(&self) -> bool {
+        matches!(self, Command::Demo(_))
+    }
+}
+
 /// Runs the chosen command.
 pub fn run(command: Command, context: &Context) -> anyhow::Result<()> {
     match command {
+        Command::Demo(args) => demo::run(args, context),
         Command::Db(command) => db::run(command, context),
         Command::Config(command) => config::run(command, context),
         Command::Index(args) => index::run(args, context),

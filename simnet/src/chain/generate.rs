@@ -60,6 +60,22 @@ pub struct GenerateOptions {
     pub chain_id: String,
     /// Unix time of the first block.
     pub start_unix: i64,
+    /// Seconds from one block to the next (Akash's blocks are about six seconds apart).
+    pub block_seconds: u32,
+    /// The host URIs of the first providers, in order, such as fake providers on 127.0.0.1
+    /// ([`crate::providers::FakeProvider::host_uri`]); the others register
+    /// `https://provider<i>.simnet.local:8443`, which resolves nowhere.
+    pub host_uris: Vec<String>,
+}
+
+/// A provider the generator registers, known before any block is made ([`providers`]), so
+/// that a fake provider can be started under its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntheticProvider {
+    /// Its account address.
+    pub address: String,
+    /// The GPU models it first registers, as (model, memory): what its fake should report.
+    pub gpus: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for GenerateOptions {
@@ -71,6 +87,8 @@ impl Default for GenerateOptions {
             first_height: 14_000_000,
             chain_id: "akashnet-2".into(),
             start_unix: 1_709_251_200, // 2024-03-01T00:00:00Z
+            block_seconds: 6,
+            host_uris: Vec::new(),
         }
     }
 }
@@ -125,6 +143,21 @@ pub struct GeneratedBlock {
     pub block: Vec<u8>,
     /// The `/block_results` result JSON.
     pub block_results: Vec<u8>,
+}
+
+/// The providers `options` generate, in registration order (one per block from the first).
+///
+/// # Errors
+/// As [`generate_in_memory`], for options that cannot produce a chain.
+pub fn providers(options: &GenerateOptions) -> Result<Vec<SyntheticProvider>, GenerateError> {
+    Ok(ChainGenerator::new(options)?
+        .providers
+        .iter()
+        .map(|p| SyntheticProvider {
+            address: p.address.clone(),
+            gpus: p.models.iter().map(|m| GPU_MODELS[*m]).collect(),
+        })
+        .collect())
 }
 
 /// Generates a chain in memory, ready for [`super::ChainSource::memory`].
@@ -328,7 +361,10 @@ impl ChainGenerator {
             }
             providers.push(Provider {
                 address: account(1, i),
-                host_uri: format!("https://provider{i}.simnet.local:8443"),
+                host_uri: usize::try_from(i)
+                    .ok()
+                    .and_then(|i| options.host_uris.get(i).cloned())
+                    .unwrap_or_else(|| format!("https://provider{i}.simnet.local:8443")),
                 models,
                 active: false,
             });
@@ -447,7 +483,8 @@ impl ChainGenerator {
     }
 
     fn block_time(&mut self, index: u64) -> String {
-        let secs = self.options.start_unix + i64::try_from(index * 6).unwrap_or(0);
+        let step = index.saturating_mul(u64::from(self.options.block_seconds));
+        let secs = self.options.start_unix + i64::try_from(step).unwrap_or(0);
         let nanos = self.rng.u32(..1_000_000_000);
         DateTime::from_timestamp(secs, nanos)
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true))
@@ -1078,6 +1115,47 @@ mod tests {
             providers: 20,
             ..GenerateOptions::default()
         }
+    }
+
+    #[test]
+    fn providers_are_known_before_the_chain_and_register_the_host_uris_given() {
+        use indexer::decode::chain_json::{BlockResponse, BlockResultsResponse, CometVersion};
+        use indexer::decode::{decode_block, DecodeOptions, Fact};
+        let options = GenerateOptions {
+            host_uris: vec!["https://127.0.0.1:4001".into()],
+            block_seconds: 1,
+            ..small()
+        };
+        let known = providers(&options).unwrap();
+        assert_eq!(known.len(), 20);
+        assert!(known.iter().all(|p| !p.gpus.is_empty()));
+        let (chain, _) = generate_in_memory(&options).unwrap();
+        let mut registered = Vec::new();
+        for (block, results) in chain.blocks.iter().zip(&chain.block_results).take(20) {
+            let block: BlockResponse = serde_json::from_slice(block).unwrap();
+            let results: BlockResultsResponse = serde_json::from_slice(results).unwrap();
+            let decoded = decode_block(
+                &block,
+                &results,
+                CometVersion::V034,
+                &DecodeOptions::default(),
+            );
+            for fact in decoded.facts {
+                if let Fact::ProviderCreated(p) = fact.fact {
+                    registered.push((p.owner, p.host_uri));
+                }
+            }
+        }
+        assert_eq!(registered.len(), 20);
+        assert_eq!(
+            registered[0],
+            (known[0].address.clone(), "https://127.0.0.1:4001".into())
+        );
+        assert_eq!(registered[1].0, known[1].address);
+        assert_eq!(registered[1].1, "https://provider1.simnet.local:8443");
+        // One second apart: the header times differ in their seconds only.
+        assert_eq!(&chain.headers[0].1[..19], "2024-03-01T00:00:00");
+        assert_eq!(&chain.headers[1].1[..19], "2024-03-01T00:00:01");
     }
 
     #[test]
