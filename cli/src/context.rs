@@ -31,6 +31,12 @@ impl Context {
         &self.metrics
     }
 
+    /// Whether a configuration was named (`--config` or `AKASH_INCENTIVES_CONFIG`): read-only
+    /// commands can do without one.
+    pub fn has_config(&self) -> bool {
+        self.config_path.is_some()
+    }
+
     /// Loads and validates the configuration named by `--config`, with environment overrides.
     pub fn config(&self) -> anyhow::Result<settings::Config> {
         let path = self.config_path.as_ref().ok_or_else(|| {

@@ -490,6 +490,35 @@ fn payouts_reconcile_and_statement_read_while_the_index_writes() {
         ],
         "{statement}"
     );
+    // With only the database, the statement is the same: sealing recorded the denom and the
+    // watched wallets it needs.
+    let db = setup.dir.path().join("settle.sqlite");
+    let (code, alone, stderr) = run(binary()
+        .args([
+            "statement",
+            "--provider",
+            PROVIDER,
+            "--at",
+            at,
+            "--database-url",
+        ])
+        .arg(&db));
+    assert_eq!((code, &alone), (0, statement), "{stderr}");
+    let (code, _, stderr) = run(binary()
+        .args([
+            "statement",
+            "--provider",
+            PROVIDER,
+            "--programme",
+            "other",
+            "--database-url",
+        ])
+        .arg(&db));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no epoch of programme \"other\""),
+        "{stderr}"
+    );
 
     let stop = AtomicBool::new(false);
     let committed = AtomicUsize::new(0);

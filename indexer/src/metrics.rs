@@ -45,6 +45,10 @@ pub struct IndexerMetrics {
     decode_failures: IntCounterVec,
     /// Messages of type URLs the indexer does not handle, per type URL.
     unknown_messages: IntCounterVec,
+    /// RPC attempts, per endpoint.
+    rpc_requests: IntCounterVec,
+    /// RPC attempts that repeat a failed one, per endpoint they were made on.
+    rpc_retries: IntCounterVec,
     /// Failed RPC attempts, per endpoint and kind (`timeout`, `http_5xx`, `http_429`, …).
     rpc_errors: IntCounterVec,
     /// Seconds spent applying and committing one batch of blocks.
@@ -95,6 +99,17 @@ impl IndexerMetrics {
                 ),
                 &["type_url"],
             )?,
+            rpc_requests: IntCounterVec::new(
+                Opts::new(name("rpc_requests_total"), "RPC attempts, per endpoint."),
+                &["endpoint"],
+            )?,
+            rpc_retries: IntCounterVec::new(
+                Opts::new(
+                    name("rpc_retries_total"),
+                    "RPC attempts that repeat a failed one, per endpoint they were made on.",
+                ),
+                &["endpoint"],
+            )?,
             rpc_errors: IntCounterVec::new(
                 Opts::new(
                     name("rpc_errors_total"),
@@ -134,6 +149,14 @@ impl IndexerMetrics {
             .inc_by(count);
     }
 
+    /// Counts one RPC attempt on `endpoint`, and whether it repeats a failed one.
+    pub fn record_rpc_attempt(&self, endpoint: &str, retry: bool) {
+        self.rpc_requests.with_label_values(&[endpoint]).inc();
+        if retry {
+            self.rpc_retries.with_label_values(&[endpoint]).inc();
+        }
+    }
+
     /// Counts one failed RPC attempt. Endpoints come from the configuration and kinds from a
     /// fixed list, so these labels are bounded already.
     pub fn record_rpc_error(&self, endpoint: &str, kind: &str) {
@@ -148,6 +171,15 @@ impl IndexerMetrics {
     /// The unknown messages counted so far for `type_url` (for tests and reports).
     pub fn unknown_messages(&self, type_url: &str) -> u64 {
         self.unknown_messages.with_label_values(&[type_url]).get()
+    }
+
+    /// The RPC attempts counted so far on `endpoint`: all of them, and those that repeated a
+    /// failed one.
+    pub fn rpc_attempts(&self, endpoint: &str) -> (u64, u64) {
+        (
+            self.rpc_requests.with_label_values(&[endpoint]).get(),
+            self.rpc_retries.with_label_values(&[endpoint]).get(),
+        )
     }
 
     /// The failed RPC attempts counted so far for `endpoint` and `kind`.
@@ -166,6 +198,8 @@ impl MetricSet for IndexerMetrics {
             Box::new(self.transactions_processed.clone()),
             Box::new(self.decode_failures.clone()),
             Box::new(self.unknown_messages.clone()),
+            Box::new(self.rpc_requests.clone()),
+            Box::new(self.rpc_retries.clone()),
             Box::new(self.rpc_errors.clone()),
             Box::new(self.batch_apply_seconds.clone()),
         ]
@@ -200,6 +234,7 @@ mod tests {
         let metrics = IndexerMetrics::register(&registry).unwrap();
         metrics.indexed_height.set(42);
         metrics.record_rpc_error("http://127.0.0.1:1", "timeout");
+        metrics.record_rpc_attempt("http://127.0.0.1:1", true);
         metrics.record_unknown_messages("/x.y.MsgZ", 2);
         metrics.record_decode_failures("tx_undecodable", 1);
         metrics.batch_apply_seconds.observe(0.01);
@@ -215,6 +250,8 @@ mod tests {
             "transactions_processed_total",
             "decode_failures_total",
             "unknown_messages_total",
+            "rpc_requests_total",
+            "rpc_retries_total",
             "rpc_errors_total",
             "batch_apply_duration_seconds",
         ] {

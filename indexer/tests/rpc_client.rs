@@ -201,12 +201,24 @@ async fn rpc_retries_through_500s_429s_and_resets() {
         let fetched = client.fetch_block(height).await.unwrap();
         assert_eq!(fetched.block.height(), height);
     }
+    let mut errors = 0;
     for kind in ["http_5xx", "http_429", "transport"] {
+        let seen = metrics.rpc_errors(&server.url(), kind);
         assert!(
-            metrics.rpc_errors(&server.url(), kind) > 0,
+            seen > 0,
             "no {kind} fault was seen; the fault injection or the classification is broken"
         );
+        errors += seen;
     }
+    // Each block is two calls (block and results); every failed attempt was retried, and
+    // every call ended in one attempt that succeeded.
+    let (requests, retries) = metrics.rpc_attempts(&server.url());
+    assert_eq!(retries, errors, "every failure is followed by one retry");
+    assert_eq!(
+        requests,
+        2 * 60 + retries,
+        "one first attempt per call, plus the retries"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

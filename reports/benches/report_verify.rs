@@ -193,6 +193,7 @@ fn run(shape: Shape) {
         name: &config.name,
         programme: &config.programme,
         max_staleness_ms,
+        watched_wallets: &config.chain.watched_wallets,
     };
     let now_ms = T0 + i64::from(shape.epochs) * HOURS_PER_EPOCH * HOUR + HOUR;
     let mut measured = 0u64;

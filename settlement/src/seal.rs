@@ -27,8 +27,8 @@ use rewards::vesting::VestingEntry;
 use rewards::{Engine, EpochSettlement, ProgrammeState};
 use store::settlement::{
     indexed_time_span, insert_allocations, insert_epoch, insert_pool_ledgers,
-    insert_vesting_entries, pool_ledgers, record_clawback, sealed_epoch, sealed_epoch_numbers,
-    vesting_entries, EpochRow, PoolLedgerRow, SEALED,
+    insert_vesting_entries, pool_ledgers, record_clawback, record_programme, sealed_epoch,
+    sealed_epoch_numbers, vesting_entries, EpochRow, PoolLedgerRow, ProgrammeBooks, SEALED,
 };
 use store::Store;
 use tracing::{info, info_span, warn};
@@ -47,6 +47,9 @@ pub struct SettlementConfig<'a> {
     pub programme: &'a Programme,
     /// How long an observation stands (`prober.max_staleness`), in milliseconds.
     pub max_staleness_ms: DurationMs,
+    /// The wallets whose transfers are payouts (`chain.watched_wallets`): recorded with each
+    /// seal, so that statements can be read from the database alone.
+    pub watched_wallets: &'a [String],
 }
 
 /// Whether settled epochs are written.
@@ -456,6 +459,14 @@ impl<'c> Session<'c> {
                     e.into()
                 }
             })?;
+            record_programme(
+                conn,
+                &ProgrammeBooks {
+                    name: name.to_owned(),
+                    denom: self.config.programme.denom.name.clone(),
+                    watched_wallets: self.config.watched_wallets.to_vec(),
+                },
+            )?;
             insert_allocations(conn, &allocations)?;
             insert_pool_ledgers(conn, &ledgers)?;
             insert_vesting_entries(conn, &entries)?;

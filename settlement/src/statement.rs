@@ -16,10 +16,10 @@
 use std::collections::BTreeMap;
 
 use domain::{BaseUnits, UnixMs};
-use rewards::programme::Programme;
 use rewards::vesting::PositionError;
 use store::settlement::{
     allocations, payouts, sealed_epoch, sealed_epoch_numbers, vesting_entries, Payout,
+    ProgrammeBooks,
 };
 use store::AnyConnection;
 
@@ -102,17 +102,17 @@ impl Statement {
     }
 }
 
-/// The statement of `provider` in programme `name` at `at_ms`: every sealed epoch that ended by
-/// then, payments from `watched_wallets` in the programme's denom up to then (see the module
-/// docs). Reads only.
+/// The statement of `provider` in programme `books.name` at `at_ms`: every sealed epoch that
+/// ended by then, payments from the books' watched wallets in their denom up to then (see the
+/// module docs). The books come from the configuration, or from the database, which records
+/// them with every seal ([`store::settlement::programme_books`]). Reads only.
 pub fn statement(
     conn: &mut AnyConnection,
-    name: &str,
-    programme: &Programme,
-    watched_wallets: &[String],
+    books: &ProgrammeBooks,
     provider: &str,
     at_ms: i64,
 ) -> Result<Statement, SettlementError> {
+    let name = books.name.as_str();
     let overflow = || PositionError::Overflow {
         provider: provider.to_owned(),
     };
@@ -194,7 +194,7 @@ pub fn statement(
         row.activity = activity.get(&row.key.epoch).copied().unwrap_or_default();
         row.claimable = row.vested;
     }
-    let payments: Vec<Payout> = payouts(conn, watched_wallets, &programme.denom.name, at_ms)?
+    let payments: Vec<Payout> = payouts(conn, &books.watched_wallets, &books.denom, at_ms)?
         .into_iter()
         .filter(|p| p.recipient == provider)
         .collect();

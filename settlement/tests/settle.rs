@@ -932,17 +932,18 @@ fn statement_matches_hand_computed_amounts(store: &mut Store) {
     fixture(store);
     let config = config();
     seal_three_epochs(store, &config);
-    let wallets = &config.chain.watched_wallets;
+    // Sealing recorded what a statement needs, so it is read from the database alone.
+    let books = store::settlement::programme_books(store.conn()).unwrap();
+    assert_eq!(
+        books,
+        [store::settlement::ProgrammeBooks {
+            name: NAME.into(),
+            denom: config.programme.denom.name.clone(),
+            watched_wallets: config.chain.watched_wallets.clone(),
+        }]
+    );
     let at = |store: &mut Store, provider: &str, t: i64| {
-        settlement::statement::statement(
-            store.conn(),
-            NAME,
-            &config.programme,
-            wallets,
-            provider,
-            t,
-        )
-        .unwrap()
+        settlement::statement::statement(store.conn(), &books[0], provider, t).unwrap()
     };
     let text = |s: &str| Some(s.to_string());
     let p1 = at(store, P1, T0 + 3 * HOUR);
@@ -970,7 +971,7 @@ fn statement_matches_hand_computed_amounts(store: &mut Store) {
         store.conn(),
         NAME,
         &config.programme,
-        wallets,
+        &config.chain.watched_wallets,
         T0 + 3 * HOUR,
     )
     .unwrap()[P1];

@@ -298,6 +298,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    programmes (name) {
+        name -> Text,
+        denom -> Text,
+        watched_wallets -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     blocks,
     indexer_cursor,
@@ -319,4 +327,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     allocations,
     pool_ledgers,
     vesting_entries,
+    programmes,
 );

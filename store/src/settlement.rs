@@ -185,6 +185,61 @@ pub fn sealed_epoch(
         .optional()?)
 }
 
+/// What a programme's statements are read with besides its sealed epochs
+/// ([`record_programme`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgrammeBooks {
+    /// The programme's name.
+    pub name: String,
+    /// The payout denom.
+    pub denom: String,
+    /// The wallets whose transfers to providers are payouts.
+    pub watched_wallets: Vec<String>,
+}
+
+/// Records (or updates) `books` for its programme: written with each seal, so that a
+/// statement can be read with only the database.
+pub fn record_programme(
+    conn: &mut AnyConnection,
+    books: &ProgrammeBooks,
+) -> Result<(), StoreError> {
+    use crate::schema::programmes as p;
+    let wallets = books.watched_wallets.join(",");
+    crate::on_backend!(conn, |c| diesel::insert_into(p::table)
+        .values((
+            p::name.eq(&books.name),
+            p::denom.eq(&books.denom),
+            p::watched_wallets.eq(&wallets),
+        ))
+        .on_conflict(p::name)
+        .do_update()
+        .set((p::denom.eq(&books.denom), p::watched_wallets.eq(&wallets)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Every programme the database has sealed an epoch of (since its books were recorded), by
+/// name.
+pub fn programme_books(conn: &mut AnyConnection) -> Result<Vec<ProgrammeBooks>, StoreError> {
+    use crate::schema::programmes as p;
+    let rows: Vec<(String, String, String)> = p::table
+        .order(p::name)
+        .select((p::name, p::denom, p::watched_wallets))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, denom, wallets)| ProgrammeBooks {
+            name,
+            denom,
+            watched_wallets: wallets
+                .split(',')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+        .collect())
+}
+
 /// Writes an epoch row. An epoch that another run sealed meanwhile fails with an error whose
 /// [`StoreError::is_unique_violation`] is true.
 pub fn insert_epoch(conn: &mut AnyConnection, row: &EpochRow) -> Result<(), StoreError> {

@@ -283,5 +283,6 @@ pub(super) fn settlement_config(config: &settings::Config) -> anyhow::Result<Set
         name: &config.name,
         programme: &config.programme,
         max_staleness_ms,
+        watched_wallets: &config.chain.watched_wallets,
     })
 }

@@ -365,6 +365,8 @@ impl RpcClient {
                 break;
             };
             let endpoint = &self.endpoints[index];
+            self.metrics
+                .record_rpc_attempt(&endpoint.label, attempt > 1);
             let failure = match endpoint
                 .perform(request(), version, self.options.request_timeout)
                 .await

@@ -111,6 +111,7 @@ pub fn sealed_programme(store: &mut Store, config: &settings::Config) {
         name: &config.name,
         programme: &config.programme,
         max_staleness_ms: 30 * MIN as u64,
+        watched_wallets: &config.chain.watched_wallets,
     };
     for epoch in 0..2 {
         let sealed = settlement::settle_next(store, &settle, T0 + 2 * HOUR).unwrap();
