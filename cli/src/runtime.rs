@@ -1,6 +1,6 @@
-//! What the long-running commands (`index`, `probe --follow`) share within one process: the
-//! `/metrics` server for the process's registry ([`Context::metrics_registry`]) and the
-//! shutdown signal.
+//! What the long-running commands (`index`, `probe --follow`, `serve`) share within one
+//! process: the HTTP server for the process's registry ([`Context::metrics_registry`]) and its
+//! health, and the shutdown signal.
 //!
 //! One shutdown signal means SIGINT (Ctrl-C) and SIGTERM (service managers, `kill`) stop every
 //! command the same way: the work in hand is finished and stored, and the command exits 0,

@@ -76,6 +76,15 @@ fn problem(file: &Path, text: impl ToString) -> TableError {
 
 /// Verifies every epoch of the programme folder `folder` (`DIR/<programme>`), from epoch 0.
 pub fn verify_programme(folder: &Path) -> Result<Verdict, TableError> {
+    verify_programme_showing(folder, |_, _| {})
+}
+
+/// [`verify_programme`], telling `progress` after each epoch how many are verified of how
+/// many: what a progress bar shows.
+pub fn verify_programme_showing(
+    folder: &Path,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Verdict, TableError> {
     let epochs = published_epochs(folder)?;
     if epochs.is_empty() {
         return Err(problem(folder, "holds no epoch-<K> folder"));
@@ -123,6 +132,7 @@ pub fn verify_programme(folder: &Path) -> Result<Verdict, TableError> {
             line_items += manifest.line_items;
             root = manifest.merkle_root;
             previous = Some(checked);
+            progress(index + 1, epochs.len());
         }
         Ok::<(), TableError>(())
     })?;

@@ -52,7 +52,17 @@ fn verify_bundle(folder: &Path) -> anyhow::Result<()> {
     let verdict = if folder.join(MANIFEST_FILE).exists() {
         reports::verify::verify_one(folder)
     } else {
-        reports::verify::verify_programme(folder)
+        let bar = epochs_bar();
+        let verdict = reports::verify::verify_programme_showing(folder, |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(u64::try_from(total).unwrap_or(u64::MAX));
+                bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
+            }
+        });
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        verdict
     }
     .context("verification failed")?;
     let (first, last) = (
@@ -67,6 +77,23 @@ fn verify_bundle(folder: &Path) -> anyhow::Result<()> {
         verdict.root
     );
     Ok(())
+}
+
+/// A bar of epochs verified, on a terminal standard error only: a file or a pipe gets the
+/// result line alone.
+fn epochs_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal().then(|| {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} epochs verified, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
+        bar
+    })
 }
 
 /// Reads and checks one proof file; prints one line when it holds.
