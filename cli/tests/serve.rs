@@ -117,15 +117,16 @@ fn finished(body: &str, last: u64) -> bool {
 
 /// Runs `serve` until it has indexed and sealed everything and published every bundle, then
 /// stops it with SIGTERM, which must exit 0.
-fn serve_to_the_end(setup: &Setup, last: u64) {
+fn serve_to_the_end(setup: &Setup, last: u64) -> String {
     let mut child = setup.start();
-    scrape_until(setup.listen, &mut child, &setup.log, |body| {
+    let body = scrape_until(setup.listen, &mut child, &setup.log, |body| {
         finished(body, last)
     });
     wait_for(&mut child, &setup.log, || {
         setup.out.join("devnet/report.html").is_file()
     });
     stop_cleanly(&mut child, &setup.log);
+    body
 }
 
 /// Waits until `done`, failing when `child` exits first or after [`PATIENCE`].
@@ -316,7 +317,21 @@ fn serve_stopped_by_sigterm_then_killed_then_restarted_ends_as_an_uninterrupted_
     let dir = tempfile::tempdir().unwrap();
 
     let clean = Setup::new(dir.path(), "clean", &chain);
-    serve_to_the_end(&clean, last);
+    // The uninterrupted run also exports the per-provider series.
+    let text = std::fs::read_to_string(&clean.config).unwrap();
+    std::fs::write(
+        &clean.config,
+        text.replace("[metrics]\n", "[metrics]\nper_provider = true\n"),
+    )
+    .unwrap();
+    let body = serve_to_the_end(&clean, last);
+    for series in [
+        "akash_incentives_settlement_provider_uptime_last_epoch_ratio{provider=\"akash1",
+        "akash_incentives_settlement_provider_reported_gpus{provider=\"akash1",
+        "akash_incentives_settlement_provider_earned_base_units{provider=\"akash1",
+    ] {
+        assert!(body.contains(series), "{series} missing:\n{body}");
+    }
 
     let stopped = Setup::new(dir.path(), "stopped", &chain);
     let (database, log) = (&stopped.database, &stopped.log);

@@ -7,8 +7,8 @@
 //! record.
 //!
 //! Labels are pools (three at most) and contracts (the programme's own list). Per-provider
-//! series (uptime and amount earned, one each per provider) are made only when
-//! `metrics.per_provider` asks for them, because a programme's providers are many.
+//! series (uptime, GPUs reported online and amount earned, one each per provider) are made only
+//! when `metrics.per_provider` asks for them, because a programme's providers are many.
 
 use std::collections::BTreeMap;
 
@@ -48,6 +48,7 @@ pub struct SettlementMetrics {
 #[derive(Clone)]
 struct PerProvider {
     uptime: GaugeVec,
+    gpus: GaugeVec,
     earned: GaugeVec,
 }
 
@@ -140,6 +141,12 @@ impl SettlementMetrics {
                     uptime: gauges(
                         "provider_uptime_last_epoch_ratio",
                         "Each provider's uptime in the last epoch sealed by this process.",
+                        "provider",
+                    )?,
+                    gpus: gauges(
+                        "provider_reported_gpus",
+                        "GPUs each provider reported online for most of the last epoch sealed by \
+                         this process, over its classes.",
                         "provider",
                     )?,
                     earned: gauges(
@@ -258,10 +265,10 @@ impl SettlementMetrics {
             let uptime = ratio(measured.uptime);
             self.provider_uptime.observe(uptime);
             if let Some(per_provider) = &self.per_provider {
-                per_provider
-                    .uptime
-                    .with_label_values(&[provider.as_str()])
-                    .set(uptime);
+                let label = [provider.as_str()];
+                per_provider.uptime.with_label_values(&label).set(uptime);
+                let gpus: u64 = measured.classes.values().map(|c| c.reported_gpus).sum();
+                per_provider.gpus.with_label_values(&label).set(gpus as f64);
             }
         }
         if let Some(contracts) = &config.programme.committed {
@@ -309,6 +316,7 @@ impl MetricSet for SettlementMetrics {
         ];
         if let Some(per_provider) = &self.per_provider {
             all.push(Box::new(per_provider.uptime.clone()));
+            all.push(Box::new(per_provider.gpus.clone()));
             all.push(Box::new(per_provider.earned.clone()));
         }
         all
