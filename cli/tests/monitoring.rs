@@ -161,7 +161,7 @@ fn promtool_accepts_the_configuration_and_the_alert_rules_pass_their_tests() {
     assert_eq!(code, 0, "{out}");
     let (code, out) = promtool(&tool, &["check", "rules"], "prometheus-alerts.yml");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("5 rules found"), "{out}");
+    assert!(out.contains("8 rules found"), "{out}");
     let (code, out) = promtool(&tool, &["test", "rules"], "prometheus-alerts.test.yml");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("SUCCESS"), "{out}");
