@@ -107,6 +107,14 @@ pub fn run(args: DemoArgs, _context: &Context) -> anyhow::Result<()> {
     write_config(start_unix)?;
 
     heading(3, "probe every provider, one round every five seconds");
+    // One prober, one store and one runtime for every round.
+    let prober = super::probe::prober(
+        &context.config()?.prober,
+        uptime_prober::GrpcPort::RestPortPlusOne,
+        None,
+    )?;
+    let mut probe_store = context.store()?;
+    let runtime = context.runtime()?;
     let mut round = 0;
     let mut offline = None;
     while chrono::Utc::now().timestamp() <= end_unix {
@@ -117,13 +125,14 @@ pub fn run(args: DemoArgs, _context: &Context) -> anyhow::Result<()> {
             offline = Some(owner);
         }
         round += 1;
-        let line = probe_round(&context)?;
+        let line = probe_round(&runtime, &prober, &mut probe_store)?;
         println!(
             "round {round:>2} ({}): {line}",
             epoch_at(now, start_unix, epoch_seconds)
         );
         sleep_to_next_round();
     }
+    drop((probe_store, runtime));
 
     heading(4, "settle the programme's three epochs");
     step(&context, &["settle", "--all"])?;
@@ -213,17 +222,12 @@ fn step(context: &Context, args: &[&str]) -> anyhow::Result<()> {
 }
 
 /// One probe round of every registered provider, stored; its outcome in a few words.
-fn probe_round(context: &Context) -> anyhow::Result<String> {
-    let config = context.config()?;
-    let prober = super::probe::prober(
-        &config.prober,
-        uptime_prober::GrpcPort::RestPortPlusOne,
-        None,
-    )?;
-    let mut store = context.store()?;
-    let (round, summary) = context
-        .runtime()?
-        .block_on(uptime_prober::round::once(&prober, &mut store))?;
+fn probe_round(
+    runtime: &tokio::runtime::Runtime,
+    prober: &uptime_prober::Prober,
+    store: &mut store::Store,
+) -> anyhow::Result<String> {
+    let (round, summary) = runtime.block_on(uptime_prober::round::once(prober, store))?;
     let gpus: u32 = round
         .probes
         .iter()

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use settlement::{next_epoch, settle_epoch, EpochOutcome, Mode, SettlementError};
+use settlement::{next_epoch, settle_epoch, EpochOutcome, Mode, SettlementConfig, SettlementError};
 use store::Store;
 use tokio::sync::watch;
 use tracing::info;
@@ -67,7 +67,7 @@ fn step(
     let config = &daemon.config;
     let settle = settlement_config(config)?;
     if config.settle.auto {
-        seal_due(daemon, store, stop)?;
+        seal_due(daemon, &settle, store, stop)?;
     }
     let sealed = next_epoch(store, &settle)?;
     if done == Some(sealed) {
@@ -94,15 +94,15 @@ fn step(
 /// Seals, in order, every epoch whose data is complete.
 fn seal_due(
     daemon: &Daemon,
+    settle: &SettlementConfig,
     store: &mut Store,
     stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let config = &daemon.config;
-    let settle = settlement_config(config)?;
     let calendar = &config.programme.calendar;
     let delay_ms = i64::try_from(config.settle.delay.as_millis()).unwrap_or(i64::MAX);
     while !*stop.borrow() {
-        let next = next_epoch(store, &settle)?;
+        let next = next_epoch(store, settle)?;
         if next >= calendar.epochs {
             return Ok(());
         }
@@ -111,10 +111,10 @@ fn seal_due(
             return Ok(());
         }
         let started = Instant::now();
-        match settle_epoch(store, &settle, next, now_ms, Mode::Seal) {
+        match settle_epoch(store, settle, next, now_ms, Mode::Seal) {
             Ok(EpochOutcome::Sealed(sealed)) => {
                 let seconds = started.elapsed().as_secs_f64();
-                daemon.settlement.record_sealed(&sealed, &settle, seconds);
+                daemon.settlement.record_sealed(&sealed, settle, seconds);
                 info!(
                     programme = config.name,
                     epoch = next,
