@@ -20,6 +20,7 @@
 //! and prints the wall time of each phase, the ratio verify / settle, rows per second, and the
 //! bundle's size on disk per epoch with its largest files. Target: verify under 10 s.
 //!
+//! `BENCH_KEEP=DIR` works in `DIR` and keeps it (store, configuration and reports).
 //! `BENCH_SCALE` (default 1) scales the providers, and with them the GPUs, leases and contracts
 //! (`BENCH_SCALE=0.1` is a quick run); `BENCH_EPOCHS` (default 120) sets the epochs. Without
 //! `--bench` (as `cargo test --all-targets` runs it) it does a smoke run of 10 providers over 3
@@ -143,6 +144,19 @@ fn check<T, E: Display>(what: &str, result: Result<T, E>) -> T {
 
 fn run(shape: Shape) {
     let dir = check("create a temporary folder", tempfile::tempdir());
+    // `BENCH_KEEP=DIR` works in DIR and leaves it behind, so `verify` can be run again on the
+    // same bundle (`akash-incentives verify DIR/reports/<programme>`) without regenerating it.
+    let kept = std::env::var_os("BENCH_KEEP").map(std::path::PathBuf::from);
+    if let Some(kept) = &kept {
+        check("create BENCH_KEEP", std::fs::create_dir_all(kept));
+        if check("read BENCH_KEEP", std::fs::read_dir(kept))
+            .next()
+            .is_some()
+        {
+            check("use BENCH_KEEP", Err("the folder must be new or empty"))
+        }
+    }
+    let work = kept.as_deref().unwrap_or(dir.path());
     let providers = providers(shape.providers);
     let gpus: i64 = providers
         .iter()
@@ -160,7 +174,7 @@ fn run(shape: Shape) {
 
     // 1. Generate.
     let started = Instant::now();
-    let config_path = dir.path().join("programme.toml");
+    let config_path = work.join("programme.toml");
     check(
         "write the configuration",
         std::fs::write(&config_path, programme_toml(shape, &providers)),
@@ -169,7 +183,7 @@ fn run(shape: Shape) {
         "load the configuration",
         settings::load(&config_path, &settings::Environment::default()),
     );
-    let database = dir.path().join("store.sqlite");
+    let database = work.join("store.sqlite");
     let mut store = check(
         "open the store",
         Store::open(&DatabaseUrl::SqliteFile(database.clone())),
@@ -236,7 +250,7 @@ fn run(shape: Shape) {
         "publish the programme",
         settings::published_programme(&config),
     );
-    let folder = dir.path().join("reports").join(&config.name);
+    let folder = work.join("reports").join(&config.name);
     let mut previous: Option<Vec<u8>> = None;
     let (mut reading, mut making, mut publishing) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO);

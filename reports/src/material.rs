@@ -5,19 +5,22 @@
 //! back into the store's row types and measures the epoch again with the same function the
 //! settlement used ([`settlement::measure_material`]).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::sync::Arc;
 
-use domain::{LeaseId, UnixMs};
+use domain::{ClassName, LeaseId, UnixMs};
 use polars::prelude::DataFrame;
-use settlement::EpochMaterial;
+use rewards::programme::GpuClass;
+use rewards::uptime::Observation;
+use settlement::observations::class_counts;
 use store::chain::{LeaseRow, RegistrationRow};
 use store::probe_signatures::Proof;
 use store::probes::{ObservationKey, ObservationRecord};
-use uptime_prober::jsonl::{GpuLine, ObservationLine};
+use uptime_prober::jsonl::{published_gpus, GpuLine, LineFields, ObservationLine};
 use uptime_prober::signing::Vantages;
 
-use crate::table::{self, Cell, ColumnSpec, Columns, Kind, TableBuilder, TableError, TableSpec};
+use crate::table::{Cell, ColumnSpec, Columns, Files, Kind, TableBuilder, TableError, TableSpec};
 
 /// The `registrations` table: one row per span in which an address was a registered provider,
 /// meeting the window. Empty creation cells mean registered before the indexed history; empty
@@ -177,25 +180,38 @@ pub fn observations_frame(
     table.finish()
 }
 
-/// Reads an epoch's [`EpochMaterial`] from the `registrations`, `leases` and `observations`
-/// tables in `folder` (each checked in both forms, see [`table::read`]); every signed
-/// observation's signature must be its prober's among `vantages`. The signatures are checked
-/// here and not carried on: the material's `proofs` stay empty, as nothing measured uses them.
-pub fn read_material(folder: &Path, vantages: &Vantages) -> Result<EpochMaterial, TableError> {
-    let registrations = read_registrations(folder)?;
-    let leases = read_leases(folder)?;
-    let observations = read_observations(folder, vantages)?;
-    Ok(EpochMaterial {
-        registrations,
-        leases,
-        observations,
-        proofs: BTreeMap::new(),
+/// An epoch's material as `verify` reads it back from a report: the registrations and leases
+/// as the store's rows, the observations in the rewards engine's form
+/// ([`settlement::measure_observed`] measures them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishedMaterial {
+    /// The `registrations` table's rows.
+    pub registrations: Vec<RegistrationRow>,
+    /// The `leases` table's rows.
+    pub leases: Vec<LeaseRow>,
+    /// The `observations` table's rows, their GPUs counted per class.
+    pub observations: Vec<Observation>,
+}
+
+/// Reads an epoch's [`PublishedMaterial`] from the `registrations`, `leases` and
+/// `observations` tables of `files` (each checked in both forms, see [`crate::table::read`]),
+/// counting the observations' GPUs per class of `classes`; every signed observation's
+/// signature must be its prober's among `vantages`.
+pub fn read_material(
+    files: &mut Files,
+    vantages: &Vantages,
+    classes: &[GpuClass],
+) -> Result<PublishedMaterial, TableError> {
+    Ok(PublishedMaterial {
+        registrations: read_registrations(files)?,
+        leases: read_leases(files)?,
+        observations: read_observations(files, vantages, classes)?,
     })
 }
 
-fn read_registrations(folder: &Path) -> Result<Vec<RegistrationRow>, TableError> {
-    let frame = table::read(&REGISTRATIONS, folder)?;
-    let file = folder.join(REGISTRATIONS.csv_file());
+fn read_registrations(files: &mut Files) -> Result<Vec<RegistrationRow>, TableError> {
+    let frame = files.table(&REGISTRATIONS)?;
+    let file = files.folder().join(REGISTRATIONS.csv_file());
     let columns = Columns::new(&frame, &file);
     let (owner, created_time, deleted_time) = (
         columns.text("owner")?,
@@ -230,9 +246,9 @@ fn read_registrations(folder: &Path) -> Result<Vec<RegistrationRow>, TableError>
     Ok(rows)
 }
 
-fn read_leases(folder: &Path) -> Result<Vec<LeaseRow>, TableError> {
-    let frame = table::read(&LEASES, folder)?;
-    let file = folder.join(LEASES.csv_file());
+fn read_leases(files: &mut Files) -> Result<Vec<LeaseRow>, TableError> {
+    let frame = files.table(&LEASES)?;
+    let file = files.folder().join(LEASES.csv_file());
     let columns = Columns::new(&frame, &file);
     let text = |name| columns.text(name);
     let int = |name| columns.int(name);
@@ -303,14 +319,35 @@ fn read_leases(folder: &Path) -> Result<Vec<LeaseRow>, TableError> {
     Ok(rows)
 }
 
-/// The observations; a signature that is not its prober's over the row is an error naming the
-/// row.
+/// One distinct `gpus` text of the observations table, parsed once: its nodes as published,
+/// and their stored rows and class counts, or what is wrong with a node.
+struct Inventory {
+    nodes: Vec<GpuLine>,
+    counted: Result<Arc<BTreeMap<ClassName, u64>>, String>,
+}
+
+impl Inventory {
+    fn parse(text: &str, classes: &[GpuClass]) -> Result<Self, String> {
+        let nodes: Vec<GpuLine> = serde_json::from_str(text)
+            .map_err(|e| format!("not a JSON array of GPU nodes: {e}"))?;
+        let counted =
+            published_gpus(nodes.clone()).map(|gpus| Arc::new(class_counts(&gpus, classes)));
+        Ok(Inventory { nodes, counted })
+    }
+}
+
+/// The observations, each row checked as a published row is ([`LineFields::check`], and
+/// [`published_gpus`] for its nodes), and counted per class as [`settlement::observations::rewards_observations`] counts a stored
+/// one. Most rows repeat an inventory seen before, so each distinct `gpus` text is parsed,
+/// checked and counted once, and a row becomes its [`Observation`] without a stored record in
+/// between. A signature that is not its prober's over the row is an error naming the row.
 fn read_observations(
-    folder: &Path,
+    files: &mut Files,
     vantages: &Vantages,
-) -> Result<Vec<ObservationRecord>, TableError> {
-    let frame = table::read(&OBSERVATIONS, folder)?;
-    let file = folder.join(OBSERVATIONS.csv_file());
+    classes: &[GpuClass],
+) -> Result<Vec<Observation>, TableError> {
+    let frame = files.table(&OBSERVATIONS)?;
+    let file = files.folder().join(OBSERVATIONS.csv_file());
     let columns = Columns::new(&frame, &file);
     let (prober, provider, time, error, gpus) = (
         columns.text("prober")?,
@@ -323,38 +360,84 @@ fn read_observations(
     let unsigned_import = columns.bool("unsigned_import")?;
     let online = columns.bool("online")?;
     let latency = columns.int("latency_ms")?;
-    // Most observations repeat an inventory seen before: each distinct `gpus` text is parsed
-    // once.
-    let mut parsed: HashMap<&str, Vec<GpuLine>> = HashMap::new();
-    let mut records = Vec::with_capacity(frame.height());
+    let mut inventories: HashMap<&str, Inventory> = HashMap::new();
+    // Each prober's and provider's text is shared by all its rows.
+    let mut names: HashMap<&str, Arc<str>> = HashMap::new();
+
+    let mut observations = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let gpus_text = gpus.get(i).unwrap_or_default();
-        let nodes = match parsed.get(gpus_text) {
-            Some(nodes) => nodes.clone(),
-            None => {
-                let nodes: Vec<GpuLine> = serde_json::from_str(gpus_text).map_err(|e| {
-                    columns.error(i, "gpus", format!("not a JSON array of GPU nodes: {e}"))
-                })?;
-                parsed.insert(gpus_text, nodes.clone());
-                nodes
-            }
+        let inventory = match inventories.entry(gpus_text) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(
+                Inventory::parse(gpus_text, classes).map_err(|e| columns.error(i, "gpus", e))?,
+            ),
         };
         let latency_ms = latency
             .get(i)
             .map(|l| u64::try_from(l).map_err(|_| columns.error(i, "latency_ms", "is negative")))
             .transpose()?;
-        let line = ObservationLine {
-            prober: prober.get(i).unwrap_or_default().to_owned(),
-            provider: provider.get(i).unwrap_or_default().to_owned(),
-            time: time.get(i).unwrap_or_default().to_owned(),
+        let fields = LineFields {
+            prober: prober.get(i).unwrap_or_default(),
+            provider: provider.get(i).unwrap_or_default(),
+            time: time.get(i).unwrap_or_default(),
             online: online.get(i).unwrap_or_default(),
             latency_ms,
-            error: error.get(i).map(str::to_owned),
-            gpus: nodes,
-            signature: signature.get(i).map(str::to_owned),
+            error: error.get(i),
+            nodes: inventory.nodes.len(),
         };
-        let signed = signed_gpus
-            .get(i)
+        let proof = RowProof {
+            signature: signature.get(i),
+            signed_gpus: signed_gpus.get(i),
+            unsigned_import: unsigned_import.get(i).is_some(),
+        };
+        proof.check(&columns, i, vantages, &fields, inventory)?;
+        // A published observation was sanitised when it was stored: its counts are taken
+        // exactly, and one that would need a clamp was edited since.
+        let time_ms = fields
+            .check()
+            .map_err(|problem| columns.row_error(i, problem))?;
+        let counts = inventory
+            .counted
+            .as_ref()
+            .map_err(|problem| columns.row_error(i, problem))?;
+        observations.push(Observation {
+            prober: shared(&mut names, fields.prober),
+            provider: shared(&mut names, fields.provider),
+            time_ms,
+            online: fields.online,
+            gpus: fields.online.then(|| counts.clone()),
+        });
+    }
+    Ok(observations)
+}
+
+/// `name` as text shared with every other row that names it.
+fn shared<'a>(names: &mut HashMap<&'a str, Arc<str>>, name: &'a str) -> Arc<str> {
+    Arc::clone(names.entry(name).or_insert_with(|| name.into()))
+}
+
+/// What vouches for one row of the observations table, as published.
+struct RowProof<'a> {
+    signature: Option<&'a str>,
+    signed_gpus: Option<&'a str>,
+    unsigned_import: bool,
+}
+
+impl RowProof<'_> {
+    /// Row `i`'s signature, when it has one, must be its prober's over the row as signed (its
+    /// `signed_gpus` when an import clamped them, which `gpus` must be a clamp of); an unsigned
+    /// row has no signed counts.
+    fn check(
+        &self,
+        columns: &Columns<'_>,
+        i: usize,
+        vantages: &Vantages,
+        fields: &LineFields<'_>,
+        inventory: &Inventory,
+    ) -> Result<(), TableError> {
+        let signed = self
+            .signed_gpus
             .map(|text| {
                 serde_json::from_str::<Vec<GpuLine>>(text).map_err(|e| {
                     columns.error(
@@ -365,39 +448,45 @@ fn read_observations(
                 })
             })
             .transpose()?;
-        if let Some(signature) = &line.signature {
-            let mut as_signed = line.clone();
-            if let Some(signed) = signed {
-                if !clamped_from(&line.gpus, &signed) {
-                    return Err(columns.error(
-                        i,
-                        "signed_gpus",
-                        "gpus is not signed_gpus with counts clamped down",
-                    ));
-                }
-                as_signed.gpus = signed;
+        let Some(signature) = self.signature else {
+            return match signed {
+                Some(_) => Err(columns.error(
+                    i,
+                    "signed_gpus",
+                    "an unsigned observation has no signed counts",
+                )),
+                None => Ok(()),
+            };
+        };
+        let gpus = match signed {
+            Some(signed) if !clamped_from(&inventory.nodes, &signed) => {
+                return Err(columns.error(
+                    i,
+                    "signed_gpus",
+                    "gpus is not signed_gpus with counts clamped down",
+                ));
             }
-            vantages
-                .check(&as_signed, Some(signature))
-                .map_err(|problem| columns.error(i, "signature", problem))?;
-            if unsigned_import.get(i).is_some() {
-                return Err(columns.row_error(i, "a signed observation is no unsigned import"));
-            }
-        } else if signed.is_some() {
-            return Err(columns.error(
-                i,
-                "signed_gpus",
-                "an unsigned observation has no signed counts",
-            ));
+            Some(signed) => signed,
+            None => inventory.nodes.clone(),
+        };
+        let as_signed = ObservationLine {
+            prober: fields.prober.to_owned(),
+            provider: fields.provider.to_owned(),
+            time: fields.time.to_owned(),
+            online: fields.online,
+            latency_ms: fields.latency_ms,
+            error: fields.error.map(str::to_owned),
+            gpus,
+            signature: Some(signature.to_owned()),
+        };
+        vantages
+            .check(&as_signed, Some(signature))
+            .map_err(|problem| columns.error(i, "signature", problem))?;
+        if self.unsigned_import {
+            return Err(columns.row_error(i, "a signed observation is no unsigned import"));
         }
-        // A published observation was sanitised when it was stored: its counts are taken
-        // exactly, and one that would need a clamp was edited since.
-        let record = line
-            .into_record()
-            .map_err(|problem| columns.row_error(i, problem))?;
-        records.push(record);
+        Ok(())
     }
-    Ok(records)
 }
 
 /// Whether `gpus` is `signed` with some counts lowered, as an importing database's clamp leaves
@@ -414,6 +503,8 @@ fn clamped_from(gpus: &[GpuLine], signed: &[GpuLine]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table;
+    use std::path::Path;
     use store::probes::{GpuRecord, ObservationKey};
     use uptime_prober::signing::ProberKey;
 
@@ -448,6 +539,14 @@ mod tests {
                 flags: None,
             }],
         }
+    }
+
+    fn h100() -> Vec<GpuClass> {
+        vec![GpuClass {
+            name: ClassName::new("h100").unwrap(),
+            gpu_model: domain::GpuModel::normalise("h100").unwrap(),
+            gpu_ram: None,
+        }]
     }
 
     fn publish(folder: &Path, record: &ObservationRecord, proof: Proof) {
@@ -489,8 +588,16 @@ mod tests {
         );
         let csv = std::fs::read_to_string(dir.path().join("observations.csv")).unwrap();
         assert!(csv.contains(r#""allocatable"":8"#), "{csv}");
-        let records = read_observations(dir.path(), &vantages).unwrap();
-        assert_eq!(records[0].gpus[0].allocatable, 4);
+        let observations =
+            read_observations(&mut Files::in_folder(dir.path()), &vantages, &h100()).unwrap();
+        assert_eq!(
+            observations[0].gpus,
+            Some(Arc::new(BTreeMap::from([(
+                ClassName::new("h100").unwrap(),
+                4
+            )]))),
+            "measured with the clamped count"
+        );
 
         // Another key's signature over the same counts.
         let other = ProberKey::generate().unwrap();
@@ -499,7 +606,8 @@ mod tests {
             &record,
             signed_import(other.sign(&as_sent).unwrap()),
         );
-        let e = read_observations(dir.path(), &vantages).unwrap_err();
+        let e =
+            read_observations(&mut Files::in_folder(dir.path()), &vantages, &h100()).unwrap_err();
         assert_eq!(e.column.as_deref(), Some("signature"), "{e}");
 
         // Measured counts above the signed ones are no clamp.
@@ -512,7 +620,8 @@ mod tests {
             &inflated,
             signed_import(key.sign(&sent).unwrap()),
         );
-        let e = read_observations(dir.path(), &vantages).unwrap_err();
+        let e =
+            read_observations(&mut Files::in_folder(dir.path()), &vantages, &h100()).unwrap_err();
         assert_eq!(e.column.as_deref(), Some("signed_gpus"), "{e}");
     }
 }

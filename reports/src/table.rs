@@ -11,6 +11,7 @@
 //!   file has the same schema and the same rows as the CSV. Each failure names the file, and
 //!   where it can, the row (1-based, the header not counted) and the column.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -292,50 +293,227 @@ pub fn write_csv(spec: &TableSpec, frame: &mut DataFrame) -> Result<Vec<u8>, Tab
     Ok(csv)
 }
 
+/// A folder's files, each read from disk at most once: `verify` reads a file to check its hash
+/// and then decodes the same bytes.
+#[derive(Debug)]
+pub struct Files {
+    folder: PathBuf,
+    read: BTreeMap<String, Vec<u8>>,
+}
+
+impl Files {
+    /// The files of `folder`, none read yet.
+    pub fn in_folder(folder: &Path) -> Self {
+        Files {
+            folder: folder.to_path_buf(),
+            read: BTreeMap::new(),
+        }
+    }
+
+    /// The folder.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// The bytes of file `name`, read now unless they were read before.
+    pub fn bytes(&mut self, name: &str) -> Result<&[u8], TableError> {
+        let bytes = match self.read.entry(name.to_owned()) {
+            std::collections::btree_map::Entry::Occupied(read) => read.into_mut(),
+            std::collections::btree_map::Entry::Vacant(unread) => {
+                unread.insert(read_bytes(&self.folder.join(name))?)
+            }
+        };
+        Ok(bytes)
+    }
+
+    /// Table `spec` from its CSV and Parquet files (see [`read`]).
+    pub fn table(&mut self, spec: &TableSpec) -> Result<DataFrame, TableError> {
+        let (csv_file, parquet_file) = (spec.csv_file(), spec.parquet_file());
+        self.bytes(&csv_file)?;
+        self.bytes(&parquet_file)?;
+        let (csv_path, parquet_path) =
+            (self.folder.join(&csv_file), self.folder.join(&parquet_file));
+        let csv_bytes = self
+            .read
+            .get(&csv_file)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let parquet_bytes = self
+            .read
+            .get(&parquet_file)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let from_parquet = decode_parquet(spec, &parquet_path, parquet_bytes)?;
+        if is_written_csv(spec, &from_parquet, csv_bytes) {
+            return Ok(from_parquet);
+        }
+        let from_csv = parse_csv(spec, &csv_path, csv_bytes)?;
+        if let Some(difference) = first_difference(spec, &from_csv, &from_parquet) {
+            return Err(TableError {
+                file: parquet_path,
+                row: difference.row,
+                column: difference.column.map(str::to_owned),
+                problem: format!(
+                    "differs from {}: the CSV has {}, the Parquet file has {}",
+                    spec.csv_file(),
+                    difference.expected,
+                    difference.found
+                ),
+            });
+        }
+        Ok(from_csv)
+    }
+}
+
 /// Reads table `spec` from its CSV and Parquet files in `folder`, checks both (see the module
 /// docs) and that they hold the same rows, and returns the rows.
 ///
 /// The Parquet file is decoded first. When the CSV file is byte for byte the CSV this crate
-/// writes for those rows ([`write_csv`]), the two forms agree and the CSV need not be parsed:
-/// that is every untouched report, and it saves parsing the largest file of an epoch. Any other
+/// writes for those rows ([`write_csv`], compared by [`is_written_csv`] without writing it),
+/// the two forms agree and the CSV need not be parsed: that is every untouched report, and it
+/// saves parsing the largest file of an epoch. Any other
 /// CSV — edited, re-encoded, or written by another tool — is parsed and compared row by row, so
 /// a difference is still named by row and column.
 pub fn read(spec: &TableSpec, folder: &Path) -> Result<DataFrame, TableError> {
-    let csv_path = folder.join(spec.csv_file());
-    let parquet_path = folder.join(spec.parquet_file());
-    let mut from_parquet = read_parquet(spec, &parquet_path)?;
-    let csv_bytes = read_bytes(&csv_path)?;
-    if write_csv(spec, &mut from_parquet).is_ok_and(|canonical| canonical == csv_bytes) {
-        return Ok(from_parquet);
-    }
-    let from_csv = parse_csv(spec, &csv_path, csv_bytes)?;
-    if let Some(difference) = first_difference(spec, &from_csv, &from_parquet) {
-        return Err(TableError {
-            file: parquet_path,
-            row: difference.row,
-            column: difference.column.map(str::to_owned),
-            problem: format!(
-                "differs from {}: the CSV has {}, the Parquet file has {}",
-                spec.csv_file(),
-                difference.expected,
-                difference.found
-            ),
-        });
-    }
-    Ok(from_csv)
+    Files::in_folder(folder).table(spec)
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, TableError> {
     std::fs::read(path).map_err(|e| TableError::file(path, format!("cannot read: {e}")))
 }
 
+/// Whether `csv` is exactly what [`write_csv`] writes for `frame`, a frame of table `spec`,
+/// compared as it is read rather than written out: `verify` asks this of every published
+/// table, and the observations' CSV is most of a report's bytes.
+///
+/// The CSV [`write_csv`] writes (polars' writer, quoting only where necessary) is the header,
+/// then one line per row, each line ended by `\n`, cells separated by `,`: a null is empty; an
+/// integer is its decimal digits; a boolean is `true` or `false`; a text is itself, except
+/// that the empty text is `""`, a text holding `,`, `\n` or `\r` is quoted, and a text holding
+/// `"` is quoted with each `"` doubled. A CSV that differs from it in any byte, even one that
+/// reads back to the same rows, is not: [`read`] then parses it and compares the rows.
+pub fn is_written_csv(spec: &TableSpec, frame: &DataFrame, csv: &[u8]) -> bool {
+    let mut rest = csv;
+    let header = spec.header();
+    if !take(&mut rest, header.as_bytes()) || !take(&mut rest, b"\n") {
+        return false;
+    }
+    let mut columns = Vec::with_capacity(spec.columns.len());
+    for column in spec.columns {
+        let Ok(values) = frame.column(column.name) else {
+            return false;
+        };
+        let cells = match column.kind {
+            Kind::Text => values
+                .str()
+                .ok()
+                .map(|v| CsvCells::Text(Box::new(v.iter()))),
+            Kind::Int => values.i64().ok().map(|v| CsvCells::Int(Box::new(v.iter()))),
+            Kind::Bool => values
+                .bool()
+                .ok()
+                .map(|v| CsvCells::Bool(Box::new(v.iter()))),
+        };
+        let Some(cells) = cells else {
+            return false;
+        };
+        columns.push(cells);
+    }
+    let mut digits = itoa::Buffer::new();
+    for _ in 0..frame.height() {
+        for (index, cells) in columns.iter_mut().enumerate() {
+            if index > 0 && !take(&mut rest, b",") {
+                return false;
+            }
+            let matched = match cells {
+                CsvCells::Text(values) => match values.next() {
+                    Some(Some(text)) => take_text(&mut rest, text.as_bytes()),
+                    Some(None) => true,
+                    None => false,
+                },
+                CsvCells::Int(values) => match values.next() {
+                    Some(Some(value)) => take(&mut rest, digits.format(value).as_bytes()),
+                    Some(None) => true,
+                    None => false,
+                },
+                CsvCells::Bool(values) => match values.next() {
+                    Some(Some(true)) => take(&mut rest, b"true"),
+                    Some(Some(false)) => take(&mut rest, b"false"),
+                    Some(None) => true,
+                    None => false,
+                },
+            };
+            if !matched {
+                return false;
+            }
+        }
+        if !take(&mut rest, b"\n") {
+            return false;
+        }
+    }
+    rest.is_empty()
+}
+
+/// One column's cells in row order, for [`is_written_csv`].
+enum CsvCells<'a> {
+    Text(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
+    Int(Box<dyn Iterator<Item = Option<i64>> + 'a>),
+    Bool(Box<dyn Iterator<Item = Option<bool>> + 'a>),
+}
+
+/// Whether `rest` starts with `expected`, which is then taken off it.
+fn take(rest: &mut &[u8], expected: &[u8]) -> bool {
+    match rest.strip_prefix(expected) {
+        Some(after) => {
+            *rest = after;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether `rest` starts with the CSV cell of non-null text `text` (see [`is_written_csv`]),
+/// which is then taken off it.
+fn take_text(rest: &mut &[u8], text: &[u8]) -> bool {
+    if text.is_empty() {
+        return take(rest, b"\"\"");
+    }
+    let quoted = text
+        .iter()
+        .any(|b| matches!(b, b',' | b'\n' | b'\r' | b'"'));
+    if !quoted {
+        return take(rest, text);
+    }
+    // `"`, the text with each `"` doubled, `"`: compared in one pass.
+    let found = *rest;
+    let mut at = 1;
+    if found.first() != Some(&b'"') {
+        return false;
+    }
+    for &byte in text {
+        let width = if byte == b'"' { 2 } else { 1 };
+        if found
+            .get(at..at + width)
+            .is_none_or(|f| f.iter().any(|b| *b != byte))
+        {
+            return false;
+        }
+        at += width;
+    }
+    if found.get(at) != Some(&b'"') {
+        return false;
+    }
+    *rest = &found[at + 1..];
+    true
+}
+
 /// Reads and checks the CSV form.
 pub fn read_csv(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableError> {
-    parse_csv(spec, path, read_bytes(path)?)
+    parse_csv(spec, path, &read_bytes(path)?)
 }
 
 /// Checks and parses the CSV form read from `path`.
-fn parse_csv(spec: &TableSpec, path: &Path, bytes: Vec<u8>) -> Result<DataFrame, TableError> {
+fn parse_csv(spec: &TableSpec, path: &Path, bytes: &[u8]) -> Result<DataFrame, TableError> {
     let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let header = String::from_utf8_lossy(header);
     let header = header.strip_suffix('\r').unwrap_or(&header);
@@ -358,7 +536,11 @@ fn parse_csv(spec: &TableSpec, path: &Path, bytes: Vec<u8>) -> Result<DataFrame,
 
 /// Reads and checks the Parquet form.
 pub fn read_parquet(spec: &TableSpec, path: &Path) -> Result<DataFrame, TableError> {
-    let bytes = read_bytes(path)?;
+    decode_parquet(spec, path, &read_bytes(path)?)
+}
+
+/// Checks and decodes the Parquet form read from `path`.
+fn decode_parquet(spec: &TableSpec, path: &Path, bytes: &[u8]) -> Result<DataFrame, TableError> {
     // Decoded on this thread (no parallel strategy), so that `without_panicking` sees a panic
     // of the decoder; the tables are small.
     let frame = without_panicking(|| {

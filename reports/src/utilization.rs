@@ -147,7 +147,7 @@ pub fn utilization(
     let observations = rewards_observations(&records, classes);
     let mut by_provider: BTreeMap<&str, Vec<rewards::uptime::Observation>> = BTreeMap::new();
     for o in &observations {
-        by_provider.entry(&o.provider).or_default().push(o.clone());
+        by_provider.entry(&*o.provider).or_default().push(o.clone());
     }
     for (provider, seen) in &by_provider {
         let timeline = Timeline::build(provider, seen, max_staleness_ms).map_err(|source| {

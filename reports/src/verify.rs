@@ -25,7 +25,7 @@
 //! found values.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rewards::calendar::Window;
 use rewards::{Engine, ProgrammeState};
@@ -39,7 +39,7 @@ use crate::bundle::{
 };
 use crate::material::read_material;
 use crate::merkle::CumulativeVested;
-use crate::table::{self, first_difference, TableError};
+use crate::table::{first_difference, Files, TableError};
 use uptime_prober::signing::Vantages;
 
 /// What a successful verification checked.
@@ -184,9 +184,9 @@ fn trusted_previous(
 ) -> Result<Checked, TableError> {
     let folder = epoch_folder(programme_folder, epoch);
     let (manifest_bytes, manifest) = read_manifest(&folder)?;
-    check_hashes(&folder, &manifest)?;
-    let loaded = load_programme(&folder, &manifest, programme, epoch)?;
-    let state = read_state(&folder)?;
+    let mut files = check_hashes(&folder, &manifest)?;
+    let loaded = load_programme(&mut files, &manifest, programme, epoch)?;
+    let state = read_state(&mut files)?;
     let window = loaded
         .programme
         .calendar
@@ -202,8 +202,9 @@ fn trusted_previous(
     })
 }
 
-/// Every file the manifest lists hashes to its entry, and the folder holds no other file.
-fn check_hashes(folder: &Path, manifest: &Manifest) -> Result<(), TableError> {
+/// Every file the manifest lists hashes to its entry, and the folder holds no other file;
+/// returns the files as read, for decoding without reading them again.
+fn check_hashes(folder: &Path, manifest: &Manifest) -> Result<Files, TableError> {
     let expected: BTreeSet<String> = tables()
         .iter()
         .flat_map(|t| [t.csv_file(), t.parquet_file()])
@@ -239,28 +240,26 @@ fn check_hashes(folder: &Path, manifest: &Manifest) -> Result<(), TableError> {
              manifest lists",
         ));
     }
+    let mut files = Files::in_folder(folder);
     for (file, hash) in &manifest.files {
-        let path = folder.join(file);
-        let bytes =
-            std::fs::read(&path).map_err(|e| problem(&path, format!("cannot read: {e}")))?;
-        let found = sha256_hex(&bytes);
+        let found = sha256_hex(files.bytes(file)?);
         if &found != hash {
             return Err(problem(
-                &path,
+                &folder.join(file),
                 format!("its SHA-256 is {found}, the manifest says {hash}"),
             ));
         }
     }
-    Ok(())
+    Ok(files)
 }
 
 fn load_programme(
-    folder: &Path,
+    files: &mut Files,
     manifest: &Manifest,
     programme: &str,
     epoch: u32,
 ) -> Result<PublishedProgramme, TableError> {
-    let manifest_path = folder.join(MANIFEST_FILE);
+    let manifest_path = files.folder().join(MANIFEST_FILE);
     if manifest.programme != programme {
         return Err(problem(
             &manifest_path,
@@ -279,10 +278,10 @@ fn load_programme(
             ),
         ));
     }
-    let path = folder.join(PROGRAMME_FILE);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| problem(&path, format!("cannot read: {e}")))?;
-    let loaded = parse_published(&path, &text).map_err(|e| problem(&path, e))?;
+    let path = files.folder().join(PROGRAMME_FILE);
+    let text = std::str::from_utf8(files.bytes(PROGRAMME_FILE)?)
+        .map_err(|e| problem(&path, format!("is not UTF-8 text: {e}")))?;
+    let loaded = parse_published(&path, text).map_err(|e| problem(&path, e))?;
     if loaded.name != manifest.programme || loaded.chain_id != manifest.chain_id {
         return Err(problem(
             &path,
@@ -295,17 +294,16 @@ fn load_programme(
     Ok(loaded)
 }
 
-fn read_state(folder: &Path) -> Result<ProgrammeState, TableError> {
-    let path = folder.join(STATE_FILE);
-    let bytes = std::fs::read(&path).map_err(|e| problem(&path, format!("cannot read: {e}")))?;
-    serde_json::from_slice(&bytes)
+fn read_state(files: &mut Files) -> Result<ProgrammeState, TableError> {
+    let path = files.folder().join(STATE_FILE);
+    serde_json::from_slice(files.bytes(STATE_FILE)?)
         .map_err(|e| problem(&path, format!("is not an engine state: {e}")))
 }
 
 /// An epoch folder read and measured as far as it can be without the previous epoch: what
 /// [`verify_programme`] prepares for epoch `K + 1` while it settles epoch `K`.
 struct Prepared {
-    folder: PathBuf,
+    files: Files,
     manifest_bytes: Vec<u8>,
     manifest: Manifest,
     /// The programme, window and measurement, or the first of their checks that failed: it is
@@ -330,10 +328,10 @@ fn preparing_workers() -> usize {
 fn prepare(programme_folder: &Path, programme: &str, epoch: u32) -> Result<Prepared, TableError> {
     let folder = epoch_folder(programme_folder, epoch);
     let (manifest_bytes, manifest) = read_manifest(&folder)?;
-    check_hashes(&folder, &manifest)?;
-    let measured = measure_folder(&folder, &manifest, programme, epoch);
+    let mut files = check_hashes(&folder, &manifest)?;
+    let measured = measure_folder(&mut files, &manifest, programme, epoch);
     Ok(Prepared {
-        folder,
+        files,
         manifest_bytes,
         manifest,
         measured,
@@ -341,13 +339,14 @@ fn prepare(programme_folder: &Path, programme: &str, epoch: u32) -> Result<Prepa
 }
 
 fn measure_folder(
-    folder: &Path,
+    files: &mut Files,
     manifest: &Manifest,
     programme: &str,
     epoch: u32,
 ) -> Result<Independent, TableError> {
+    let folder = files.folder().to_path_buf();
     let manifest_path = folder.join(MANIFEST_FILE);
-    let loaded = load_programme(folder, manifest, programme, epoch)?;
+    let loaded = load_programme(files, manifest, programme, epoch)?;
     let programme_path = folder.join(PROGRAMME_FILE);
     let window = loaded
         .programme
@@ -370,9 +369,16 @@ fn measure_folder(
     let named = loaded.vantages.iter();
     let vantages = Vantages::new(named.map(|v| (v.id.as_str(), v.public_key.as_str())))
         .map_err(|e| problem(&programme_path, e))?;
-    let material = read_material(folder, &vantages)?;
-    let measured = settlement::measure_material(&loaded.programme, epoch, staleness, &material)
-        .map_err(|e| problem(&folder.join("observations.csv"), e))?;
+    let material = read_material(files, &vantages, &loaded.programme.gpu_classes)?;
+    let measured = settlement::measure_observed(
+        &loaded.programme,
+        epoch,
+        staleness,
+        &material.registrations,
+        &material.leases,
+        material.observations,
+    )
+    .map_err(|e| problem(&folder.join("observations.csv"), e))?;
     Ok(Independent {
         loaded,
         window,
@@ -399,11 +405,12 @@ fn finish(
     previous: Option<&Checked>,
 ) -> Result<(Checked, Manifest), TableError> {
     let Prepared {
-        folder,
+        mut files,
         manifest_bytes,
         manifest,
         measured,
     } = prepared;
+    let folder = files.folder().to_path_buf();
     let manifest_path = folder.join(MANIFEST_FILE);
     let expected_previous = previous.map(|p| sha256_hex(&p.manifest_bytes));
     if manifest.previous_manifest_sha256 != expected_previous {
@@ -449,7 +456,7 @@ fn finish(
         &settlement,
         &loaded.programme.denom.name,
     ) {
-        let found = table::read(spec, &folder)?;
+        let found = files.table(spec)?;
         if let Some(d) = first_difference(spec, &expected, &found) {
             return Err(TableError {
                 file: folder.join(spec.csv_file()),
@@ -468,7 +475,7 @@ fn finish(
             ),
         ));
     }
-    check_state(&folder, &state)?;
+    check_state(&mut files, &state)?;
     let expected_totals = totals(&settlement.ledgers);
     if manifest.totals != expected_totals || manifest.line_items != settlement.line_items.len() {
         return Err(problem(
@@ -516,14 +523,14 @@ fn text_or_null(value: Option<&str>) -> String {
 }
 
 /// `state.json` must be exactly the re-derived state's text; the first differing line is named.
-fn check_state(folder: &Path, state: &ProgrammeState) -> Result<(), TableError> {
-    let path = folder.join(STATE_FILE);
-    let found = std::fs::read(&path).map_err(|e| problem(&path, format!("cannot read: {e}")))?;
+fn check_state(files: &mut Files, state: &ProgrammeState) -> Result<(), TableError> {
+    let path = files.folder().join(STATE_FILE);
+    let found = files.bytes(STATE_FILE)?;
     let expected = state_bytes(state);
     if found == expected {
         return Ok(());
     }
-    let found = String::from_utf8_lossy(&found).into_owned();
+    let found = String::from_utf8_lossy(found).into_owned();
     let expected = String::from_utf8_lossy(&expected).into_owned();
     let (line, want, got) = expected
         .lines()
@@ -584,14 +591,14 @@ pub fn proof(
         .ok_or_else(|| problem(folder, "is not an epoch-<K> folder"))?;
     let programme = folder_name(folder.parent().unwrap_or(Path::new(".")));
     let (_, manifest) = read_manifest(folder)?;
-    check_hashes(folder, &manifest)?;
-    let loaded = load_programme(folder, &manifest, &programme, epoch)?;
+    let mut files = check_hashes(folder, &manifest)?;
+    let loaded = load_programme(&mut files, &manifest, &programme, epoch)?;
     let window = loaded
         .programme
         .calendar
         .window(epoch)
         .map_err(|e| problem(&folder.join(PROGRAMME_FILE), e))?;
-    let state = read_state(folder)?;
+    let state = read_state(&mut files)?;
     let tree = merkle_tree(&manifest.chain_id, &programme, epoch, window, &state)
         .map_err(|e| problem(&folder.join(STATE_FILE), e))?;
     if tree.root_hex() != manifest.merkle_root {

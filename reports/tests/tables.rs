@@ -230,3 +230,59 @@ fn a_missing_row_is_reported_after_the_last_common_one() {
     assert_eq!(difference.expected, "5 row(s)");
     assert_eq!(difference.found, "4 row(s)");
 }
+
+/// A sample row whose texts are drawn from the characters CSV quoting cares about.
+fn any_row() -> impl proptest::strategy::Strategy<Value = [Cell; 5]> {
+    use proptest::prelude::*;
+    let text = "[a\",\r\n ü{}:]{0,8}";
+    (
+        text,
+        "[0-9]{1,40}",
+        proptest::option::of(any::<i64>()),
+        any::<bool>(),
+        proptest::option::of(text),
+    )
+        .prop_map(|(name, amount, count, online, note)| {
+            [
+                Cell::text(name),
+                Cell::text(amount),
+                Cell::Int(count),
+                Cell::Bool(Some(online)),
+                Cell::opt_text(note),
+            ]
+        })
+}
+
+proptest::proptest! {
+    /// `verify` accepts a CSV without parsing it only when `is_written_csv` says it is the
+    /// bytes `write_csv` writes: it must say so of exactly those bytes, for any rows (quotes,
+    /// separators, line breaks, empty and null cells, extreme integers, no rows at all), and
+    /// of no other bytes: not with one byte changed, dropped or added, nor cut short.
+    #[test]
+    fn is_written_csv_is_exactly_the_written_bytes(
+        rows in proptest::collection::vec(any_row(), 0..6),
+        at in proptest::prelude::any::<proptest::sample::Index>(),
+        byte in proptest::prelude::any::<u8>(),
+    ) {
+        let mut table = TableBuilder::new(&SAMPLE);
+        for row in rows {
+            table.push(row);
+        }
+        let mut frame = table.finish();
+        let csv = table::write_csv(&SAMPLE, &mut frame).unwrap();
+        proptest::prop_assert!(table::is_written_csv(&SAMPLE, &frame, &csv));
+        let i = at.index(csv.len());
+        let mut changed = csv.clone();
+        changed[i] = byte;
+        let mut dropped = csv.clone();
+        dropped.remove(i);
+        let mut added = csv.clone();
+        added.insert(i, byte);
+        for other in [changed, dropped, added, csv[..i].to_vec()] {
+            proptest::prop_assert_eq!(
+                table::is_written_csv(&SAMPLE, &frame, &other),
+                other == csv
+            );
+        }
+    }
+}

@@ -67,6 +67,10 @@ pub fn max_total(
     let end = contract.end_ms().unwrap_or(UnixMs(i64::MAX));
     let mut total = BaseUnits::ZERO;
     let mut epoch = u32::try_from(first).unwrap_or(u32::MAX);
+    // Most epochs repeat the previous one's rate and GPU time, and so its pay: the wide
+    // division is done only when either changes (the configuration check runs this for every
+    // contract over every epoch, and `verify` loads the configuration of every epoch).
+    let mut previous: Option<(HourlyRate, u128, BaseUnits)> = None;
     while epoch < calendar.epochs {
         let window = calendar.window(epoch)?;
         if window.start_ms() >= end {
@@ -74,7 +78,15 @@ pub fn max_total(
         }
         let overlap = overlap_ms(contract, window);
         let (rate, _) = rate_at(programme, contract, window)?;
-        let pay = rate.amount_for(delivered_gpu_ms(contract.gpus, overlap, None))?;
+        let gpu_ms = delivered_gpu_ms(contract.gpus, overlap, None);
+        let pay = match &previous {
+            Some((r, g, pay)) if *r == rate && *g == gpu_ms => *pay,
+            _ => {
+                let pay = rate.amount_for(gpu_ms)?;
+                previous = Some((rate, gpu_ms, pay));
+                pay
+            }
+        };
         total = total
             .checked_add(pay)
             .ok_or_else(|| MoneyError::TooLarge("maximum total".into()))?;

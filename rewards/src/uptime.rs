@@ -32,21 +32,25 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// One probe result, as stored and exported by the prober.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
-    /// Which vantage point made the observation.
-    pub prober: String,
+    /// Which vantage point made the observation. Shared text, as [`Observation::gpus`]: a
+    /// reader of many observations gives all of one prober or provider the same one.
+    pub prober: Arc<str>,
     /// Provider address.
-    pub provider: String,
+    pub provider: Arc<str>,
     /// When the probe was made.
     pub time_ms: UnixMs,
     /// Whether the provider answered correctly.
     pub online: bool,
-    /// Sanitised GPU counts per class name, when the provider reported an inventory.
-    pub gpus: Option<BTreeMap<ClassName, u64>>,
+    /// Sanitised GPU counts per class name, when the provider reported an inventory. Shared:
+    /// a provider reports the same inventory round after round, and a reader of many
+    /// observations (`verify`) gives all that report one inventory the same map.
+    pub gpus: Option<Arc<BTreeMap<ClassName, u64>>>,
 }
 
 /// Why observations or a window could not be evaluated.
@@ -191,7 +195,7 @@ impl Timeline {
         }
         let mut mine: Vec<&Observation> = observations
             .iter()
-            .filter(|o| o.provider == provider)
+            .filter(|o| *o.provider == *provider)
             .collect();
         mine.sort_by(|a, b| (&a.prober, a.time_ms).cmp(&(&b.prober, b.time_ms)));
         let mut standings: Vec<Standing> = Vec::with_capacity(mine.len());
@@ -199,8 +203,8 @@ impl Timeline {
             let next = mine.get(i + 1).filter(|n| n.prober == o.prober);
             if next.is_some_and(|n| n.time_ms == o.time_ms) {
                 return Err(UptimeError::DuplicateObservation {
-                    prober: o.prober.clone(),
-                    provider: o.provider.clone(),
+                    prober: o.prober.to_string(),
+                    provider: o.provider.to_string(),
                     time_ms: o.time_ms,
                 });
             }
@@ -378,8 +382,9 @@ fn sweep(mut standings: Vec<Standing>) -> Vec<OnlineSegment> {
 
 /// Per class, the smallest count among the online observations that report an inventory.
 fn minimum_counts<'a>(online: impl Iterator<Item = &'a Standing<'a>>) -> BTreeMap<ClassName, u64> {
-    let inventories: Vec<&BTreeMap<ClassName, u64>> =
-        online.filter_map(|s| s.observation.gpus.as_ref()).collect();
+    let inventories: Vec<&BTreeMap<ClassName, u64>> = online
+        .filter_map(|s| s.observation.gpus.as_deref())
+        .collect();
     let mut minimum: BTreeMap<ClassName, u64> = BTreeMap::new();
     for class in inventories.iter().flat_map(|inv| inv.keys()) {
         if minimum.contains_key(class) {

@@ -61,7 +61,7 @@ fn everything() -> Everything {
         provider: "akash1provider".into(),
         time_ms: UnixMs(1_709_251_200_123),
         online: true,
-        gpus: Some(BTreeMap::from([(ClassName::new("h100").unwrap(), 3)])),
+        gpus: Some(BTreeMap::from([(ClassName::new("h100").unwrap(), 3)]).into()),
     };
     let lease = Lease {
         gpu_units: 2,

@@ -21,7 +21,7 @@ fn obs(prober: &str, time_ms: i64, online: bool, gpus: Option<u64>) -> Observati
         provider: P.into(),
         time_ms: UnixMs(time_ms),
         online,
-        gpus: gpus.map(|n| BTreeMap::from([(class_name("h100"), n)])),
+        gpus: gpus.map(|n| BTreeMap::from([(class_name("h100"), n)]).into()),
     }
 }
 
@@ -138,7 +138,7 @@ fn online_without_an_inventory_has_no_gpus() {
     assert_eq!(t.online_gpu_ms(&class_name("h100"), window(0, 100)), 200);
 
     let mut other_class = obs("ap-1", 70, true, None);
-    other_class.gpus = Some(BTreeMap::from([(class_name("a100"), 8)]));
+    other_class.gpus = Some(BTreeMap::from([(class_name("a100"), 8)]).into());
     let t = Timeline::build(P, &[o[0].clone(), o[1].clone(), other_class], 1000).unwrap();
     assert_eq!(t.online_gpus(&class_name("h100"), UnixMs(80)), 0);
     assert_eq!(t.online_gpus(&class_name("a100"), UnixMs(80)), 0);

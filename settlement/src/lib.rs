@@ -72,7 +72,8 @@ pub mod statement;
 
 pub use error::SettlementError;
 pub use measure::{
-    measure_epoch, measure_material, read_material, EpochMaterial, EpochMeasurements, MeasuredEpoch,
+    measure_epoch, measure_material, measure_observed, read_material, EpochMaterial,
+    EpochMeasurements, MeasuredEpoch,
 };
 pub use positions::{positions, vesting_entries};
 pub use rows::pool_name;

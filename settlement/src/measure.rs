@@ -317,13 +317,35 @@ pub fn measure_material(
     max_staleness_ms: DurationMs,
     material: &EpochMaterial,
 ) -> Result<MeasuredEpoch, SettlementError> {
+    let observations = rewards_observations(&material.observations, &programme.gpu_classes);
+    measure_observed(
+        programme,
+        epoch,
+        max_staleness_ms,
+        &material.registrations,
+        &material.leases,
+        observations,
+    )
+}
+
+/// [`measure_material`] with the observations already in the engine's form
+/// ([`rewards_observations`]): how `verify` measures a published epoch, whose rows it turns
+/// into [`Observation`]s without building each stored record.
+pub fn measure_observed(
+    programme: &Programme,
+    epoch: u32,
+    max_staleness_ms: DurationMs,
+    registration_rows: &[RegistrationRow],
+    leases: &[LeaseRow],
+    observations: Vec<Observation>,
+) -> Result<MeasuredEpoch, SettlementError> {
     let window = programme.calendar.window(epoch)?;
     if max_staleness_ms == 0 {
         return Err(SettlementError::ZeroStaleness);
     }
     let mut by_provider: BTreeMap<String, Material> = BTreeMap::new();
-    let mut registrations = registrations(&material.registrations)?;
-    for span in &material.leases {
+    let mut registrations = registrations(registration_rows)?;
+    for span in leases {
         let entry = by_provider.entry(span.id.provider.clone()).or_default();
         entry.lease_count += 1;
         match lease(span)? {
@@ -331,12 +353,14 @@ pub fn measure_material(
             None => entry.unsized_leases += 1,
         }
     }
-    for observation in rewards_observations(&material.observations, &programme.gpu_classes) {
+    for observation in observations {
         // Looked up before inserting: a provider's key is allocated once, not per observation.
-        match by_provider.get_mut(&observation.provider) {
+        match by_provider.get_mut(&*observation.provider) {
             Some(entry) => entry.observations.push(observation),
             None => {
-                let entry = by_provider.entry(observation.provider.clone()).or_default();
+                let entry = by_provider
+                    .entry(observation.provider.to_string())
+                    .or_default();
                 entry.observations.push(observation);
             }
         }

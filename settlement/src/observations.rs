@@ -9,6 +9,7 @@
 //! observation always reports an inventory (possibly empty); an offline one reports none.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rewards::programme::GpuClass;
 use rewards::uptime::Observation;
@@ -22,16 +23,21 @@ pub fn rewards_observations(
     records
         .iter()
         .map(|record| Observation {
-            prober: record.key.prober.clone(),
-            provider: record.key.provider.clone(),
+            prober: record.key.prober.as_str().into(),
+            provider: record.key.provider.as_str().into(),
             time_ms: domain::UnixMs(record.key.time_ms),
             online: record.online,
-            gpus: record.online.then(|| class_counts(&record.gpus, classes)),
+            gpus: record
+                .online
+                .then(|| Arc::new(class_counts(&record.gpus, classes))),
         })
         .collect()
 }
 
-fn class_counts(gpus: &[GpuRecord], classes: &[GpuClass]) -> BTreeMap<domain::ClassName, u64> {
+/// The GPUs of one online observation's nodes counted per class of `classes`: what
+/// [`rewards_observations`] gives each. Public so that a reader of many observations that
+/// repeat one inventory (`verify`) counts each distinct inventory once.
+pub fn class_counts(gpus: &[GpuRecord], classes: &[GpuClass]) -> BTreeMap<domain::ClassName, u64> {
     let mut counts = BTreeMap::new();
     for gpu in gpus {
         let Some(model) = gpu.model.as_deref() else {

@@ -20,8 +20,8 @@
 //! **Counts.** A count above the importing side's `max_gpus_per_node`, or an allocated count
 //! above allocatable, is clamped exactly as the live prober clamps what a provider reports
 //! ([`crate::sanitise::clamp_counts`]): the raw value and the clamp codes are kept, and the line
-//! still counts as a vote. Only a published report's rows ([`ObservationLine::into_record`]),
-//! which were sanitised before they were written, must need no clamp.
+//! still counts as a vote. Only a published report's rows ([`LineFields::check`] and
+//! [`published_gpus`]), which were sanitised before they were written, must need no clamp.
 //!
 //! **Import** ([`import`]) is idempotent, and keeps every line: each is stored, or recorded as
 //! rejected with its line number, reason code and raw text.
@@ -206,54 +206,95 @@ impl ObservationLine {
         line.signature = proof.signature().map(str::to_owned);
         line
     }
-
-    /// The observation a published report's row states, or exactly what is wrong with it; its
-    /// counts are taken exactly ([`Counts::Exact`]).
-    pub fn into_record(self) -> Result<ObservationRecord, String> {
-        record_from_line(self, Counts::Exact)
-    }
 }
 
-/// The record a line states, its counts taken as `counts` says, or what is wrong with it.
-fn record_from_line(line: ObservationLine, counts: Counts) -> Result<ObservationRecord, String> {
-    check_id("prober", &line.prober)?;
-    check_id("provider", &line.provider)?;
-    let time_ms = UnixMs::parse_rfc3339(&line.time)
-        .map_err(|e| e.to_string())?
-        .as_millis();
-    if let Some(latency) = line.latency_ms.filter(|l| *l > MAX_LATENCY_MS) {
-        return Err(format!("latency_ms {latency} is above a day"));
+/// A line's fields apart from its GPU nodes' contents, borrowed: what is checked of every line
+/// or published row, so that a reader of many rows (`verify`) checks each without building its
+/// record, and checks each distinct `gpus` array once ([`published_gpus`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LineFields<'a> {
+    /// [`ObservationLine::prober`].
+    pub prober: &'a str,
+    /// [`ObservationLine::provider`].
+    pub provider: &'a str,
+    /// [`ObservationLine::time`].
+    pub time: &'a str,
+    /// [`ObservationLine::online`].
+    pub online: bool,
+    /// [`ObservationLine::latency_ms`].
+    pub latency_ms: Option<u64>,
+    /// [`ObservationLine::error`].
+    pub error: Option<&'a str>,
+    /// How many elements [`ObservationLine::gpus`] has.
+    pub nodes: usize,
+}
+
+impl<'a> LineFields<'a> {
+    /// The fields of `line`.
+    pub fn of(line: &'a ObservationLine) -> Self {
+        LineFields {
+            prober: &line.prober,
+            provider: &line.provider,
+            time: &line.time,
+            online: line.online,
+            latency_ms: line.latency_ms,
+            error: line.error.as_deref(),
+            nodes: line.gpus.len(),
+        }
     }
-    if line.online && line.error.is_some() {
-        return Err("an online observation cannot carry an error".into());
-    }
-    if !line.online && !line.gpus.is_empty() {
-        return Err("an offline observation cannot list GPUs".into());
-    }
-    if line.gpus.len() > crate::MAX_NODES {
-        return Err(format!(
-            "{} GPU entries, above the {} accepted",
-            line.gpus.len(),
-            crate::MAX_NODES
-        ));
-    }
-    let (error_kind, error) = match line.error {
-        None => (None, None),
-        Some(text) => {
+
+    /// The observation's time, or what is wrong with the fields: ids, time, latency, and
+    /// whether the error and the node count fit the online flag.
+    pub fn check(&self) -> Result<UnixMs, String> {
+        check_id("prober", self.prober)?;
+        check_id("provider", self.provider)?;
+        let time = UnixMs::parse_rfc3339(self.time).map_err(|e| e.to_string())?;
+        if let Some(latency) = self.latency_ms.filter(|l| *l > MAX_LATENCY_MS) {
+            return Err(format!("latency_ms {latency} is above a day"));
+        }
+        if self.online && self.error.is_some() {
+            return Err("an online observation cannot carry an error".into());
+        }
+        if !self.online && self.nodes > 0 {
+            return Err("an offline observation cannot list GPUs".into());
+        }
+        if self.nodes > crate::MAX_NODES {
+            return Err(format!(
+                "{} GPU entries, above the {} accepted",
+                self.nodes,
+                crate::MAX_NODES
+            ));
+        }
+        if let Some(text) = self.error {
             if text.chars().count() > MAX_ERROR_CHARS || text.chars().any(char::is_control) {
                 return Err(format!(
                     "error is longer than {MAX_ERROR_CHARS} characters or holds control characters"
                 ));
             }
-            split_error(text)
         }
-    };
-    let gpus = line
-        .gpus
-        .into_iter()
+        Ok(time)
+    }
+}
+
+/// The stored GPU rows a published report's `gpus` array states, its counts taken exactly
+/// ([`Counts::Exact`]), or what is wrong with a node: the GPU half of
+/// reading a published row, whose other fields [`LineFields::check`] checks.
+pub fn published_gpus(gpus: Vec<GpuLine>) -> Result<Vec<GpuRecord>, String> {
+    gpus_from_lines(gpus, Counts::Exact)
+}
+
+fn gpus_from_lines(gpus: Vec<GpuLine>, counts: Counts) -> Result<Vec<GpuRecord>, String> {
+    gpus.into_iter()
         .enumerate()
         .map(|(i, gpu)| gpu_from_line(i, gpu, counts))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+/// The record a line states, its counts taken as `counts` says, or what is wrong with it.
+fn record_from_line(line: ObservationLine, counts: Counts) -> Result<ObservationRecord, String> {
+    let time_ms = LineFields::of(&line).check()?.as_millis();
+    let (error_kind, error) = line.error.map_or((None, None), split_error);
+    let gpus = gpus_from_lines(line.gpus, counts)?;
     Ok(ObservationRecord {
         key: ObservationKey {
             prober: line.prober,
@@ -450,12 +491,12 @@ mod tests {
         // A published report's row was sanitised when written: one needing a clamp is refused.
         let over = GOOD.replace("\"allocated\":3", "\"allocated\":9");
         let line: ObservationLine = serde_json::from_str(&over).unwrap();
-        assert!(line
-            .into_record()
+        assert!(published_gpus(line.gpus)
             .unwrap_err()
             .contains("above allocatable"));
         let clean: ObservationLine = serde_json::from_str(GOOD).unwrap();
-        assert_eq!(clean.into_record().unwrap().gpus[0].clamps, None);
+        assert!(LineFields::of(&clean).check().is_ok());
+        assert_eq!(published_gpus(clean.gpus).unwrap()[0].clamps, None);
     }
 
     proptest::proptest! {
