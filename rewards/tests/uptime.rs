@@ -444,7 +444,7 @@ proptest! {
     #[test]
     fn adding_an_online_observation_never_lowers_uptime(o in arb_observations(), stale in 1u64..300, prober in 0..4usize, time in 0i64..1_000, gpus in prop::option::of(0u64..9)) {
         let name = ["eu-1", "us-1", "ap-1", "new-1"][prober];
-        prop_assume!(!o.iter().any(|x| x.prober == name && x.time_ms == UnixMs(time)));
+        prop_assume!(!o.iter().any(|x| *x.prober == *name && x.time_ms == UnixMs(time)));
         let w = window(0, 1_000);
         let before = Timeline::build(P, &o, stale).unwrap().uptime(w);
         let mut more = o.clone();
