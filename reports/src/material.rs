@@ -6,7 +6,7 @@
 //! settlement used ([`settlement::measure_material`]).
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use domain::{ClassName, LeaseId, UnixMs};
@@ -17,7 +17,9 @@ use settlement::observations::class_counts;
 use store::chain::{LeaseRow, RegistrationRow};
 use store::probe_signatures::Proof;
 use store::probes::{ObservationKey, ObservationRecord};
-use uptime_prober::jsonl::{published_gpus, GpuLine, LineFields, ObservationLine};
+use uptime_prober::jsonl::{
+    check_prober, check_provider, published_gpus, GpuLine, LineFields, ObservationLine,
+};
 use uptime_prober::signing::Vantages;
 
 use crate::table::{Cell, ColumnSpec, Columns, Files, Kind, TableBuilder, TableError, TableSpec};
@@ -360,19 +362,19 @@ fn read_observations(
     let unsigned_import = columns.bool("unsigned_import")?;
     let online = columns.bool("online")?;
     let latency = columns.int("latency_ms")?;
-    let mut inventories: HashMap<&str, Inventory> = HashMap::new();
-    // Each prober's and provider's text is shared by all its rows.
-    let mut names: HashMap<&str, Arc<str>> = HashMap::new();
+    let mut inventories: Repeats<Arc<Inventory>> = Repeats::default();
+    // Each prober's and provider's text is checked once and shared by all its rows.
+    let mut probers: Repeats<Arc<str>> = Repeats::default();
+    let mut providers: Repeats<Arc<str>> = Repeats::default();
 
     let mut observations = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let gpus_text = gpus.get(i).unwrap_or_default();
-        let inventory = match inventories.entry(gpus_text) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(new) => new.insert(
-                Inventory::parse(gpus_text, classes).map_err(|e| columns.error(i, "gpus", e))?,
-            ),
-        };
+        let inventory = inventories.get_or_try(gpus_text, |text| {
+            Inventory::parse(text, classes)
+                .map(Arc::new)
+                .map_err(|e| columns.error(i, "gpus", e))
+        })?;
         let latency_ms = latency
             .get(i)
             .map(|l| u64::try_from(l).map_err(|_| columns.error(i, "latency_ms", "is negative")))
@@ -391,19 +393,27 @@ fn read_observations(
             signed_gpus: signed_gpus.get(i),
             unsigned_import: unsigned_import.get(i).is_some(),
         };
-        proof.check(&columns, i, vantages, &fields, inventory)?;
+        proof.check(&columns, i, vantages, &fields, &inventory)?;
+        // The checks of `LineFields::check`, in its order, each distinct id checked once.
+        let row_error = |problem: String| columns.row_error(i, problem);
+        let prober_name = probers.get_or_try(fields.prober, |id| {
+            check_prober(id).map(|()| Arc::from(id)).map_err(row_error)
+        })?;
+        let provider_name = providers.get_or_try(fields.provider, |id| {
+            check_provider(id)
+                .map(|()| Arc::from(id))
+                .map_err(row_error)
+        })?;
+        let time_ms = fields.check_beside_ids().map_err(row_error)?;
         // A published observation was sanitised when it was stored: its counts are taken
         // exactly, and one that would need a clamp was edited since.
-        let time_ms = fields
-            .check()
-            .map_err(|problem| columns.row_error(i, problem))?;
         let counts = inventory
             .counted
             .as_ref()
             .map_err(|problem| columns.row_error(i, problem))?;
         observations.push(Observation {
-            prober: shared(&mut names, fields.prober),
-            provider: shared(&mut names, fields.provider),
+            prober: prober_name,
+            provider: provider_name,
             time_ms,
             online: fields.online,
             gpus: fields.online.then(|| counts.clone()),
@@ -412,9 +422,42 @@ fn read_observations(
     Ok(observations)
 }
 
-/// `name` as text shared with every other row that names it.
-fn shared<'a>(names: &mut HashMap<&'a str, Arc<str>>, name: &'a str) -> Arc<str> {
-    Arc::clone(names.entry(name).or_insert_with(|| name.into()))
+/// One value per distinct text of a column, made (and checked) once and shared by every row
+/// with that text. The row before is compared first: a prober's name runs down all the rows of
+/// its rounds.
+struct Repeats<'a, V> {
+    known: foldhash::HashMap<&'a str, V>,
+    last: Option<(&'a str, V)>,
+}
+
+impl<V> Default for Repeats<'_, V> {
+    fn default() -> Self {
+        Repeats {
+            known: foldhash::HashMap::default(),
+            last: None,
+        }
+    }
+}
+
+impl<'a, V: Clone> Repeats<'a, V> {
+    /// The value of `text`, made by `make` the first time it is met.
+    fn get_or_try<E>(
+        &mut self,
+        text: &'a str,
+        make: impl FnOnce(&'a str) -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some((last, value)) = &self.last {
+            if *last == text {
+                return Ok(value.clone());
+            }
+        }
+        let value = match self.known.entry(text) {
+            Entry::Occupied(known) => known.get().clone(),
+            Entry::Vacant(new) => new.insert(make(text)?).clone(),
+        };
+        self.last = Some((text, value.clone()));
+        Ok(value)
+    }
 }
 
 /// What vouches for one row of the observations table, as published.

@@ -407,7 +407,7 @@ pub fn is_written_csv(spec: &TableSpec, frame: &DataFrame, csv: &[u8]) -> bool {
             Kind::Text => values
                 .str()
                 .ok()
-                .map(|v| CsvCells::Text(Box::new(v.iter()))),
+                .map(|v| CsvCells::Text(Box::new(v.iter()), TextCells::default())),
             Kind::Int => values.i64().ok().map(|v| CsvCells::Int(Box::new(v.iter()))),
             Kind::Bool => values
                 .bool()
@@ -426,8 +426,8 @@ pub fn is_written_csv(spec: &TableSpec, frame: &DataFrame, csv: &[u8]) -> bool {
                 return false;
             }
             let matched = match cells {
-                CsvCells::Text(values) => match values.next() {
-                    Some(Some(text)) => take_text(&mut rest, text.as_bytes()),
+                CsvCells::Text(values, cells) => match values.next() {
+                    Some(Some(text)) => cells.take(&mut rest, text),
                     Some(None) => true,
                     None => false,
                 },
@@ -456,7 +456,10 @@ pub fn is_written_csv(spec: &TableSpec, frame: &DataFrame, csv: &[u8]) -> bool {
 
 /// One column's cells in row order, for [`is_written_csv`].
 enum CsvCells<'a> {
-    Text(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
+    Text(
+        Box<dyn Iterator<Item = Option<&'a str>> + 'a>,
+        TextCells<'a>,
+    ),
     Int(Box<dyn Iterator<Item = Option<i64>> + 'a>),
     Bool(Box<dyn Iterator<Item = Option<bool>> + 'a>),
 }
@@ -472,39 +475,64 @@ fn take(rest: &mut &[u8], expected: &[u8]) -> bool {
     }
 }
 
-/// Whether `rest` starts with the CSV cell of non-null text `text` (see [`is_written_csv`]),
-/// which is then taken off it.
-fn take_text(rest: &mut &[u8], text: &[u8]) -> bool {
+/// The CSV cells of a text column's values, as [`is_written_csv`] compares them. A long text
+/// is written out once and kept: a column of JSON (`gpus`) repeats a few hundred distinct
+/// texts over tens of thousands of rows, each with every `"` doubled, and its cell is then
+/// one comparison.
+#[derive(Default)]
+struct TextCells<'a> {
+    written: foldhash::HashMap<&'a str, Vec<u8>>,
+    scratch: Vec<u8>,
+}
+
+impl<'a> TextCells<'a> {
+    /// Texts from this many bytes on are kept written out.
+    const KEPT_FROM: usize = 32;
+    /// At most this many are kept, so that a column of distinct texts costs one copy of them.
+    const KEPT_AT_MOST: usize = 4096;
+
+    /// Whether `rest` starts with the CSV cell of non-null text `text`, which is then taken
+    /// off it.
+    fn take(&mut self, rest: &mut &[u8], text: &'a str) -> bool {
+        if text.len() >= Self::KEPT_FROM {
+            if let Some(cell) = self.written.get(text) {
+                return take(rest, cell);
+            }
+            if self.written.len() < Self::KEPT_AT_MOST {
+                let mut cell = Vec::new();
+                write_cell(text, &mut cell);
+                let cell = self.written.entry(text).or_insert(cell);
+                return take(rest, cell);
+            }
+        }
+        self.scratch.clear();
+        write_cell(text, &mut self.scratch);
+        take(rest, &self.scratch)
+    }
+}
+
+/// Appends the CSV cell of non-null text `text` (see [`is_written_csv`]) to `cell`.
+fn write_cell(text: &str, cell: &mut Vec<u8>) {
+    let text = text.as_bytes();
     if text.is_empty() {
-        return take(rest, b"\"\"");
+        cell.extend_from_slice(b"\"\"");
+        return;
     }
     let quoted = text
         .iter()
         .any(|b| matches!(b, b',' | b'\n' | b'\r' | b'"'));
     if !quoted {
-        return take(rest, text);
+        cell.extend_from_slice(text);
+        return;
     }
-    // `"`, the text with each `"` doubled, `"`: compared in one pass.
-    let found = *rest;
-    let mut at = 1;
-    if found.first() != Some(&b'"') {
-        return false;
-    }
-    for &byte in text {
-        let width = if byte == b'"' { 2 } else { 1 };
-        if found
-            .get(at..at + width)
-            .is_none_or(|f| f.iter().any(|b| *b != byte))
-        {
-            return false;
+    cell.push(b'"');
+    for (index, stretch) in text.split(|b| *b == b'"').enumerate() {
+        if index > 0 {
+            cell.extend_from_slice(b"\"\"");
         }
-        at += width;
+        cell.extend_from_slice(stretch);
     }
-    if found.get(at) != Some(&b'"') {
-        return false;
-    }
-    *rest = &found[at + 1..];
-    true
+    cell.push(b'"');
 }
 
 /// Reads and checks the CSV form.

@@ -231,12 +231,13 @@ fn a_missing_row_is_reported_after_the_last_common_one() {
     assert_eq!(difference.found, "4 row(s)");
 }
 
-/// A sample row whose texts are drawn from the characters CSV quoting cares about.
+/// A sample row whose texts, short or long, are drawn from the characters CSV quoting cares
+/// about.
 fn any_row() -> impl proptest::strategy::Strategy<Value = [Cell; 5]> {
     use proptest::prelude::*;
-    let text = "[a\",\r\n ü{}:]{0,8}";
+    let text = prop_oneof!["[a\",\r\n ü{}:]{0,8}", "[a\",\r\n ü{}:]{30,50}"];
     (
-        text,
+        text.clone(),
         "[0-9]{1,40}",
         proptest::option::of(any::<i64>()),
         any::<bool>(),
@@ -256,16 +257,22 @@ fn any_row() -> impl proptest::strategy::Strategy<Value = [Cell; 5]> {
 proptest::proptest! {
     /// `verify` accepts a CSV without parsing it only when `is_written_csv` says it is the
     /// bytes `write_csv` writes: it must say so of exactly those bytes, for any rows (quotes,
-    /// separators, line breaks, empty and null cells, extreme integers, no rows at all), and
-    /// of no other bytes: not with one byte changed, dropped or added, nor cut short.
+    /// separators, line breaks, empty and null cells, extreme integers, no rows at all, long
+    /// texts met again in later rows, whose cells it keeps), and of no other bytes: not with
+    /// one byte changed, dropped or added, nor cut short.
     #[test]
     fn is_written_csv_is_exactly_the_written_bytes(
         rows in proptest::collection::vec(any_row(), 0..6),
+        again in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..4),
         at in proptest::prelude::any::<proptest::sample::Index>(),
         byte in proptest::prelude::any::<u8>(),
     ) {
         let mut table = TableBuilder::new(&SAMPLE);
-        for row in rows {
+        let repeated: Vec<[Cell; 5]> = match rows.len() {
+            0 => Vec::new(),
+            n => again.iter().map(|i| rows[i.index(n)].clone()).collect(),
+        };
+        for row in rows.into_iter().chain(repeated) {
             table.push(row);
         }
         let mut frame = table.finish();
@@ -285,4 +292,27 @@ proptest::proptest! {
             );
         }
     }
+}
+
+/// More distinct long texts than `is_written_csv` keeps written out: those it no longer keeps
+/// are still compared, so an edit in the last row is found.
+#[test]
+fn an_edit_after_many_distinct_long_texts_is_found() {
+    let mut table = TableBuilder::new(&SAMPLE);
+    for i in 0..5_000 {
+        table.push([
+            Cell::text(format!("[{{\"model\":\"h100\",\"allocatable\":{i}}}]")),
+            Cell::text(i.to_string()),
+            Cell::Int(Some(i)),
+            Cell::Bool(Some(true)),
+            Cell::opt_text(None::<String>),
+        ]);
+    }
+    let mut frame = table.finish();
+    let csv = table::write_csv(&SAMPLE, &mut frame).unwrap();
+    assert!(table::is_written_csv(&SAMPLE, &frame, &csv));
+    let text = String::from_utf8(csv).unwrap();
+    let edited = text.replacen("allocatable\"\":4999", "allocatable\"\":4998", 1);
+    assert_ne!(edited, text);
+    assert!(!table::is_written_csv(&SAMPLE, &frame, edited.as_bytes()));
 }

@@ -160,8 +160,9 @@ impl Uptime {
 struct OnlineSegment {
     start_ms: UnixMs,
     end_ms: UnixMs,
-    /// Online GPU count per class (classes not listed have 0).
-    gpus: BTreeMap<ClassName, u64>,
+    /// Online GPU count per class (classes not listed have 0), never 0 for a listed class.
+    /// Shared with the observation whose inventory it is, when it is one observation's.
+    gpus: Arc<BTreeMap<ClassName, u64>>,
 }
 
 /// One provider's online state over time, built from its observations.
@@ -185,19 +186,20 @@ struct Standing<'a> {
 impl Timeline {
     /// Builds `provider`'s timeline from `observations` (observations of other providers are
     /// ignored, so a whole export can be passed) under the standing rule with `max_staleness_ms`.
-    pub fn build(
+    pub fn build<'a>(
         provider: &str,
-        observations: &[Observation],
+        observations: impl IntoIterator<Item = &'a Observation>,
         max_staleness_ms: DurationMs,
     ) -> Result<Timeline, UptimeError> {
         if max_staleness_ms == 0 {
             return Err(UptimeError::ZeroStaleness);
         }
         let mut mine: Vec<&Observation> = observations
-            .iter()
+            .into_iter()
             .filter(|o| *o.provider == *provider)
             .collect();
-        mine.sort_by(|a, b| (&a.prober, a.time_ms).cmp(&(&b.prober, b.time_ms)));
+        // Two observations with one key are refused below, so the order among equals is moot.
+        mine.sort_unstable_by(|a, b| (&a.prober, a.time_ms).cmp(&(&b.prober, b.time_ms)));
         let mut standings: Vec<Standing> = Vec::with_capacity(mine.len());
         for (i, o) in mine.iter().enumerate() {
             let next = mine.get(i + 1).filter(|n| n.prober == o.prober);
@@ -232,7 +234,7 @@ impl Timeline {
                 segments.push(OnlineSegment {
                     start_ms,
                     end_ms,
-                    gpus: segment.gpus.clone(),
+                    gpus: Arc::clone(&segment.gpus),
                 });
             }
         }
@@ -367,7 +369,7 @@ fn sweep(mut standings: Vec<Standing>) -> Vec<OnlineSegment> {
         if active.is_empty() || online < offline {
             continue;
         }
-        let gpus = minimum_counts(active.iter().filter(|s| s.observation.online));
+        let gpus = minimum_counts(&active);
         match segments.last_mut() {
             Some(last) if last.end_ms == from && last.gpus == gpus => last.end_ms = to,
             _ => segments.push(OnlineSegment {
@@ -380,18 +382,28 @@ fn sweep(mut standings: Vec<Standing>) -> Vec<OnlineSegment> {
     segments
 }
 
-/// Per class, the smallest count among the online observations that report an inventory.
-fn minimum_counts<'a>(online: impl Iterator<Item = &'a Standing<'a>>) -> BTreeMap<ClassName, u64> {
-    let inventories: Vec<&BTreeMap<ClassName, u64>> = online
-        .filter_map(|s| s.observation.gpus.as_deref())
-        .collect();
+/// Per class, the smallest count among the online observations of `active` that report an
+/// inventory. When they all report the same inventory, and it lists no zero count, that
+/// inventory is the answer, shared rather than built again: the usual case, one stretch after
+/// another.
+fn minimum_counts(active: &[Standing]) -> Arc<BTreeMap<ClassName, u64>> {
+    let inventories = || {
+        active
+            .iter()
+            .filter(|s| s.observation.online)
+            .filter_map(|s| s.observation.gpus.as_ref())
+    };
+    if let Some(first) = inventories().next() {
+        if inventories().all(|other| other == first) && first.values().all(|&count| count > 0) {
+            return Arc::clone(first);
+        }
+    }
     let mut minimum: BTreeMap<ClassName, u64> = BTreeMap::new();
-    for class in inventories.iter().flat_map(|inv| inv.keys()) {
+    for class in inventories().flat_map(|inv| inv.keys()) {
         if minimum.contains_key(class) {
             continue;
         }
-        let count = inventories
-            .iter()
+        let count = inventories()
             .map(|inv| inv.get(class).copied().unwrap_or(0))
             .min()
             .unwrap_or(0);
@@ -399,5 +411,5 @@ fn minimum_counts<'a>(online: impl Iterator<Item = &'a Standing<'a>>) -> BTreeMa
             minimum.insert(class.clone(), count);
         }
     }
-    minimum
+    Arc::new(minimum)
 }

@@ -217,9 +217,9 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// A provider's raw material: its registration, its observations and its overlapping leases.
 #[derive(Default)]
-struct Material {
+struct Material<'a> {
     registration: Registration,
-    observations: Vec<Observation>,
+    observations: Vec<&'a Observation>,
     leases: Vec<Lease>,
     lease_count: u64,
     unsized_leases: u64,
@@ -343,55 +343,52 @@ pub fn measure_observed(
     if max_staleness_ms == 0 {
         return Err(SettlementError::ZeroStaleness);
     }
-    let mut by_provider: BTreeMap<String, Material> = BTreeMap::new();
     let mut registrations = registrations(registration_rows)?;
+    // Grouped by hash first: an observation's provider is looked up once per observation, and
+    // a hash of its text is cheaper than the comparisons of a search in an ordered map. The
+    // providers are then measured in address order.
+    let mut grouped: foldhash::HashMap<&str, Material> = foldhash::HashMap::default();
     for span in leases {
-        let entry = by_provider.entry(span.id.provider.clone()).or_default();
+        let entry = grouped.entry(&span.id.provider).or_default();
         entry.lease_count += 1;
         match lease(span)? {
             Some(lease) => entry.leases.push(lease),
             None => entry.unsized_leases += 1,
         }
     }
-    for observation in observations {
-        // Looked up before inserting: a provider's key is allocated once, not per observation.
-        match by_provider.get_mut(&*observation.provider) {
-            Some(entry) => entry.observations.push(observation),
-            None => {
-                let entry = by_provider
-                    .entry(observation.provider.to_string())
-                    .or_default();
-                entry.observations.push(observation);
-            }
-        }
+    for observation in &observations {
+        grouped
+            .entry(&observation.provider)
+            .or_default()
+            .observations
+            .push(observation);
     }
     let mut contract_classes: BTreeMap<&str, BTreeSet<&ClassName>> = BTreeMap::new();
     for contract in programme.committed.iter().flat_map(|pool| &pool.contracts) {
-        by_provider.entry(contract.provider.clone()).or_default();
+        grouped.entry(&contract.provider).or_default();
         contract_classes
             .entry(&contract.provider)
             .or_default()
             .insert(&contract.class);
     }
     for grant in programme.rnd.iter().flat_map(|pool| &pool.grants) {
-        by_provider.entry(grant.provider.clone()).or_default();
+        grouped.entry(&grant.provider).or_default();
     }
+    let by_provider: BTreeMap<&str, Material> = grouped.into_iter().collect();
     let mut providers = BTreeMap::new();
-    for (provider, material) in &mut by_provider {
+    for (provider, mut material) in by_provider {
         material.registration = registrations.remove(provider).unwrap_or_default();
         let no_contract = BTreeSet::new();
-        let contracts = contract_classes
-            .get(provider.as_str())
-            .unwrap_or(&no_contract);
+        let contracts = contract_classes.get(provider).unwrap_or(&no_contract);
         let measured = measure_provider(
             programme,
             window,
             max_staleness_ms,
             provider,
-            material,
+            &material,
             contracts,
         )?;
-        providers.insert(provider.clone(), measured);
+        providers.insert(provider.to_owned(), measured);
     }
     MeasuredEpoch::from_measurements(EpochMeasurements {
         epoch,
@@ -461,7 +458,7 @@ fn measure_provider(
     window: Window,
     max_staleness_ms: DurationMs,
     provider: &str,
-    material: &Material,
+    material: &Material<'_>,
     contract_classes: &BTreeSet<&ClassName>,
 ) -> Result<ProviderMeasurement, SettlementError> {
     let uptime_error = |source: UptimeError| SettlementError::Uptime {
@@ -473,7 +470,8 @@ fn measure_provider(
         source,
     };
     let registration = &material.registration;
-    let timeline = Timeline::build(provider, &material.observations, max_staleness_ms)
+    let observations = material.observations.iter().copied();
+    let timeline = Timeline::build(provider, observations, max_staleness_ms)
         .map_err(uptime_error)?
         .within(registration);
     let mut registered_leases = Vec::with_capacity(material.leases.len());

@@ -246,8 +246,15 @@ impl<'a> LineFields<'a> {
     /// The observation's time, or what is wrong with the fields: ids, time, latency, and
     /// whether the error and the node count fit the online flag.
     pub fn check(&self) -> Result<UnixMs, String> {
-        check_id("prober", self.prober)?;
-        check_id("provider", self.provider)?;
+        check_prober(self.prober)?;
+        check_provider(self.provider)?;
+        self.check_beside_ids()
+    }
+
+    /// [`LineFields::check`] without its first checks, the ids': for a reader of many rows,
+    /// which checks each distinct prober and provider once ([`check_prober`],
+    /// [`check_provider`]) before this.
+    pub fn check_beside_ids(&self) -> Result<UnixMs, String> {
         let time = UnixMs::parse_rfc3339(self.time).map_err(|e| e.to_string())?;
         if let Some(latency) = self.latency_ms.filter(|l| *l > MAX_LATENCY_MS) {
             return Err(format!("latency_ms {latency} is above a day"));
@@ -311,6 +318,18 @@ fn record_from_line(line: ObservationLine, counts: Counts) -> Result<Observation
         status_api: None,
         gpus,
     })
+}
+
+/// What is wrong with a prober id, if anything: 1 to 128 characters, none a space or a control
+/// character.
+pub fn check_prober(id: &str) -> Result<(), String> {
+    check_id("prober", id)
+}
+
+/// What is wrong with a provider address as an observation names it, if anything: the rule of
+/// [`check_prober`]. Whether the address is a provider on chain is for the reader to decide.
+pub fn check_provider(id: &str) -> Result<(), String> {
+    check_id("provider", id)
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), String> {
