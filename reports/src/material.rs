@@ -423,8 +423,8 @@ fn read_observations(
 }
 
 /// One value per distinct text of a column, made (and checked) once and shared by every row
-/// with that text. The row before is compared first: a prober's name runs down all the rows of
-/// its rounds.
+/// with that text. The row before is compared first: the table is in time order, so one
+/// prober's name runs down the rows of each of its rounds.
 struct Repeats<'a, V> {
     known: foldhash::HashMap<&'a str, V>,
     last: Option<(&'a str, V)>,
@@ -601,6 +601,57 @@ mod tests {
         .unwrap();
         std::fs::write(folder.join(OBSERVATIONS.csv_file()), written.csv).unwrap();
         std::fs::write(folder.join(OBSERVATIONS.parquet_file()), written.parquet).unwrap();
+    }
+
+    /// Each distinct id is checked once and its text shared by its rows; an id that fails its
+    /// check is named with the first row that has it, the rows before it read.
+    #[test]
+    fn ids_are_checked_once_each_and_a_bad_one_is_named_with_its_row() {
+        let at = |hours: i64, provider: &str| {
+            let mut record = clamped();
+            record.key.provider = provider.into();
+            record.key.time_ms += hours * 3_600_000;
+            record.time = UnixMs(record.key.time_ms).to_string();
+            record.gpus[0].raw_allocatable = "4".into();
+            record.gpus[0].clamps = None;
+            record
+        };
+        let records = [
+            at(0, "akash1provider"),
+            at(1, "akash1other"),
+            at(2, "akash1provider"),
+        ];
+        let vantages = Vantages::new(std::iter::empty::<(&str, &str)>()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let publish_all = |records: &[ObservationRecord]| {
+            let written = table::write(
+                &OBSERVATIONS,
+                &mut observations_frame(records, &BTreeMap::new()),
+            )
+            .unwrap();
+            std::fs::write(dir.path().join(OBSERVATIONS.csv_file()), written.csv).unwrap();
+            std::fs::write(
+                dir.path().join(OBSERVATIONS.parquet_file()),
+                written.parquet,
+            )
+            .unwrap();
+        };
+        publish_all(&records);
+        let read = read_observations(&mut Files::in_folder(dir.path()), &vantages, &h100());
+        let read = read.unwrap();
+        assert_eq!(read.len(), 3);
+        assert!(Arc::ptr_eq(&read[0].provider, &read[2].provider));
+        assert!(Arc::ptr_eq(&read[0].prober, &read[1].prober));
+        assert_eq!(&*read[1].provider, "akash1other");
+
+        let mut bad = records.to_vec();
+        bad.push(at(3, "akash1 spaced"));
+        bad.push(at(4, "akash1 spaced"));
+        publish_all(&bad);
+        let e =
+            read_observations(&mut Files::in_folder(dir.path()), &vantages, &h100()).unwrap_err();
+        assert_eq!(e.row, Some(4), "{e}");
+        assert!(e.problem.contains("provider must be"), "{e}");
     }
 
     /// A clamped import publishes the counts it measured and, beside them, the counts its prober

@@ -125,6 +125,36 @@ fn online_gpu_count_is_the_smallest_standing_report() {
     assert_eq!(t.online_gpu_ms(&class_name("h100"), window(0, 100)), 680);
 }
 
+/// A reader of many observations (`verify`) gives every observation that reports one inventory
+/// the same shared map, which the timeline then shares too: the timeline must be the one that
+/// copies of the map give, a class listed with 0 GPUs included.
+#[test]
+fn a_shared_inventory_measures_as_its_copies() {
+    let inventory = BTreeMap::from([(class_name("h100"), 4), (class_name("a100"), 0)]);
+    let shared = std::sync::Arc::new(inventory.clone());
+    let observations = |gpus: &dyn Fn() -> std::sync::Arc<BTreeMap<ClassName, u64>>| {
+        ["eu-1", "us-1", "ap-1"]
+            .iter()
+            .enumerate()
+            .flat_map(|(p, prober)| (0..5i64).map(move |round| (p, prober, round)))
+            .map(|(p, prober, round)| Observation {
+                gpus: Some(gpus()),
+                ..obs(prober, round * 100 + i64::try_from(p).unwrap(), true, None)
+            })
+            .collect::<Vec<_>>()
+    };
+    let from_shared = observations(&|| std::sync::Arc::clone(&shared));
+    let from_copies = observations(&|| std::sync::Arc::new(inventory.clone()));
+    let t = Timeline::build(P, &from_shared, 150).unwrap();
+    assert_eq!(t, Timeline::build(P, &from_copies, 150).unwrap());
+    let w = window(0, 600);
+    assert_eq!(t.uptime(w).online_ms(), 552);
+    assert_eq!(t.online_gpu_ms(&class_name("h100"), w), 4 * 552);
+    assert_eq!(t.online_gpus(&class_name("a100"), UnixMs(50)), 0);
+    assert_eq!(t.online_gpus_most_of(&class_name("h100"), w), 4);
+    assert_eq!(t.online_gpus_most_of(&class_name("a100"), w), 0);
+}
+
 /// Online without any inventory counts as online time but 0 GPUs: capacity nobody measured is
 /// not paid for. [0, 50): eu-1 online, no inventory → 0 GPUs; [50, 100): us-1 reports 4 → 4.
 /// An inventory that lacks the class counts 0 for it even when another prober reports more.
