@@ -11,6 +11,7 @@
 //!   file has the same schema and the same rows as the CSV. Each failure names the file, and
 //!   where it can, the row (1-based, the header not counted) and the column.
 
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Cursor;
@@ -495,14 +496,15 @@ impl<'a> TextCells<'a> {
     /// off it.
     fn take(&mut self, rest: &mut &[u8], text: &'a str) -> bool {
         if text.len() >= Self::KEPT_FROM {
-            if let Some(cell) = self.written.get(text) {
-                return take(rest, cell);
-            }
-            if self.written.len() < Self::KEPT_AT_MOST {
-                let mut cell = Vec::new();
-                write_cell(text, &mut cell);
-                let cell = self.written.entry(text).or_insert(cell);
-                return take(rest, cell);
+            let room = self.written.len() < Self::KEPT_AT_MOST;
+            match self.written.entry(text) {
+                Entry::Occupied(kept) => return take(rest, kept.get()),
+                Entry::Vacant(new) if room => {
+                    let mut cell = Vec::new();
+                    write_cell(text, &mut cell);
+                    return take(rest, new.insert(cell));
+                }
+                Entry::Vacant(_) => {}
             }
         }
         self.scratch.clear();

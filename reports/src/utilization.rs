@@ -145,17 +145,17 @@ pub fn utilization(
     // Probes.
     let records = records_for_window(conn, from, to, max_staleness_ms)?;
     let observations = rewards_observations(&records, classes);
-    let mut by_provider: BTreeMap<&str, Vec<rewards::uptime::Observation>> = BTreeMap::new();
+    let mut by_provider: BTreeMap<&str, Vec<&rewards::uptime::Observation>> = BTreeMap::new();
     for o in &observations {
-        by_provider.entry(&*o.provider).or_default().push(o.clone());
+        by_provider.entry(&*o.provider).or_default().push(o);
     }
     for (provider, seen) in &by_provider {
-        let timeline = Timeline::build(provider, seen, max_staleness_ms).map_err(|source| {
-            UtilizationError::Uptime {
+        let timeline = Timeline::build(provider, seen.iter().copied(), max_staleness_ms).map_err(
+            |source| UtilizationError::Uptime {
                 provider: (*provider).to_owned(),
                 source,
-            }
-        })?;
+            },
+        )?;
         for class in classes {
             let row = rows.entry(class_key(&class.name)).or_default();
             let online = timeline.online_gpu_ms(&class.name, window);

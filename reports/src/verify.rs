@@ -376,7 +376,7 @@ fn measure_folder(
         staleness,
         &material.registrations,
         &material.leases,
-        material.observations,
+        &material.observations,
     )
     .map_err(|e| problem(&folder.join("observations.csv"), e))?;
     Ok(Independent {

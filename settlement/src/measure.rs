@@ -324,7 +324,7 @@ pub fn measure_material(
         max_staleness_ms,
         &material.registrations,
         &material.leases,
-        observations,
+        &observations,
     )
 }
 
@@ -337,16 +337,16 @@ pub fn measure_observed(
     max_staleness_ms: DurationMs,
     registration_rows: &[RegistrationRow],
     leases: &[LeaseRow],
-    observations: Vec<Observation>,
+    observations: &[Observation],
 ) -> Result<MeasuredEpoch, SettlementError> {
     let window = programme.calendar.window(epoch)?;
     if max_staleness_ms == 0 {
         return Err(SettlementError::ZeroStaleness);
     }
     let mut registrations = registrations(registration_rows)?;
-    // Grouped by hash first: an observation's provider is looked up once per observation, and
-    // a hash of its text is cheaper than the comparisons of a search in an ordered map. The
-    // providers are then measured in address order.
+    // Grouped in a hash map, whose lookup of an address costs one hash rather than the string
+    // comparisons of an ordered map's search (once per observation, this is measuring's hot
+    // path); the providers are then measured in address order.
     let mut grouped: foldhash::HashMap<&str, Material> = foldhash::HashMap::default();
     for span in leases {
         let entry = grouped.entry(&span.id.provider).or_default();
@@ -356,7 +356,7 @@ pub fn measure_observed(
             None => entry.unsized_leases += 1,
         }
     }
-    for observation in &observations {
+    for observation in observations {
         grouped
             .entry(&observation.provider)
             .or_default()
